@@ -22,7 +22,7 @@ readonly HEADER_PATH_IN_TGZ="package/src/duckdb/src/include/duckdb.h"
 
 # Packages of DESIGN §3 that the build and the tests use. Later features add theirs here.
 readonly APT_PACKAGES=(
-  g++ cmake make pkg-config ccache clang-format curl ca-certificates git
+  g++ cmake make ninja-build pkg-config ccache clang-format curl ca-certificates git
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev
   libcpp-httplib-dev libasio-dev libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   zlib1g-dev libsnappy-dev libzstd-dev

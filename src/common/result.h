@@ -22,10 +22,9 @@ class [[nodiscard]] Result {
 
  public:
   /// A value.
-  template <typename U = T,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Status> &&
-                                        !std::is_same_v<std::decay_t<U>, Result>>>
+  template <typename U = T, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                        !std::is_same_v<std::decay_t<U>, Status> &&
+                                                        !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& value) : storage_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
   /// An error. An OK status here is a bug in the caller and becomes an Internal error.
   Result(Status status)  // NOLINT(google-explicit-constructor)
@@ -76,7 +75,9 @@ class [[nodiscard]] Result {
 };
 
 namespace internal_status {
-inline const Status& ToStatus(const Status& status) { return status; }
+inline const Status& ToStatus(const Status& status) {
+  return status;
+}
 template <typename T>
 Status ToStatus(const Result<T>& result) {
   return result.status();
@@ -88,10 +89,11 @@ Status ToStatus(const Result<T>& result) {
 #define MESHWORK_CONCAT_INNER(a, b) a##b
 #define MESHWORK_CONCAT(a, b) MESHWORK_CONCAT_INNER(a, b)
 
-/// Returns the Status of `expr` (a Status or a Result) from the enclosing function if it is an error.
-#define MW_RETURN_IF_ERROR(expr)                                                  \
-  do {                                                                            \
-    if (auto&& _mw_status = (expr); !_mw_status.ok())                             \
+/// Returns the Status of `expr` (a Status or a Result) from the enclosing function if it is an
+/// error.
+#define MW_RETURN_IF_ERROR(expr)                                                    \
+  do {                                                                              \
+    if (auto&& _mw_status = (expr); !_mw_status.ok())                               \
       return ::meshwork::Status(::meshwork::internal_status::ToStatus(_mw_status)); \
   } while (false)
 
@@ -100,9 +102,9 @@ Status ToStatus(const Result<T>& result) {
 /// with commas (std::pair<int, int> p) must be parenthesised; the Result is moved from.
 #define MW_ASSIGN_OR_RETURN(lhs, rexpr) \
   MW_ASSIGN_OR_RETURN_IMPL(MESHWORK_CONCAT(_mw_result_, __LINE__), lhs, rexpr)
-#define MW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr)          \
-  auto tmp = (rexpr);                                      \
-  if (!tmp.has_value()) return std::move(tmp).error();     \
+#define MW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr)      \
+  auto tmp = (rexpr);                                  \
+  if (!tmp.has_value()) return std::move(tmp).error(); \
   MESHWORK_REMOVE_PARENS(lhs) = std::move(tmp).value()
 
 #define MESHWORK_REMOVE_PARENS(x) MESHWORK_REMOVE_PARENS_IMPL(MESHWORK_STRIP x)

@@ -9,19 +9,32 @@ namespace meshwork {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kFailedPrecondition: return "failed_precondition";
-    case StatusCode::kPermissionDenied: return "permission_denied";
-    case StatusCode::kUnauthenticated: return "unauthenticated";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kIOError: return "io_error";
-    case StatusCode::kNotImplemented: return "not_implemented";
-    case StatusCode::kCancelled: return "cancelled";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kAlreadyExists:
+      return "already_exists";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kFailedPrecondition:
+      return "failed_precondition";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kIOError:
+      return "io_error";
+    case StatusCode::kNotImplemented:
+      return "not_implemented";
+    case StatusCode::kCancelled:
+      return "cancelled";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -39,7 +52,9 @@ Status::Status(StatusCode code, std::string message) {
   state_->message = std::move(message);
 }
 
-Status::Status(const Status& other) { *this = other; }
+Status::Status(const Status& other) {
+  *this = other;
+}
 
 Status& Status::operator=(const Status& other) {
   if (this == &other) return *this;
@@ -52,7 +67,8 @@ Status& Status::operator=(const Status& other) {
   copy->message = other.state_->message;
   copy->context = other.state_->context;
   copy->resource = other.state_->resource;
-  if (other.state_->location) copy->location = std::make_unique<SourceLocation>(*other.state_->location);
+  if (other.state_->location)
+    copy->location = std::make_unique<SourceLocation>(*other.state_->location);
   copy->sqlstate = other.state_->sqlstate;
   copy->hint = other.state_->hint;
   state_ = std::move(copy);
@@ -89,9 +105,13 @@ const SourceLocation* Status::location() const noexcept {
 const std::string& Status::sqlstate() const noexcept {
   return state_ ? state_->sqlstate : EmptyString();
 }
-const std::string& Status::hint() const noexcept { return state_ ? state_->hint : EmptyString(); }
+const std::string& Status::hint() const noexcept {
+  return state_ ? state_->hint : EmptyString();
+}
 
-Status::State& Status::MutableState() { return *state_; }
+Status::State& Status::MutableState() {
+  return *state_;
+}
 
 Status Status::WithContext(std::string context) && {
   if (ok()) return std::move(*this);

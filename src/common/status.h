@@ -1,9 +1,9 @@
 // Status: the error value that crosses every module boundary in meshwork.
 //
-// A Status is one pointer wide and costs nothing when OK. An error carries a code from a small closed
-// set, a message, and detail in fields (resource, source location, SQLSTATE, hint) rather than in
-// extra codes; callers add context as the error travels up ("while deploying marketing.campaigns").
-// Each edge (HTTP, PostgreSQL wire, CLI) maps codes in exactly one place.
+// A Status is one pointer wide and costs nothing when OK. An error carries a code from a small
+// closed set, a message, and detail in fields (resource, source location, SQLSTATE, hint) rather
+// than in extra codes; callers add context as the error travels up ("while deploying
+// marketing.campaigns"). Each edge (HTTP, PostgreSQL wire, CLI) maps codes in exactly one place.
 #pragma once
 
 #include <fmt/core.h>
@@ -59,9 +59,9 @@ class [[nodiscard]] Status {
 
   static Status OK() { return Status(); }
 
-#define MESHWORK_STATUS_FACTORY(Name, Code)                                  \
-  template <typename... Args>                                                \
-  static Status Name(fmt::format_string<Args...> format, Args&&... args) {   \
+#define MESHWORK_STATUS_FACTORY(Name, Code)                                            \
+  template <typename... Args>                                                          \
+  static Status Name(fmt::format_string<Args...> format, Args&&... args) {             \
     return Status(StatusCode::Code, fmt::format(format, std::forward<Args>(args)...)); \
   }
   MESHWORK_STATUS_FACTORY(InvalidArgument, kInvalidArgument)
@@ -81,8 +81,12 @@ class [[nodiscard]] Status {
   /// An IOError for a failed system call: the message ends with strerror(errno_value).
   static Status FromErrno(int errno_value, std::string_view what);
 
-  bool ok() const noexcept { return state_ == nullptr; }
-  StatusCode code() const noexcept { return state_ ? state_->code : StatusCode::kOk; }
+  bool ok() const noexcept {
+    return state_ == nullptr;
+  }
+  StatusCode code() const noexcept {
+    return state_ ? state_->code : StatusCode::kOk;
+  }
   /// The innermost message, without context, code or detail. Empty when OK.
   const std::string& message() const noexcept;
   /// Context frames, innermost first ("while reading x", then "while deploying y").

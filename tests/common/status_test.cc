@@ -1,3 +1,5 @@
+#include "common/status.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -5,7 +7,6 @@
 #include <utility>
 
 #include "common/result.h"
-#include "common/status.h"
 #include "testing/status_matchers.h"
 
 namespace meshwork {

@@ -13,14 +13,18 @@
 
 namespace meshwork {
 
-inline void PrintTo(const Status& status, std::ostream* os) { *os << status.ToString(); }
+inline void PrintTo(const Status& status, std::ostream* os) {
+  *os << status.ToString();
+}
 template <typename T>
 void PrintTo(const Result<T>& result, std::ostream* os) {
   *os << (result.has_value() ? std::string("value") : result.error().ToString());
 }
 
 namespace testing_internal {
-inline const Status& GetStatus(const Status& status) { return status; }
+inline const Status& GetStatus(const Status& status) {
+  return status;
+}
 template <typename T>
 Status GetStatus(const Result<T>& result) {
   return result.status();
@@ -33,7 +37,8 @@ MATCHER(IsOk, "is OK") {
   return status.ok();
 }
 
-MATCHER_P(IsError, code, std::string("is a ") + std::string(::meshwork::StatusCodeName(code)) + " error") {
+MATCHER_P(IsError, code,
+          std::string("is a ") + std::string(::meshwork::StatusCodeName(code)) + " error") {
   auto status = ::meshwork::testing_internal::GetStatus(arg);
   *result_listener << status.ToString();
   return status.code() == code;

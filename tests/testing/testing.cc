@@ -13,9 +13,9 @@ namespace meshwork::testing {
 ScratchDir::ScratchDir(const std::string& tag) {
   std::random_device random;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto candidate = std::filesystem::temp_directory_path() /
-                     ("meshwork-" + tag + "-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(random()));
+    auto candidate =
+        std::filesystem::temp_directory_path() /
+        ("meshwork-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::error_code error;
     if (std::filesystem::create_directory(candidate, error)) {
       path_ = std::filesystem::canonical(candidate);

@@ -1,0 +1,15 @@
+// UUID parsing must accept or reject any input; what it accepts must format and parse back.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "common/uuid.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto parsed = meshwork::Uuid::Parse(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!parsed.ok()) return 0;
+  auto again = meshwork::Uuid::Parse(parsed->ToString());
+  if (!again.ok() || *again != *parsed) std::abort();
+  return 0;
+}
