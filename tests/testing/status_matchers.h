@@ -52,6 +52,15 @@ MATCHER_P2(IsError, code, substring,
   return status.code() == code && status.ToString().find(substring) != std::string::npos;
 }
 
+/// A Result that holds a value matching `matcher` (a value or a gMock matcher).
+MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << arg.error().ToString();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
+}
+
 }  // namespace meshwork
 
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::meshwork::IsOk())

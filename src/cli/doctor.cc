@@ -1,0 +1,186 @@
+#include "cli/doctor.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "cli/version.h"
+#include "common/uuid.h"
+#include "engine/connection.h"
+#include "engine/database.h"
+#include "storage/local_file_io.h"
+
+namespace meshwork::cli {
+namespace {
+
+enum class Outcome { kOk, kWarn, kFail };
+
+struct Check {
+  std::string name;
+  Outcome outcome;
+  std::string detail;
+};
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kWarn:
+      return "warn";
+    case Outcome::kFail:
+      return "FAIL";
+  }
+  return "?";
+}
+
+std::string ExecutablePath() {
+  std::error_code error;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? "(unknown)" : path.string();
+}
+
+Check CheckDuckDB(const config::Config& config) {
+  engine::DatabaseOptions options;
+  if (auto threads = config.GetInt("engine.threads"); threads.ok()) options.threads = *threads;
+  if (auto limit = config.GetString("engine.memory_limit"); limit.ok())
+    options.memory_limit = *limit;
+  auto database = engine::Database::Open(options);
+  if (!database.ok()) return {"duckdb engine", Outcome::kFail, database.error().ToString()};
+  auto connection = database->Connect();
+  if (!connection.ok()) return {"duckdb engine", Outcome::kFail, connection.error().ToString()};
+  auto rows = connection->QueryText(
+      "SELECT count(*)::VARCHAR, current_setting('threads')::VARCHAR, "
+      "current_setting('memory_limit') FROM range(100000)");
+  if (!rows.ok()) return {"duckdb engine", Outcome::kFail, rows.error().ToString()};
+  if (rows->size() != 1 || (*rows)[0].size() != 3 || (*rows)[0][0] != "100000") {
+    return {"duckdb engine", Outcome::kFail, "a query over range(100000) returned a wrong count"};
+  }
+  return {"duckdb engine", Outcome::kOk,
+          fmt::format("queries run ({} threads, memory limit {})", (*rows)[0][1], (*rows)[0][2])};
+}
+
+Check CheckDataDir(const config::Config& config) {
+  const std::string data_dir = config.GetString("data_dir").value_or(".meshwork");
+  auto io = storage::LocalFileIO::Make(data_dir);
+  if (!io.ok()) return {"data dir", Outcome::kFail, io.error().ToString()};
+  const std::string probe = ".doctor-probe-" + Uuid::V4().ToString();
+  const std::string payload = "meshwork doctor probe";
+  Status written = (*io)->WriteFileAtomic(probe, payload);
+  if (!written.ok()) return {"data dir", Outcome::kFail, written.ToString()};
+  auto read = (*io)->ReadFile(probe);
+  Status deleted = (*io)->Delete(probe);
+  if (!read.ok()) return {"data dir", Outcome::kFail, read.error().ToString()};
+  if (*read != payload)
+    return {"data dir", Outcome::kFail, "read back different bytes than written"};
+  if (!deleted.ok()) return {"data dir", Outcome::kFail, deleted.ToString()};
+
+  std::error_code error;
+  const auto root = std::filesystem::canonical(data_dir, error);
+  struct statvfs space {};
+  std::string detail = fmt::format("{} is writable", error ? data_dir : root.string());
+  if (::statvfs(data_dir.c_str(), &space) == 0) {
+    const double free_gib = static_cast<double>(space.f_bavail) * space.f_frsize / (1 << 30);
+    detail += fmt::format(", {:.1f} GiB free", free_gib);
+    if (free_gib < 1.0) return {"data dir", Outcome::kWarn, detail + " (less than 1 GiB)"};
+  }
+  return {"data dir", Outcome::kOk, detail};
+}
+
+std::string FindOnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return "";
+  std::string_view rest(path);
+  while (!rest.empty()) {
+    const size_t colon = rest.find(':');
+    const std::string dir(rest.substr(0, colon));
+    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// The tools scripts/bootstrap.sh installs for building and for the end-to-end tests. A deployed
+// server needs none of them, so a missing one is a warning.
+std::vector<Check> CheckTools() {
+  std::vector<Check> checks;
+  for (const char* tool :
+       {"cmake", "ninja", "c++", "ccache", "clang-format", "psql", "node", "npm"}) {
+    const std::string found = FindOnPath(tool);
+    if (found.empty()) {
+      checks.push_back({std::string("tool ") + tool, Outcome::kWarn,
+                        "not found on PATH (needed to build or test; run scripts/bootstrap.sh)"});
+    } else {
+      checks.push_back({std::string("tool ") + tool, Outcome::kOk, found});
+    }
+  }
+  return checks;
+}
+
+Check CheckSystem() {
+  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const double memory_gib =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE) / (1 << 30);
+  return {"system", Outcome::kOk, fmt::format("{} cores, {:.1f} GiB memory", cores, memory_gib)};
+}
+
+}  // namespace
+
+int RunDoctor(const config::Config& config, bool json) {
+  std::vector<Check> checks;
+  checks.push_back(
+      {"meshwork", Outcome::kOk, fmt::format("{} at {}", MESHWORK_VERSION, ExecutablePath())});
+  checks.push_back(
+      {"duckdb library", Outcome::kOk,
+       fmt::format("{} loaded from {}", engine::LibraryVersion(), engine::LibraryPath())});
+  checks.push_back(CheckDuckDB(config));
+  checks.push_back(CheckDataDir(config));
+  checks.push_back(CheckSystem());
+  for (auto& tool : CheckTools())
+    checks.push_back(std::move(tool));
+
+  size_t failures = 0, warnings = 0;
+  for (const auto& check : checks) {
+    failures += check.outcome == Outcome::kFail;
+    warnings += check.outcome == Outcome::kWarn;
+  }
+
+  if (json) {
+    nlohmann::json report;
+    report["ok"] = failures == 0;
+    report["checks"] = nlohmann::json::array();
+    for (const auto& check : checks) {
+      report["checks"].push_back(
+          {{"name", check.name},
+           {"status", check.outcome == Outcome::kFail ? "fail" : OutcomeName(check.outcome)},
+           {"detail", check.detail}});
+    }
+    report["settings"] = config.Describe();
+    std::printf("%s\n", report.dump(2).c_str());
+  } else {
+    std::printf("meshwork doctor\n");
+    for (const auto& check : checks) {
+      std::printf("  %-4s  %-18s %s\n", std::string(OutcomeName(check.outcome)).c_str(),
+                  check.name.c_str(), check.detail.c_str());
+    }
+    std::printf("settings\n");
+    for (const auto& line : config.Describe())
+      std::printf("  %s\n", line.c_str());
+    if (failures == 0) {
+      std::printf("all checks passed (%zu warning%s)\n", warnings, warnings == 1 ? "" : "s");
+    } else {
+      std::printf("%zu check%s failed, %zu warning%s\n", failures, failures == 1 ? "" : "s",
+                  warnings, warnings == 1 ? "" : "s");
+    }
+  }
+  return failures == 0 ? kExitOk : kExitFailed;
+}
+
+}  // namespace meshwork::cli

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# End-to-end checks of the meshwork command as a user runs it: versions, doctor, usage errors and
+# their exit codes, configuration errors, and an installed copy that finds libduckdb.so on its own.
+# Usage: cli_test.sh BUILD_DIR
+set -uo pipefail
+build_dir="$1"
+meshwork="$build_dir/meshwork"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+failures=0
+
+# run NAME EXPECTED_EXIT CMD...: runs CMD without LD_LIBRARY_PATH, captures stdout+stderr in $out.
+run() {
+  local name="$1" expected="$2"
+  shift 2
+  out=$(cd "$scratch" && env -u LD_LIBRARY_PATH "$@" 2>&1)
+  local code=$?
+  if [[ "$code" != "$expected" ]]; then
+    echo "FAIL $name: exit $code, expected $expected; output:"
+    echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+    return 1
+  fi
+  echo "ok   $name"
+}
+
+# contains NAME PATTERN: $out must match the extended regex PATTERN.
+contains() {
+  if ! grep -Eq -- "$2" <<<"$out"; then
+    echo "FAIL $1: output does not match /$2/:"
+    echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+  fi
+}
+
+run "--version" 0 "$meshwork" --version &&
+  contains "--version names meshwork" '^meshwork [0-9]+\.[0-9]+\.[0-9]+$' &&
+  contains "--version names the loaded DuckDB" '^duckdb v1\.4\.4 \(.*libduckdb\.so\)$'
+
+run "doctor" 0 "$meshwork" --data-dir "$scratch/data" doctor &&
+  contains "doctor engine" 'ok +duckdb engine +queries run' &&
+  contains "doctor data dir" "ok +data dir +$scratch/data is writable" &&
+  contains "doctor summary" '^all checks passed' &&
+  contains "doctor settings provenance" "data_dir = $scratch/data  \(flag: --data-dir\)"
+
+run "doctor --json" 0 "$meshwork" --data-dir "$scratch/data" doctor --json &&
+  contains "doctor --json ok" '"ok": true' &&
+  contains "doctor --json checks" '"name": "duckdb engine"'
+
+run "doctor with an unwritable data dir fails" 1 "$meshwork" --data-dir /proc/meshwork doctor &&
+  contains "doctor reports the data dir" 'FAIL +data dir'
+
+run "no command is a usage error" 2 "$meshwork"
+run "unknown command" 2 "$meshwork" frobnicate && contains "unknown command named" 'frobnicate'
+run "unknown flag" 2 "$meshwork" --frobnicate doctor && contains "unknown flag named" 'frobnicate'
+run "bad log level" 2 "$meshwork" --log-level loud doctor && contains "bad level named" "unknown log level 'loud'"
+run "help" 0 "$meshwork" --help && contains "help lists doctor" 'doctor'
+
+printf 'engine:\n  thredas: 4\n' >"$scratch/bad.yaml"
+run "config typo" 2 "$meshwork" --config "$scratch/bad.yaml" doctor &&
+  contains "config typo located" "bad.yaml:2:3: unknown setting 'engine.thredas'.*did you mean 'engine.threads'"
+run "config from the environment" 2 env MESHWORK_ENGINE_THREADS=lots "$meshwork" doctor &&
+  contains "env layer named" 'MESHWORK_ENGINE_THREADS'
+printf 'engine:\n  threads: 3\n' >"$scratch/good.yaml"
+run "config file applies" 0 "$meshwork" --config "$scratch/good.yaml" --data-dir "$scratch/data" doctor &&
+  contains "threads from file" 'queries run \(3 threads'
+
+# An installed copy must find its libduckdb.so through RPATH, wherever the prefix is.
+if cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null; then
+  run "installed --version" 0 "$scratch/prefix/bin/meshwork" --version &&
+    contains "installed copy loads the installed library" "\($scratch/prefix/lib[^)]*/meshwork/libduckdb\.so\)"
+else
+  echo "FAIL cmake --install"
+  failures=$((failures + 1))
+fi
+
+if ((failures > 0)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all CLI checks passed"

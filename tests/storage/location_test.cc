@@ -1,0 +1,58 @@
+#include "storage/location.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/status_matchers.h"
+
+namespace meshwork::storage {
+namespace {
+
+TEST(LocationTest, ParsesUrisAndPlainPaths) {
+  ASSERT_OK_AND_ASSIGN(ParsedLocation file, ParseLocation("file:///srv/w/a%20b.parquet"));
+  EXPECT_EQ(file.scheme, "file");
+  EXPECT_EQ(file.path, "/srv/w/a b.parquet");
+  ASSERT_OK_AND_ASSIGN(ParsedLocation short_form, ParseLocation("file:/srv/w/x"));
+  EXPECT_EQ(short_form.path, "/srv/w/x");
+  ASSERT_OK_AND_ASSIGN(ParsedLocation localhost, ParseLocation("FILE://localhost/srv/w/x"));
+  EXPECT_EQ(localhost.scheme, "file");
+  EXPECT_EQ(localhost.path, "/srv/w/x");
+  ASSERT_OK_AND_ASSIGN(ParsedLocation s3, ParseLocation("s3://bucket/prefix/key.parquet"));
+  EXPECT_EQ(s3.scheme, "s3");
+  EXPECT_EQ(s3.authority, "bucket");
+  EXPECT_EQ(s3.path, "prefix/key.parquet");
+  ASSERT_OK_AND_ASSIGN(ParsedLocation plain, ParseLocation("data/a:b%20.parquet"));
+  EXPECT_EQ(plain.scheme, "");
+  EXPECT_EQ(plain.path, "data/a:b%20.parquet");  // plain paths are not percent-decoded
+}
+
+TEST(LocationTest, RefusesMalformedLocations) {
+  EXPECT_THAT(ParseLocation("").status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseLocation("file://otherhost/x").status(),
+              IsError(StatusCode::kInvalidArgument, "otherhost"));
+  EXPECT_THAT(ParseLocation("file:///x%zz").status(),
+              IsError(StatusCode::kInvalidArgument, "percent escape"));
+  EXPECT_THAT(ParseLocation("file:///x%2").status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseLocation("file:///x%00y").status(),
+              IsError(StatusCode::kInvalidArgument, "NUL"));
+  EXPECT_THAT(ParseLocation(std::string("a\0b", 3)).status(),
+              IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseLocation(std::string(10000, 'a')).status(),
+              IsError(StatusCode::kInvalidArgument, "longer than"));
+}
+
+TEST(LocationTest, NormalizesRelativePaths) {
+  EXPECT_THAT(NormalizeRelativePath("a//b/./c/"), IsOkAndHolds(std::string("a/b/c")));
+  EXPECT_THAT(NormalizeRelativePath("/a/b"), IsOkAndHolds(std::string("a/b")));
+  EXPECT_THAT(NormalizeRelativePath("..").status(), IsError(StatusCode::kPermissionDenied, ".."));
+  EXPECT_THAT(NormalizeRelativePath("a/../../x").status(),
+              IsError(StatusCode::kPermissionDenied, "warehouse root"));
+  EXPECT_THAT(NormalizeRelativePath("a/..").status(), IsError(StatusCode::kPermissionDenied));
+  EXPECT_THAT(NormalizeRelativePath("./.").status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(NormalizeRelativePath("").status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(NormalizeRelativePath(std::string(300, 'x')).status(),
+              IsError(StatusCode::kInvalidArgument, "255"));
+  EXPECT_OK(NormalizeRelativePath("..a/b..").status());  // names that merely contain dots
+}
+
+}  // namespace
+}  // namespace meshwork::storage
