@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ class Fd {
   Fd& operator=(const Fd&) = delete;
   ~Fd() { Close(); }
   int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -464,6 +466,27 @@ Result<std::string> LocalFileIO::LocalPath(std::string_view path) {
     }
   }
   return root_ == "/" ? "/" + relative : root_ + "/" + relative;
+}
+
+LocalFileIO::Lock::~Lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
+Result<LocalFileIO::Lock> LocalFileIO::LockExclusive(std::string_view path) {
+  MW_ASSIGN_OR_RETURN(std::string relative, Resolve(path));
+  auto [directory, name] = SplitParent(relative);
+  MW_ASSIGN_OR_RETURN(Fd parent, OpenDirectory(root_fd_, directory, true, relative, root_));
+  const std::string file_name(name);
+  Fd file(
+      ::openat(parent.get(), file_name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (file.get() < 0) {
+    if (errno == ELOOP) return SymlinkRefused(name, relative);
+    return ErrnoStatus(errno, "open lock file", relative, root_);
+  }
+  while (::flock(file.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoStatus(errno, "lock", relative, root_);
+  }
+  return Lock(file.Release());
 }
 
 Result<size_t> LocalFileIO::RemoveStaleTempFiles(std::chrono::seconds older_than) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "storage/file_io.h"
 
@@ -34,6 +35,23 @@ class LocalFileIO final : public FileIO {
   /// The path relative to the root that `path` (relative, absolute inside the root, or a
   /// file:// URI inside the root) names; refuses everything that leaves the root.
   Result<std::string> Resolve(std::string_view path) const;
+
+  /// An exclusive advisory lock (flock) on `path`, created if missing; held until the returned
+  /// object dies. Excludes other processes and other LocalFileIO users in this process. For
+  /// filesystem-only coordination (the filesystem catalog's pointer swap). flock semantics: a
+  /// child forked while the lock is held shares it.
+  class Lock {
+   public:
+    explicit Lock(int fd) : fd_(fd) {}
+    Lock(Lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Lock& operator=(Lock&&) = delete;
+    Lock(const Lock&) = delete;
+    ~Lock();
+
+   private:
+    int fd_;
+  };
+  Result<Lock> LockExclusive(std::string_view path);
 
   /// Deletes temp files that crashed writers left behind, if older than `older_than`.
   Result<size_t> RemoveStaleTempFiles(std::chrono::seconds older_than);

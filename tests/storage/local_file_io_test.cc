@@ -313,3 +313,39 @@ TEST(LocalFileIOMakeTest, CreatesTheRootAndRefusesUnusableOnes) {
 
 }  // namespace
 }  // namespace meshwork::storage
+
+namespace meshwork::storage {
+namespace {
+
+TEST_F(LocalFileIOTest, ExclusiveLockSerializesProcesses) {
+  // Fork before locking: a child that inherited the locked descriptor would share the lock.
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char byte;
+    if (::read(go[0], &byte, 1) != 1) ::_exit(2);
+    auto child_lock = io_->LockExclusive("t/metadata/.lock");
+    ::_exit(child_lock.ok() ? 0 : 1);
+  }
+  std::optional<LocalFileIO::Lock> lock;
+  {
+    ASSERT_OK_AND_ASSIGN(LocalFileIO::Lock taken, io_->LockExclusive("t/metadata/.lock"));
+    lock.emplace(std::move(taken));
+  }
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int wait_status = 0;
+  EXPECT_EQ(::waitpid(child, &wait_status, WNOHANG), 0) << "the child got the lock while held";
+  lock.reset();
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
+  ::close(go[0]);
+  ::close(go[1]);
+  EXPECT_THAT(io_->LockExclusive("../escape.lock").status(),
+              IsError(StatusCode::kPermissionDenied));
+}
+
+}  // namespace
+}  // namespace meshwork::storage
