@@ -37,8 +37,7 @@ std::partial_ordering CompareBytes(std::string_view left, std::string_view right
 std::string Int128ToString(__int128 value) {
   if (value == 0) return "0";
   const bool negative = value < 0;
-  unsigned __int128 magnitude =
-      negative ? static_cast<unsigned __int128>(-(value + 1)) + 1 : value;
+  unsigned __int128 magnitude = negative ? static_cast<unsigned __int128>(-(value + 1)) + 1 : value;
   std::string digits;
   while (magnitude != 0) {
     digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
@@ -53,8 +52,8 @@ std::string FormatDays(int32_t days) {
 }
 
 std::string FormatTimeOfDay(int64_t micros) {
-  return fmt::format("{:02d}:{:02d}:{:02d}.{:06d}", micros / 3600000000LL,
-                     micros / 60000000LL % 60, micros / 1000000 % 60, micros % 1000000);
+  return fmt::format("{:02d}:{:02d}:{:02d}.{:06d}", micros / 3600000000LL, micros / 60000000LL % 60,
+                     micros / 1000000 % 60, micros % 1000000);
 }
 
 std::string FormatMicros(int64_t micros) {
@@ -97,11 +96,16 @@ bool Literal::operator==(const Literal& other) const {
 
 std::string Literal::ToString() const {
   switch (type_->kind()) {
-    case TypeKind::kBoolean: return as<bool>() ? "true" : "false";
-    case TypeKind::kInt: return std::to_string(as<int32_t>());
-    case TypeKind::kLong: return std::to_string(as<int64_t>());
-    case TypeKind::kFloat: return fmt::format("{}", as<float>());
-    case TypeKind::kDouble: return fmt::format("{}", as<double>());
+    case TypeKind::kBoolean:
+      return as<bool>() ? "true" : "false";
+    case TypeKind::kInt:
+      return std::to_string(as<int32_t>());
+    case TypeKind::kLong:
+      return std::to_string(as<int64_t>());
+    case TypeKind::kFloat:
+      return fmt::format("{}", as<float>());
+    case TypeKind::kDouble:
+      return fmt::format("{}", as<double>());
     case TypeKind::kDecimal: {
       std::string digits = Int128ToString(as<DecimalValue>().unscaled);
       const bool negative = digits[0] == '-';
@@ -113,11 +117,16 @@ std::string Literal::ToString() const {
       }
       return negative ? "-" + digits : digits;
     }
-    case TypeKind::kDate: return FormatDays(as<int32_t>());
-    case TypeKind::kTime: return FormatTimeOfDay(as<int64_t>());
-    case TypeKind::kTimestamp: return FormatMicros(as<int64_t>());
-    case TypeKind::kTimestampTz: return FormatMicros(as<int64_t>()) + "+00:00";
-    case TypeKind::kString: return as<std::string>();
+    case TypeKind::kDate:
+      return FormatDays(as<int32_t>());
+    case TypeKind::kTime:
+      return FormatTimeOfDay(as<int64_t>());
+    case TypeKind::kTimestamp:
+      return FormatMicros(as<int64_t>());
+    case TypeKind::kTimestampTz:
+      return FormatMicros(as<int64_t>()) + "+00:00";
+    case TypeKind::kString:
+      return as<std::string>();
     case TypeKind::kUuid: {
       const UuidBytes& bytes = as<UuidBytes>();
       std::string text;
@@ -134,7 +143,8 @@ std::string Literal::ToString() const {
         text += fmt::format("{:02X}", c);
       return text;
     }
-    default: return "?";
+    default:
+      return "?";
   }
 }
 

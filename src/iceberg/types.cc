@@ -26,18 +26,42 @@ TypePtr Singleton(TypeKind kind) {
 }
 }  // namespace
 
-TypePtr Type::Boolean() { return Singleton(TypeKind::kBoolean); }
-TypePtr Type::Int() { return Singleton(TypeKind::kInt); }
-TypePtr Type::Long() { return Singleton(TypeKind::kLong); }
-TypePtr Type::Float() { return Singleton(TypeKind::kFloat); }
-TypePtr Type::Double() { return Singleton(TypeKind::kDouble); }
-TypePtr Type::Date() { return Singleton(TypeKind::kDate); }
-TypePtr Type::Time() { return Singleton(TypeKind::kTime); }
-TypePtr Type::Timestamp() { return Singleton(TypeKind::kTimestamp); }
-TypePtr Type::TimestampTz() { return Singleton(TypeKind::kTimestampTz); }
-TypePtr Type::String() { return Singleton(TypeKind::kString); }
-TypePtr Type::Uuid() { return Singleton(TypeKind::kUuid); }
-TypePtr Type::Binary() { return Singleton(TypeKind::kBinary); }
+TypePtr Type::Boolean() {
+  return Singleton(TypeKind::kBoolean);
+}
+TypePtr Type::Int() {
+  return Singleton(TypeKind::kInt);
+}
+TypePtr Type::Long() {
+  return Singleton(TypeKind::kLong);
+}
+TypePtr Type::Float() {
+  return Singleton(TypeKind::kFloat);
+}
+TypePtr Type::Double() {
+  return Singleton(TypeKind::kDouble);
+}
+TypePtr Type::Date() {
+  return Singleton(TypeKind::kDate);
+}
+TypePtr Type::Time() {
+  return Singleton(TypeKind::kTime);
+}
+TypePtr Type::Timestamp() {
+  return Singleton(TypeKind::kTimestamp);
+}
+TypePtr Type::TimestampTz() {
+  return Singleton(TypeKind::kTimestampTz);
+}
+TypePtr Type::String() {
+  return Singleton(TypeKind::kString);
+}
+TypePtr Type::Uuid() {
+  return Singleton(TypeKind::kUuid);
+}
+TypePtr Type::Binary() {
+  return Singleton(TypeKind::kBinary);
+}
 
 TypePtr Type::Decimal(int precision, int scale) {
   auto type = std::make_shared<Type>(TypeKind::kDecimal);
@@ -128,8 +152,7 @@ Result<TypePtr> Type::ParsePrimitive(std::string_view name) {
   }
   if (text.starts_with("fixed[") && text.ends_with("]")) {
     int length = 0;
-    if (!ParseInt(text.substr(6, text.size() - 7), length) || length < 1 ||
-        length > (1 << 24)) {
+    if (!ParseInt(text.substr(6, text.size() - 7), length) || length < 1 || length > (1 << 24)) {
       return Status::InvalidArgument("cannot parse fixed type '{}'", text)
           .WithHint("write fixed[L] with a positive length L");
     }
@@ -138,8 +161,7 @@ Result<TypePtr> Type::ParsePrimitive(std::string_view name) {
   static const std::array<std::string_view, 7> kVersion3 = {
       "timestamp_ns", "timestamptz_ns", "variant", "geometry", "geography", "unknown", "unknown"};
   for (std::string_view v3 : kVersion3) {
-    if (text == v3 || (text.starts_with(v3) && text.size() > v3.size() &&
-                       text[v3.size()] == '(')) {
+    if (text == v3 || (text.starts_with(v3) && text.size() > v3.size() && text[v3.size()] == '(')) {
       return Status::NotImplemented("type '{}' is an Iceberg v3 type, not supported yet", text)
           .WithHint("meshwork reads and writes format versions 1 and 2");
     }
@@ -166,20 +188,34 @@ const NestedField* Type::FieldByName(std::string_view name) const {
 
 std::string Type::ToString() const {
   switch (kind_) {
-    case TypeKind::kBoolean: return "boolean";
-    case TypeKind::kInt: return "int";
-    case TypeKind::kLong: return "long";
-    case TypeKind::kFloat: return "float";
-    case TypeKind::kDouble: return "double";
-    case TypeKind::kDecimal: return fmt::format("decimal({}, {})", precision_, scale_);
-    case TypeKind::kDate: return "date";
-    case TypeKind::kTime: return "time";
-    case TypeKind::kTimestamp: return "timestamp";
-    case TypeKind::kTimestampTz: return "timestamptz";
-    case TypeKind::kString: return "string";
-    case TypeKind::kUuid: return "uuid";
-    case TypeKind::kFixed: return fmt::format("fixed[{}]", length_);
-    case TypeKind::kBinary: return "binary";
+    case TypeKind::kBoolean:
+      return "boolean";
+    case TypeKind::kInt:
+      return "int";
+    case TypeKind::kLong:
+      return "long";
+    case TypeKind::kFloat:
+      return "float";
+    case TypeKind::kDouble:
+      return "double";
+    case TypeKind::kDecimal:
+      return fmt::format("decimal({}, {})", precision_, scale_);
+    case TypeKind::kDate:
+      return "date";
+    case TypeKind::kTime:
+      return "time";
+    case TypeKind::kTimestamp:
+      return "timestamp";
+    case TypeKind::kTimestampTz:
+      return "timestamptz";
+    case TypeKind::kString:
+      return "string";
+    case TypeKind::kUuid:
+      return "uuid";
+    case TypeKind::kFixed:
+      return fmt::format("fixed[{}]", length_);
+    case TypeKind::kBinary:
+      return "binary";
     case TypeKind::kStruct: {
       std::string text = "struct<";
       for (size_t index = 0; index < fields_.size(); ++index) {
