@@ -1,0 +1,125 @@
+#include "iceberg/warehouse.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "common/time.h"
+#include "common/uuid.h"
+
+namespace meshwork::iceberg {
+
+int64_t MetadataFileVersion(std::string_view location) {
+  const size_t slash = location.rfind('/');
+  const std::string_view name =
+      slash == std::string_view::npos ? location : location.substr(slash + 1);
+  const size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return -1;
+  int64_t version = -1;
+  auto [end, error] = std::from_chars(name.data(), name.data() + dash, version);
+  return error == std::errc() && end == name.data() + dash ? version : -1;
+}
+
+Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root) {
+  MW_ASSIGN_OR_RETURN(auto io, storage::LocalFileIO::Make(root));
+  return std::unique_ptr<Warehouse>(new Warehouse(std::move(io)));
+}
+
+std::string Warehouse::TableLocation(const TableIdentifier& identifier) const {
+  return "file://" + io_->root() + "/" + identifier.RelativeLocation();
+}
+
+Result<std::string> Warehouse::WriteMetadataFile(const TableIdentifier& identifier, int64_t version,
+                                                 const TableMetadata& metadata) {
+  const std::string relative =
+      fmt::format("{}/metadata/{:05d}-{}.metadata.json", identifier.RelativeLocation(), version,
+                  Uuid::V4().ToString());
+  MW_RETURN_IF_ERROR(
+      io_->WriteFileAtomic(relative, TableMetadataToString(metadata), {.create_only = true}));
+  return "file://" + io_->root() + "/" + relative;
+}
+
+Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, const Schema& schema,
+                                           const PartitionSpec& spec,
+                                           std::map<std::string, std::string> properties) {
+  MW_ASSIGN_OR_RETURN(auto existing, pointers_.Load(identifier));
+  if (existing) {
+    return Status::AlreadyExists("table {} already exists", identifier.ToString())
+        .WithHint("choose another name, or drop the table first");
+  }
+  MW_RETURN_IF_ERROR(spec.Validate(schema));
+  TableMetadata metadata;
+  metadata.format_version = 2;
+  metadata.table_uuid = Uuid::V4().ToString();
+  metadata.location = TableLocation(identifier);
+  metadata.last_updated_ms = time::NowMicros() / 1000;
+  metadata.last_column_id = schema.HighestFieldId();
+  MW_ASSIGN_OR_RETURN(Schema fresh,
+                      Schema::Make(0, schema.fields(), schema.identifier_field_ids()));
+  metadata.schemas.push_back(std::move(fresh));
+  metadata.current_schema_id = 0;
+  metadata.partition_specs.push_back(PartitionSpec(0, spec.fields()));
+  metadata.default_spec_id = 0;
+  metadata.last_partition_id = spec.LastFieldId();
+  metadata.sort_orders.push_back(SortOrder::Unsorted());
+  metadata.default_sort_order_id = 0;
+  properties.emplace("write.format.default", "parquet");
+  properties.emplace("write.parquet.compression-codec", "zstd");
+  metadata.properties = std::move(properties);
+
+  MW_ASSIGN_OR_RETURN(std::string location, WriteMetadataFile(identifier, 0, metadata));
+  Status swapped = pointers_.CompareAndSwap(identifier, std::nullopt, location);
+  if (!swapped.ok()) {
+    (void)io_->Delete(location);
+    return swapped;
+  }
+  return LoadedTable{identifier, location, std::move(metadata)};
+}
+
+Result<LoadedTable> Warehouse::LoadTable(const TableIdentifier& identifier) {
+  MW_ASSIGN_OR_RETURN(auto location, pointers_.Load(identifier));
+  if (!location) {
+    return Status::NotFound("table {} does not exist in warehouse {}", identifier.ToString(),
+                            io_->root())
+        .WithHint("list tables with `meshwork table list --warehouse " + io_->root() + "`");
+  }
+  MW_ASSIGN_OR_RETURN(std::string text, io_->ReadFile(*location));
+  MW_ASSIGN_OR_RETURN(TableMetadata metadata, TableMetadataFromJson(text, *location));
+  return LoadedTable{identifier, *location, std::move(metadata)};
+}
+
+Result<LoadedTable> Warehouse::Commit(const LoadedTable& base, TableMetadata updated) {
+  updated.last_updated_ms = std::max(time::NowMicros() / 1000, base.metadata.last_updated_ms + 1);
+  updated.metadata_log.push_back({base.metadata.last_updated_ms, base.metadata_location});
+  // Keep the log bounded like the reference implementation's default (100 previous files).
+  const int64_t keep = updated.PropertyAsLong("write.metadata.previous-versions-max", 100);
+  if (keep >= 0 && static_cast<int64_t>(updated.metadata_log.size()) > keep) {
+    updated.metadata_log.erase(updated.metadata_log.begin(), updated.metadata_log.end() - keep);
+  }
+  const int64_t version = std::max<int64_t>(MetadataFileVersion(base.metadata_location), 0) + 1;
+  MW_ASSIGN_OR_RETURN(std::string location, WriteMetadataFile(base.identifier, version, updated));
+  Status swapped = pointers_.CompareAndSwap(base.identifier, base.metadata_location, location);
+  if (!swapped.ok()) {
+    (void)io_->Delete(location);  // never referenced: safe to remove
+    return swapped;
+  }
+  return LoadedTable{base.identifier, location, std::move(updated)};
+}
+
+Result<std::vector<TableIdentifier>> Warehouse::ListTables(
+    const std::vector<std::string>& namespace_levels) {
+  return pointers_.List(namespace_levels);
+}
+
+Status Warehouse::DropTable(const TableIdentifier& identifier, bool purge) {
+  MW_RETURN_IF_ERROR(pointers_.Drop(identifier));
+  if (!purge) return Status::OK();
+  MW_ASSIGN_OR_RETURN(auto files, io_->List(identifier.RelativeLocation() + "/"));
+  for (const storage::FileInfo& file : files) {
+    Status deleted = io_->Delete(file.path);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+  }
+  return Status::OK();
+}
+
+}  // namespace meshwork::iceberg

@@ -1,0 +1,59 @@
+#pragma once
+// Tables in a warehouse folder, with no server: the filesystem pointer store decides which
+// metadata file is current; metadata files are written once (create-only) and never changed.
+// Commits follow the spec's optimistic protocol: write NNNNN-<uuid>.metadata.json, then
+// compare-and-swap the pointer from the base file to the new one.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "iceberg/filesystem_pointer_store.h"
+#include "iceberg/table_metadata.h"
+#include "storage/local_file_io.h"
+
+namespace meshwork::iceberg {
+
+struct LoadedTable {
+  TableIdentifier identifier;
+  /// The metadata file this state was read from (the commit's expected pointer value).
+  std::string metadata_location;
+  TableMetadata metadata;
+};
+
+class Warehouse {
+ public:
+  /// Opens (creating if needed) the warehouse folder.
+  static Result<std::unique_ptr<Warehouse>> Open(const std::string& root);
+
+  storage::LocalFileIO& io() { return *io_; }
+  PointerStore& pointers() { return pointers_; }
+
+  Result<LoadedTable> CreateTable(const TableIdentifier& identifier, const Schema& schema,
+                                  const PartitionSpec& spec,
+                                  std::map<std::string, std::string> properties = {});
+  Result<LoadedTable> LoadTable(const TableIdentifier& identifier);
+  /// Writes `updated` as the next metadata file and swaps the pointer from `base`. conflict when
+  /// another writer committed first (reload and retry); the new file is then removed.
+  Result<LoadedTable> Commit(const LoadedTable& base, TableMetadata updated);
+  Result<std::vector<TableIdentifier>> ListTables(const std::vector<std::string>& namespace_levels);
+  /// Forgets the table; with `purge`, also deletes every file under its location.
+  Status DropTable(const TableIdentifier& identifier, bool purge);
+
+  /// Absolute file:// location of a table folder.
+  std::string TableLocation(const TableIdentifier& identifier) const;
+
+ private:
+  Warehouse(std::unique_ptr<storage::LocalFileIO> io) : io_(std::move(io)), pointers_(*io_) {}
+  Result<std::string> WriteMetadataFile(const TableIdentifier& identifier, int64_t version,
+                                        const TableMetadata& metadata);
+  std::unique_ptr<storage::LocalFileIO> io_;
+  FilesystemPointerStore pointers_;
+};
+
+/// The version number in a metadata file name "00012-<uuid>.metadata.json" (-1 if none).
+int64_t MetadataFileVersion(std::string_view location);
+
+}  // namespace meshwork::iceberg
