@@ -12,6 +12,7 @@
 #include "cli/doctor.h"
 #include "cli/exit_codes.h"
 #include "cli/settings.h"
+#include "cli/table_command.h"
 #include "cli/version.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -89,6 +90,8 @@ int Run(int argc, char** argv) {
   CLI::App* doctor = app.add_subcommand("doctor", "Check the environment: DuckDB, data dir, tools");
   doctor->add_flag("--json", doctor_json, "Machine-readable report");
 
+  TableCommand* table = AddTableCommand(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -123,6 +126,7 @@ int Run(int argc, char** argv) {
   }
 
   if (doctor->parsed()) return RunDoctor(*config, doctor_json);
+  if (TableCommandParsed(*table)) return RunTableCommand(*table);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }
 

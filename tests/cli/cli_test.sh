@@ -33,6 +33,33 @@ contains() {
   fi
 }
 
+# meshwork table: create, inspect, list, refuse bad input, drop.
+wh="$scratch/wh"
+run "table create" 0 "$meshwork" table create --warehouse "$wh" sales.orders \
+  --schema 'id long not null, ts timestamptz, customer uuid, amount decimal(12,2)' \
+  --partition 'day(ts), bucket(16, id)' &&
+  contains "table create shows the partitioning" 'partition  day\(ts\), bucket\(16, id\)' &&
+  contains "table create names the metadata file" 'metadata   file://.*/sales/orders/metadata/00000-.*\.metadata\.json'
+run "table schema" 0 "$meshwork" table schema --warehouse "$wh" sales.orders &&
+  contains "table schema lists columns with ids" '^4 +amount +decimal\(12, 2\)'
+run "table schema --json" 0 "$meshwork" table schema --warehouse "$wh" sales.orders --json &&
+  contains "schema json carries field ids" '"id": 3'
+run "table list" 0 "$meshwork" table list --warehouse "$wh" sales --json &&
+  contains "table list" '^\["sales.orders"\]$'
+run "table create twice" 1 "$meshwork" table create --warehouse "$wh" sales.orders --schema 'id long' &&
+  contains "already exists" 'already_exists: table sales.orders already exists'
+run "table create bad type" 2 "$meshwork" table create --warehouse "$wh" sales.x --schema 'id lng' &&
+  contains "bad type named" "unknown Iceberg type 'lng'"
+run "table create bad transform" 2 "$meshwork" table create --warehouse "$wh" sales.x \
+  --schema 'id long' --partition 'hour(id)' &&
+  contains "bad transform named" 'hour cannot be applied to column .id.'
+run "table bad name" 2 "$meshwork" table schema --warehouse "$wh" ../etc &&
+  contains "bad name" "namespace name in '../etc'"
+run "table missing" 1 "$meshwork" table snapshots --warehouse "$wh" sales.nope &&
+  contains "missing table" 'not_found: table sales.nope does not exist'
+run "table drop --purge" 0 "$meshwork" table drop --warehouse "$wh" sales.orders --purge
+run "table gone" 1 "$meshwork" table schema --warehouse "$wh" sales.orders
+
 run "--version" 0 "$meshwork" --version &&
   contains "--version names meshwork" '^meshwork [0-9]+\.[0-9]+\.[0-9]+$' &&
   contains "--version names the loaded DuckDB" '^duckdb v1\.4\.4 \(.*libduckdb\.so\)$'
