@@ -1,0 +1,666 @@
+#include "iceberg/table_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "common/time.h"
+#include "common/uuid.h"
+#include "iceberg/literal_text.h"
+#include "iceberg/manifest.h"
+#include "iceberg/murmur3.h"
+#include "iceberg/value_codec.h"
+
+namespace meshwork::iceberg {
+namespace {
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    quoted += c;
+    if (c == '"') quoted += '"';
+  }
+  return quoted + "\"";
+}
+
+std::string QuoteString(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  return quoted + "'";
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// FIELD_IDS {"a": 1, "s": {__duckdb_field_id: 2, "x": 3}, "l": {__duckdb_field_id: 4,
+// element: 5}}: how DuckDB's Parquet writer learns Iceberg's field ids.
+std::string FieldIdsOf(const NestedField& field) {
+  if (field.type->is_primitive()) return std::to_string(field.id);
+  std::string text = fmt::format("{{__duckdb_field_id: {}", field.id);
+  for (const NestedField& child : field.type->fields()) {
+    text += fmt::format(", {}: {}", QuoteIdentifier(child.name), FieldIdsOf(child));
+  }
+  return text + "}";
+}
+
+// Leaf column paths as parquet_metadata prints them ("s, a", "l, list, element") → field ids.
+void CollectLeafPaths(const NestedField& field, const std::string& prefix,
+                      std::unordered_map<std::string, int32_t>& paths) {
+  const std::string path = prefix.empty() ? field.name : prefix + ", " + field.name;
+  switch (field.type->kind()) {
+    case TypeKind::kStruct:
+      for (const NestedField& child : field.type->fields())
+        CollectLeafPaths(child, path, paths);
+      break;
+    case TypeKind::kList:
+      CollectLeafPaths(
+          {field.type->fields()[0].id, "element", false, field.type->fields()[0].type, ""},
+          path + ", list", paths);
+      break;
+    case TypeKind::kMap:
+      CollectLeafPaths({field.type->fields()[0].id, "key", true, field.type->fields()[0].type, ""},
+                       path + ", key_value", paths);
+      CollectLeafPaths(
+          {field.type->fields()[1].id, "value", false, field.type->fields()[1].type, ""},
+          path + ", key_value", paths);
+      break;
+    default:
+      paths.emplace(path, field.id);
+  }
+}
+
+// Epoch microseconds of a timestamp or timestamptz column, independent of the session time zone.
+std::string EpochMicros(const std::string& column) {
+  return fmt::format("epoch_us({})", column);
+}
+
+// A UTC-naive TIMESTAMP for year()/month() of timestamps and timestamptz values.
+std::string UtcTimestamp(const std::string& column, TypeKind kind) {
+  if (kind == TypeKind::kDate) return fmt::format("CAST({} AS TIMESTAMP)", column);
+  return fmt::format("make_timestamp({})", EpochMicros(column));
+}
+
+// SQL producing the transformed partition value in the canonical text form that ParseLiteralText
+// reads back for the transform's result type.
+Result<std::string> PartitionExpression(const PartitionField& field, const Schema& schema) {
+  const NestedField* source = schema.FindField(field.source_id);
+  if (source == nullptr) {
+    return Status::InvalidArgument("partition field {} refers to a missing column", field.name);
+  }
+  const std::string column = QuoteIdentifier(schema.FullName(field.source_id));
+  const TypeKind kind = source->type->kind();
+  const int32_t parameter = field.transform.parameter();
+  auto unsupported = [&]() {
+    return Status::NotImplemented(
+               "writing partition transform {} of a {} column is not "
+               "supported yet",
+               field.transform.ToString(), source->type->ToString())
+        .WithHint(
+            "partition by identity, day/hour/month/year, bucket or truncate of int, long, "
+            "date, timestamp or string columns");
+  };
+  switch (field.transform.kind()) {
+    case Transform::Kind::kVoid:
+      return std::string("NULL");
+    case Transform::Kind::kIdentity:
+      switch (kind) {
+        case TypeKind::kTimestamp:
+        case TypeKind::kTimestampTz:
+          return fmt::format("make_timestamp({})", EpochMicros(column));
+        case TypeKind::kFloat:
+        case TypeKind::kDouble:
+        case TypeKind::kFixed:
+        case TypeKind::kBinary:
+          return unsupported();
+        default:
+          return column;
+      }
+    case Transform::Kind::kDay:
+      if (kind == TypeKind::kDate) return fmt::format("CAST({} AS DATE)", column);
+      return fmt::format("CAST(to_timestamp(floor({} / 86400000000) * 86400) AS DATE)",
+                         EpochMicros(column));
+    case Transform::Kind::kHour:
+      return fmt::format("CAST(floor({} / 3600000000) AS INTEGER)", EpochMicros(column));
+    case Transform::Kind::kYear:
+      return fmt::format("(year({}) - 1970)", UtcTimestamp(column, kind));
+    case Transform::Kind::kMonth:
+      return fmt::format("((year({0}) - 1970) * 12 + month({0}) - 1)", UtcTimestamp(column, kind));
+    case Transform::Kind::kBucket:
+      switch (kind) {
+        case TypeKind::kInt:
+        case TypeKind::kLong:
+          return fmt::format("meshwork_bucket_long(CAST({} AS BIGINT), {})", column, parameter);
+        case TypeKind::kDate:
+          return fmt::format(
+              "meshwork_bucket_long(CAST(date_diff('day', DATE '1970-01-01', {}) "
+              "AS BIGINT), {})",
+              column, parameter);
+        case TypeKind::kTimestamp:
+        case TypeKind::kTimestampTz:
+          return fmt::format("meshwork_bucket_long({}, {})", EpochMicros(column), parameter);
+        case TypeKind::kString:
+          return fmt::format("meshwork_bucket_string({}, {})", column, parameter);
+        default:
+          return unsupported();
+      }
+    case Transform::Kind::kTruncate:
+      switch (kind) {
+        case TypeKind::kInt:
+        case TypeKind::kLong:
+          return fmt::format("({0} - ((({0} % {1}) + {1}) % {1}))", column, parameter);
+        case TypeKind::kString:
+          return fmt::format("left({}, {})", column, parameter);
+        default:
+          return unsupported();
+      }
+  }
+  return unsupported();
+}
+
+int64_t NewSnapshotId() {
+  // Positive 63-bit ids, like the reference implementation's (derived from a random UUID).
+  const auto bytes = Uuid::V4().bytes();
+  int64_t id = 0;
+  for (int index = 0; index < 8; ++index)
+    id = (id << 8) | bytes[static_cast<size_t>(index)];
+  return id & 0x7fffffffffffffffLL;
+}
+
+int64_t SummaryLong(const std::map<std::string, std::string>& summary, const std::string& key) {
+  auto it = summary.find(key);
+  if (it == summary.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (...) {
+    return 0;
+  }
+}
+
+struct WrittenFile {
+  std::string relative_path;
+  DataFile data_file;
+};
+
+}  // namespace
+
+Status RegisterIcebergFunctions(engine::Connection& connection) {
+  Status status =
+      connection.RegisterScalarFunction(engine::MakeScalarFunction<int32_t(int64_t, int32_t)>(
+          "meshwork_bucket_long", [](int64_t value, int32_t buckets) -> Result<int32_t> {
+            if (buckets <= 0) return Status::InvalidArgument("bucket count must be positive");
+            return BucketOf(IcebergHash(Literal::Long(value)), buckets);
+          }));
+  if (!status.ok() && status.code() != StatusCode::kAlreadyExists) return status;
+  status = connection.RegisterScalarFunction(
+      engine::MakeScalarFunction<int32_t(std::string_view, int32_t)>(
+          "meshwork_bucket_string", [](std::string_view value, int32_t buckets) -> Result<int32_t> {
+            if (buckets <= 0) return Status::InvalidArgument("bucket count must be positive");
+            return BucketOf(static_cast<int32_t>(Murmur3_32(value.data(), value.size())), buckets);
+          }));
+  if (!status.ok() && status.code() != StatusCode::kAlreadyExists) return status;
+  return Status::OK();
+}
+
+Result<std::string> DuckDBType(const Type& type) {
+  switch (type.kind()) {
+    case TypeKind::kBoolean:
+      return std::string("BOOLEAN");
+    case TypeKind::kInt:
+      return std::string("INTEGER");
+    case TypeKind::kLong:
+      return std::string("BIGINT");
+    case TypeKind::kFloat:
+      return std::string("FLOAT");
+    case TypeKind::kDouble:
+      return std::string("DOUBLE");
+    case TypeKind::kDecimal:
+      return fmt::format("DECIMAL({},{})", type.precision(), type.scale());
+    case TypeKind::kDate:
+      return std::string("DATE");
+    case TypeKind::kTime:
+      return std::string("TIME");
+    case TypeKind::kTimestamp:
+      return std::string("TIMESTAMP");
+    case TypeKind::kTimestampTz:
+      return std::string("TIMESTAMPTZ");
+    case TypeKind::kString:
+      return std::string("VARCHAR");
+    case TypeKind::kUuid:
+      return std::string("UUID");
+    case TypeKind::kFixed:
+    case TypeKind::kBinary:
+      return std::string("BLOB");
+    case TypeKind::kList: {
+      MW_ASSIGN_OR_RETURN(std::string element, DuckDBType(*type.fields()[0].type));
+      return element + "[]";
+    }
+    case TypeKind::kMap: {
+      MW_ASSIGN_OR_RETURN(std::string key, DuckDBType(*type.fields()[0].type));
+      MW_ASSIGN_OR_RETURN(std::string value, DuckDBType(*type.fields()[1].type));
+      return fmt::format("MAP({}, {})", key, value);
+    }
+    case TypeKind::kStruct: {
+      std::string text = "STRUCT(";
+      for (size_t index = 0; index < type.fields().size(); ++index) {
+        MW_ASSIGN_OR_RETURN(std::string member, DuckDBType(*type.fields()[index].type));
+        text += fmt::format("{}{} {}", index > 0 ? ", " : "",
+                            QuoteIdentifier(type.fields()[index].name), member);
+      }
+      return text + ")";
+    }
+  }
+  return Status::Internal("unknown type");
+}
+
+namespace {
+
+// Runs the COPY that writes the staged Parquet files; returns their relative paths.
+Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const LoadedTable& table,
+                                                engine::Connection& connection,
+                                                const std::string& source_sql,
+                                                const std::string& staging_dir,
+                                                const AppendOptions& options) {
+  const Schema& schema = table.metadata.CurrentSchema();
+  const PartitionSpec& spec = table.metadata.DefaultSpec();
+
+  // Match source columns by name.
+  MW_ASSIGN_OR_RETURN(engine::QueryResult probe,
+                      connection.Query("SELECT * FROM (" + source_sql + ") LIMIT 0"));
+  std::unordered_map<std::string, std::string> source_columns;
+  for (const std::string& name : probe.column_names())
+    source_columns.emplace(Lower(name), name);
+  std::string select;
+  for (const NestedField& field : schema.fields()) {
+    MW_ASSIGN_OR_RETURN(std::string type, DuckDBType(*field.type));
+    auto it = source_columns.find(Lower(field.name));
+    if (!select.empty()) select += ", ";
+    if (it == source_columns.end()) {
+      if (field.required) {
+        return Status::InvalidArgument("the input has no column '{}', which the table requires",
+                                       field.name)
+            .WithHint("add the column to the input, or make it optional in the table");
+      }
+      select += fmt::format("CAST(NULL AS {}) AS {}", type, QuoteIdentifier(field.name));
+    } else {
+      select += fmt::format("CAST({} AS {}) AS {}", QuoteIdentifier(it->second), type,
+                            QuoteIdentifier(field.name));
+      source_columns.erase(it);
+    }
+  }
+  if (!source_columns.empty()) {
+    std::string extra;
+    for (const auto& [lower, name] : source_columns)
+      extra += (extra.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument("the input has columns the table does not: {}", extra)
+        .WithHint("evolve the table's schema first, or select only the table's columns");
+  }
+  std::string partition_columns, partition_by;
+  for (size_t index = 0; index < spec.fields().size(); ++index) {
+    MW_ASSIGN_OR_RETURN(std::string expression, PartitionExpression(spec.fields()[index], schema));
+    // 'n' marks NULL, 'v<text>' a value: DuckDB writes NULL partitions as "NULL", which would be
+    // ambiguous with the string 'NULL'.
+    partition_columns += fmt::format(
+        ", CASE WHEN ({0}) IS NULL THEN 'n' ELSE 'v' || CAST(({0}) AS VARCHAR) END AS __p{1}",
+        expression, index);
+    partition_by += fmt::format("{}__p{}", index > 0 ? ", " : "", index);
+  }
+  // Required columns must not receive NULLs: DuckDB's cast would let them through. A filter (not
+  // a projected column, which the optimizer would drop) raises the error.
+  std::string checks;
+  for (const NestedField& field : schema.fields()) {
+    if (!field.required) continue;
+    checks += fmt::format(
+        "{}CASE WHEN {} IS NULL THEN error('column {} is required but the input has a NULL')"
+        "::BOOLEAN ELSE true END",
+        checks.empty() ? "" : " AND ", QuoteIdentifier(field.name), field.name);
+  }
+  std::string field_ids;
+  for (const NestedField& field : schema.fields()) {
+    field_ids += fmt::format("{}{}: {}", field_ids.empty() ? "" : ", ", QuoteIdentifier(field.name),
+                             FieldIdsOf(field));
+  }
+  MW_ASSIGN_OR_RETURN(std::string target, warehouse.io().LocalPath(staging_dir));
+  {
+    // DuckDB creates the staging folder but not its parents. LocalPath has checked the path for
+    // symlinks, so creating the missing folders here stays inside the warehouse.
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(target).parent_path(), error);
+    if (error) {
+      return Status::IOError("cannot create the data folder of table {}: {}",
+                             table.identifier.ToString(), error.message())
+          .WithResource(target);
+    }
+  }
+  const int64_t target_file_size =
+      table.metadata.PropertyAsLong("write.target-file-size-bytes", 128LL << 20);
+  // Cast first, then compute partition values from the cast columns.
+  const std::string inner =
+      fmt::format("SELECT *{} FROM (SELECT {} FROM ({}) AS source) AS typed{}", partition_columns,
+                  select, source_sql, checks.empty() ? "" : " WHERE " + checks);
+  std::string copy_options = fmt::format(
+      "FORMAT parquet, COMPRESSION zstd, FILENAME_PATTERN 'data-{{uuid}}', FIELD_IDS {{{}}}",
+      field_ids);
+  if (partition_by.empty()) {
+    copy_options += fmt::format(", FILE_SIZE_BYTES {}", target_file_size);
+  } else {
+    copy_options += fmt::format(", PARTITION_BY ({})", partition_by);
+  }
+  if (options.progress) options.progress("writing Parquet files");
+  MW_RETURN_IF_ERROR(connection.Execute(
+      fmt::format("COPY ({}) TO {} ({})", inner, QuoteString(target), copy_options)));
+
+  MW_ASSIGN_OR_RETURN(auto listed, warehouse.io().List(staging_dir + "/"));
+  std::vector<WrittenFile> files;
+  for (const storage::FileInfo& info : listed) {
+    if (!info.path.ends_with(".parquet")) continue;
+    WrittenFile file;
+    file.relative_path = info.path;
+    file.data_file.file_size_in_bytes = static_cast<int64_t>(info.size);
+    // Partition values from the hive directories: ".../__p0=v2024-03-05/__p1=n/data-....parquet".
+    MW_ASSIGN_OR_RETURN(TypePtr partition_type, spec.PartitionType(schema));
+    file.data_file.partition.resize(spec.fields().size());
+    size_t start = staging_dir.size() + 1;
+    while (true) {
+      const size_t slash = info.path.find('/', start);
+      if (slash == std::string::npos) break;
+      const std::string component = info.path.substr(start, slash - start);
+      start = slash + 1;
+      if (!component.starts_with("__p")) continue;
+      const size_t equals = component.find('=');
+      const size_t index = std::stoul(component.substr(3, equals - 3));
+      std::string encoded = component.substr(equals + 1), decoded;
+      for (size_t offset = 0; offset < encoded.size(); ++offset) {
+        if (encoded[offset] == '%' && offset + 2 < encoded.size()) {
+          decoded += static_cast<char>(std::stoi(encoded.substr(offset + 1, 2), nullptr, 16));
+          offset += 2;
+        } else {
+          decoded += encoded[offset];
+        }
+      }
+      if (index >= spec.fields().size() || decoded.empty()) {
+        return Status::Internal("unexpected partition directory '{}'", component);
+      }
+      if (decoded[0] == 'n') continue;
+      MW_ASSIGN_OR_RETURN(
+          Literal value, ParseLiteralText(partition_type->fields()[index].type, decoded.substr(1)));
+      file.data_file.partition[index] = std::move(value);
+    }
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+// Record counts and column metrics from the Parquet footers (no data is re-read).
+Status CollectStatistics(Warehouse& warehouse, const Schema& schema, engine::Connection& connection,
+                         std::vector<WrittenFile>& files) {
+  if (files.empty()) return Status::OK();
+  std::string list;
+  std::unordered_map<std::string, WrittenFile*> by_local_path;
+  for (WrittenFile& file : files) {
+    MW_ASSIGN_OR_RETURN(std::string local, warehouse.io().LocalPath(file.relative_path));
+    list += (list.empty() ? "" : ", ") + QuoteString(local);
+    by_local_path[local] = &file;
+  }
+  std::unordered_map<std::string, int32_t> leaf_ids;
+  for (const NestedField& field : schema.fields())
+    CollectLeafPaths(field, "", leaf_ids);
+
+  MW_ASSIGN_OR_RETURN(auto rows,
+                      connection.QueryText(fmt::format(
+                          "SELECT file_name, num_rows FROM parquet_file_metadata([{}])", list)));
+  for (const auto& row : rows) {
+    auto it = by_local_path.find(row[0]);
+    if (it != by_local_path.end()) it->second->data_file.record_count = std::stoll(row[1]);
+  }
+  MW_ASSIGN_OR_RETURN(engine::QueryResult result,
+                      connection.Query(fmt::format(
+                          "SELECT file_name, path_in_schema, num_values, stats_null_count, "
+                          "total_compressed_size, stats_min_value, stats_max_value "
+                          "FROM parquet_metadata([{}])",
+                          list)));
+  std::map<std::pair<WrittenFile*, int32_t>,
+           std::pair<std::optional<Literal>, std::optional<Literal>>>
+      bounds;
+  while (true) {
+    MW_ASSIGN_OR_RETURN(engine::DataChunk chunk, result.Fetch());
+    if (!chunk) break;
+    for (uint64_t row = 0; row < chunk.size(); ++row) {
+      const std::string file_name(chunk.column(0).GetString(row));
+      const std::string path(chunk.column(1).GetString(row));
+      auto file_it = by_local_path.find(file_name);
+      auto leaf_it = leaf_ids.find(path);
+      if (file_it == by_local_path.end() || leaf_it == leaf_ids.end()) continue;
+      DataFile& file = file_it->second->data_file;
+      const int32_t id = leaf_it->second;
+      file.value_counts[id] += chunk.column(2).Get<int64_t>(row);
+      if (!chunk.column(3).IsNull(row))
+        file.null_value_counts[id] += chunk.column(3).Get<int64_t>(row);
+      file.column_sizes[id] += chunk.column(4).Get<int64_t>(row);
+      // Bounds for top-level primitive columns only (nested bounds are optional in the spec).
+      const NestedField* field = schema.FindField(id);
+      if (path.find(',') != std::string::npos || field == nullptr ||
+          field->type->kind() == TypeKind::kFloat || field->type->kind() == TypeKind::kDouble ||
+          field->type->kind() == TypeKind::kBinary || field->type->kind() == TypeKind::kFixed ||
+          chunk.column(5).IsNull(row) || chunk.column(6).IsNull(row)) {
+        continue;
+      }
+      auto low = ParseLiteralText(field->type, chunk.column(5).GetString(row));
+      auto high = ParseLiteralText(field->type, chunk.column(6).GetString(row));
+      if (!low.ok() || !high.ok()) continue;  // a value we cannot read back: no bound
+      auto& [lower, upper] = bounds[{file_it->second, id}];
+      if (!lower || low->Compare(*lower) == std::partial_ordering::less) lower = *low;
+      if (!upper || high->Compare(*upper) == std::partial_ordering::greater) upper = *high;
+    }
+  }
+  for (auto& [key, range] : bounds) {
+    DataFile& file = key.first->data_file;
+    // Strings: keep bounds short like the reference implementation's truncate(16) metrics,
+    // dropping an upper bound that would need rounding up.
+    if (range.first->type()->kind() == TypeKind::kString) {
+      const std::string& low = range.first->as<std::string>();
+      const std::string& high = range.second->as<std::string>();
+      file.lower_bounds[key.second] = SerializeValue(Literal::String(low.substr(0, 16)));
+      if (high.size() <= 16) file.upper_bounds[key.second] = SerializeValue(*range.second);
+      continue;
+    }
+    file.lower_bounds[key.second] = SerializeValue(*range.first);
+    file.upper_bounds[key.second] = SerializeValue(*range.second);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& identifier,
+                                 engine::Connection& connection, const std::string& source_sql,
+                                 const AppendOptions& options) {
+  MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
+  MW_RETURN_IF_ERROR(connection.Execute("SET TimeZone = 'UTC'"));
+  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+  const Schema& schema = table.metadata.CurrentSchema();
+  const PartitionSpec& spec = table.metadata.DefaultSpec();
+  const std::string staging_dir =
+      fmt::format("{}/data/append-{}", identifier.RelativeLocation(), Uuid::V7().ToString());
+  auto cleanup = [&]() {
+    auto files = warehouse.io().List(staging_dir + "/");
+    if (!files.ok()) return;
+    for (const auto& file : *files)
+      (void)warehouse.io().Delete(file.path);
+  };
+
+  auto written = WriteDataFiles(warehouse, table, connection, source_sql, staging_dir, options);
+  if (!written.ok()) {
+    cleanup();
+    return std::move(written).error().WithContext(
+        fmt::format("cannot append to {}", identifier.ToString()));
+  }
+  std::vector<WrittenFile> files = std::move(*written);
+  Status stats = CollectStatistics(warehouse, schema, connection, files);
+  if (!stats.ok()) {
+    cleanup();
+    return std::move(stats).WithContext("cannot read the statistics of the written files");
+  }
+
+  AppendResult result;
+  result.snapshot_id = NewSnapshotId();
+  std::vector<ManifestEntry> entries;
+  for (WrittenFile& file : files) {
+    if (file.data_file.record_count == 0) {
+      (void)warehouse.io().Delete(file.relative_path);
+      continue;
+    }
+    file.data_file.file_path = "file://" + warehouse.io().root() + "/" + file.relative_path;
+    result.added_records += file.data_file.record_count;
+    result.added_bytes += file.data_file.file_size_in_bytes;
+    ++result.added_files;
+    ManifestEntry entry;
+    entry.status = EntryStatus::kAdded;
+    entry.data_file = std::move(file.data_file);
+    entries.push_back(std::move(entry));
+  }
+  std::optional<ManifestFile> our_manifest;
+  if (!entries.empty()) {
+    ManifestFile summary;
+    auto bytes =
+        WriteManifest(schema, spec, FileContent::kData, entries, result.snapshot_id, summary);
+    if (!bytes.ok()) {
+      cleanup();
+      return bytes.error();
+    }
+    const std::string relative =
+        fmt::format("{}/metadata/{}-m0.avro", identifier.RelativeLocation(), Uuid::V4().ToString());
+    Status saved = warehouse.io().WriteFileAtomic(relative, *bytes, {.create_only = true});
+    if (!saved.ok()) {
+      cleanup();
+      return saved;
+    }
+    summary.manifest_path = "file://" + warehouse.io().root() + "/" + relative;
+    summary.manifest_length = static_cast<int64_t>(bytes->size());
+    our_manifest = std::move(summary);
+  }
+
+  std::mt19937_64 jitter(static_cast<uint64_t>(result.snapshot_id));
+  for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+    result.attempts = attempt;
+    if (attempt > 1) {
+      auto reloaded = warehouse.LoadTable(identifier);
+      if (!reloaded.ok()) return reloaded.error();
+      table = std::move(*reloaded);
+    }
+    TableMetadata updated = table.metadata;
+    const Snapshot* parent = updated.CurrentSnapshot();
+    const int64_t sequence = updated.last_sequence_number + 1;
+    std::vector<ManifestFile> manifests;
+    if (our_manifest) {
+      ManifestFile manifest = *our_manifest;
+      manifest.sequence_number = sequence;
+      manifest.min_sequence_number = sequence;
+      manifests.push_back(std::move(manifest));
+    }
+    if (parent != nullptr) {
+      MW_ASSIGN_OR_RETURN(std::string list, warehouse.io().ReadFile(parent->manifest_list));
+      MW_ASSIGN_OR_RETURN(auto previous, ReadManifestList(list, parent->manifest_list));
+      for (ManifestFile& manifest : previous)
+        manifests.push_back(std::move(manifest));
+    }
+    MW_ASSIGN_OR_RETURN(
+        std::string list_bytes,
+        WriteManifestList(manifests, result.snapshot_id,
+                          parent ? std::optional(parent->snapshot_id) : std::nullopt, sequence));
+    const std::string list_relative =
+        fmt::format("{}/metadata/snap-{}-{}-{}.avro", identifier.RelativeLocation(),
+                    result.snapshot_id, attempt, Uuid::V4().ToString());
+    MW_RETURN_IF_ERROR(
+        warehouse.io().WriteFileAtomic(list_relative, list_bytes, {.create_only = true}));
+
+    Snapshot snapshot;
+    snapshot.snapshot_id = result.snapshot_id;
+    if (parent) snapshot.parent_snapshot_id = parent->snapshot_id;
+    snapshot.sequence_number = sequence;
+    snapshot.timestamp_ms = time::NowMicros() / 1000;
+    snapshot.manifest_list = "file://" + warehouse.io().root() + "/" + list_relative;
+    snapshot.schema_id = schema.schema_id();
+    const auto& previous_summary = parent ? parent->summary : std::map<std::string, std::string>();
+    snapshot.summary = {
+        {"operation", "append"},
+        {"added-data-files", std::to_string(result.added_files)},
+        {"added-records", std::to_string(result.added_records)},
+        {"added-files-size", std::to_string(result.added_bytes)},
+        {"changed-partition-count", std::to_string(result.added_files > 0 ? entries.size() : 0)},
+        {"total-data-files",
+         std::to_string(SummaryLong(previous_summary, "total-data-files") + result.added_files)},
+        {"total-records",
+         std::to_string(SummaryLong(previous_summary, "total-records") + result.added_records)},
+        {"total-files-size",
+         std::to_string(SummaryLong(previous_summary, "total-files-size") + result.added_bytes)},
+        {"total-delete-files", std::to_string(SummaryLong(previous_summary, "total-delete-files"))},
+        {"total-position-deletes",
+         std::to_string(SummaryLong(previous_summary, "total-position-deletes"))},
+        {"total-equality-deletes",
+         std::to_string(SummaryLong(previous_summary, "total-equality-deletes"))},
+        {"engine-name", "meshwork"},
+    };
+    updated.snapshots.push_back(snapshot);
+    updated.current_snapshot_id = snapshot.snapshot_id;
+    updated.last_sequence_number = sequence;
+    updated.refs["main"] = SnapshotRef{snapshot.snapshot_id, true, {}, {}, {}};
+    updated.snapshot_log.push_back({snapshot.timestamp_ms, snapshot.snapshot_id});
+    auto committed = warehouse.Commit(table, std::move(updated));
+    if (committed.ok()) {
+      result.metadata_location = committed->metadata_location;
+      return result;
+    }
+    (void)warehouse.io().Delete(list_relative);
+    if (committed.error().code() != StatusCode::kConflict) return committed.error();
+    // Another writer won: back off with jitter and rebase onto its snapshot.
+    const int64_t ceiling_ms = std::min<int64_t>(5 * (int64_t{1} << std::min(attempt, 6)), 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        1 + static_cast<int64_t>(jitter() % static_cast<uint64_t>(ceiling_ms))));
+  }
+  return Status::Conflict("cannot append to {}: {} commit attempts lost to concurrent writers",
+                          identifier.ToString(), options.max_attempts)
+      .WithHint("retry later; the written files will be removed by `meshwork table orphans`");
+}
+
+Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTable& table,
+                                            std::optional<int64_t> snapshot_id) {
+  const Snapshot* snapshot =
+      snapshot_id ? table.metadata.SnapshotById(*snapshot_id) : table.metadata.CurrentSnapshot();
+  if (snapshot_id && snapshot == nullptr) {
+    return Status::NotFound("table {} has no snapshot {}", table.identifier.ToString(),
+                            *snapshot_id)
+        .WithHint("list snapshots with `meshwork table snapshots`");
+  }
+  std::vector<DataFile> files;
+  if (snapshot == nullptr) return files;
+  MW_ASSIGN_OR_RETURN(std::string list, warehouse.io().ReadFile(snapshot->manifest_list));
+  MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot->manifest_list));
+  for (const ManifestFile& manifest : manifests) {
+    if (manifest.content != 0) {
+      return Status::NotImplemented("table {} has delete files; reading them is not supported yet",
+                                    table.identifier.ToString());
+    }
+    MW_ASSIGN_OR_RETURN(std::string bytes, warehouse.io().ReadFile(manifest.manifest_path));
+    MW_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, manifest, table.metadata.CurrentSchema(),
+                                                   table.metadata.partition_specs));
+    for (ManifestEntry& entry : entries) {
+      if (entry.status == EntryStatus::kDeleted) continue;
+      files.push_back(std::move(entry.data_file));
+    }
+  }
+  return files;
+}
+
+}  // namespace meshwork::iceberg

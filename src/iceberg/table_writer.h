@@ -1,0 +1,52 @@
+#pragma once
+// Writes rows into an Iceberg table: DuckDB runs the query and writes Parquet files with Iceberg
+// field ids (partitioned by the table's spec, the transforms computed in SQL, bucket through our
+// Murmur3 as a UDF); we take statistics from the written files' footers, write a manifest and a
+// manifest list, and commit a new snapshot with optimistic concurrency.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/connection.h"
+#include "iceberg/manifest.h"
+#include "iceberg/warehouse.h"
+
+namespace meshwork::iceberg {
+
+struct AppendOptions {
+  /// Commit attempts before giving up on conflicts.
+  int max_attempts = 50;
+  /// Called with progress messages on long appends (may be empty).
+  std::function<void(const std::string&)> progress;
+};
+
+struct AppendResult {
+  int64_t snapshot_id = 0;
+  int64_t added_records = 0;
+  int64_t added_files = 0;
+  int64_t added_bytes = 0;
+  int attempts = 0;
+  std::string metadata_location;
+};
+
+/// Registers meshwork_bucket_long(BIGINT, INTEGER) and meshwork_bucket_string(VARCHAR, INTEGER)
+/// (Iceberg's bucket transform) on the connection's database.
+Status RegisterIcebergFunctions(engine::Connection& connection);
+
+/// DuckDB's spelling of an Iceberg type ("DECIMAL(12,2)", "STRUCT(...)", "BIGINT[]").
+Result<std::string> DuckDBType(const Type& type);
+
+/// Appends the rows of `source_sql` (any DuckDB query: read_csv(...), SELECT ...) to the table.
+/// Columns are matched by name (case-insensitive) and cast to the table's types; optional
+/// columns the source lacks are NULL; extra source columns are an error.
+Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& table,
+                                 engine::Connection& connection, const std::string& source_sql,
+                                 const AppendOptions& options = {});
+
+/// The data files of a snapshot (default: current) as absolute local paths, for reading.
+Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTable& table,
+                                            std::optional<int64_t> snapshot_id = std::nullopt);
+
+}  // namespace meshwork::iceberg

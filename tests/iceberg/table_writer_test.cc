@@ -1,0 +1,194 @@
+#include "iceberg/table_writer.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "engine/database.h"
+#include "iceberg/ddl_parser.h"
+#include "iceberg/murmur3.h"
+#include "iceberg/value_codec.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace meshwork::iceberg {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class TableWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open({.threads = 2}));
+    ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
+    orders_ = *TableIdentifier::Parse("sales.orders");
+  }
+
+  void Create(const std::string& columns, const std::string& partition) {
+    ASSERT_OK_AND_ASSIGN(Schema schema, ParseColumnList(columns));
+    ASSERT_OK_AND_ASSIGN(PartitionSpec spec, ParsePartitionExpression(partition, schema));
+    ASSERT_OK(warehouse_->CreateTable(orders_, schema, spec).status());
+  }
+
+  // Reads the table's current rows back through DuckDB.
+  std::vector<std::vector<std::string>> Scan(const std::string& select) {
+    auto table = warehouse_->LoadTable(orders_);
+    EXPECT_OK(table.status());
+    auto files = LiveDataFiles(*warehouse_, *table);
+    EXPECT_OK(files.status());
+    std::string list;
+    for (const DataFile& file : *files)
+      list += (list.empty() ? "'" : ", '") + file.file_path + "'";
+    auto rows =
+        connection_->QueryText(fmt::format("SELECT {} FROM read_parquet([{}])", select, list));
+    EXPECT_OK(rows.status());
+    return rows.ok() ? *rows : std::vector<std::vector<std::string>>{};
+  }
+
+  testing::ScratchDir scratch_{"writer"};
+  std::unique_ptr<Warehouse> warehouse_;
+  std::optional<engine::Database> database_;
+  std::optional<engine::Connection> connection_;
+  TableIdentifier orders_;
+};
+
+TEST_F(TableWriterTest, AppendsPartitionedDataWithStatisticsAndSnapshots) {
+  Create("id long not null, ts timestamptz, customer string, amount decimal(12,2)",
+         "day(ts), bucket(4, id)");
+  ASSERT_OK_AND_ASSIGN(
+      AppendResult first,
+      AppendQuery(*warehouse_, orders_, *connection_,
+                  "SELECT i AS id, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_hours(i * 7) AS ts, "
+                  "'customer-' || (i % 13) AS customer, (i * 1.25)::DECIMAL(12,2) AS amount "
+                  "FROM range(1000) t(i)"));
+  EXPECT_EQ(first.added_records, 1000);
+  EXPECT_GT(first.added_files, 40);  // ~292 days x 4 buckets, sparse
+  ASSERT_OK_AND_ASSIGN(
+      AppendResult second,
+      AppendQuery(*warehouse_, orders_, *connection_,
+                  "SELECT 5000 + i AS id, NULL AS ts, NULL AS customer, NULL AS amount "
+                  "FROM range(10) t(i)"));
+  EXPECT_EQ(second.added_records, 10);
+
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(orders_));
+  ASSERT_EQ(table.metadata.snapshots.size(), 2u);
+  const Snapshot& current = *table.metadata.CurrentSnapshot();
+  EXPECT_EQ(current.summary.at("total-records"), "1010");
+  EXPECT_EQ(current.summary.at("operation"), "append");
+  EXPECT_EQ(current.parent_snapshot_id, first.snapshot_id);
+  EXPECT_EQ(table.metadata.last_sequence_number, 2);
+
+  ASSERT_OK_AND_ASSIGN(auto files, LiveDataFiles(*warehouse_, table));
+  int64_t records = 0;
+  for (const DataFile& file : files) {
+    records += file.record_count;
+    ASSERT_EQ(file.partition.size(), 2u);
+    EXPECT_GT(file.file_size_in_bytes, 0);
+    if (file.partition[0]) {
+      // Every row of the file lies in the file's day partition, and its bounds show it.
+      const int32_t day = file.partition[0]->as<int32_t>();
+      ASSERT_TRUE(file.lower_bounds.contains(2));
+      ASSERT_OK_AND_ASSIGN(Literal low,
+                           DeserializeValue(Type::TimestampTz(), file.lower_bounds.at(2)));
+      ASSERT_OK_AND_ASSIGN(Literal high,
+                           DeserializeValue(Type::TimestampTz(), file.upper_bounds.at(2)));
+      EXPECT_EQ(low.as<int64_t>() / 86400000000LL, day);
+      EXPECT_EQ(high.as<int64_t>() / 86400000000LL, day);
+      EXPECT_EQ(file.null_value_counts.at(2), 0);
+    } else {
+      EXPECT_EQ(file.null_value_counts.at(2), file.record_count);
+    }
+    // The bucket recorded for the file is the bucket of each id in it (spec hash).
+    ASSERT_OK_AND_ASSIGN(Literal id_low, DeserializeValue(Type::Long(), file.lower_bounds.at(1)));
+    EXPECT_EQ(BucketOf(IcebergHash(id_low), 4), file.partition[1]->as<int32_t>());
+  }
+  EXPECT_EQ(records, 1010);
+
+  EXPECT_THAT(Scan("count(*), sum(amount), count(ts), min(customer)"),
+              ElementsAre(ElementsAre("1010", "624375.00", "1000", "customer-0")));
+}
+
+TEST_F(TableWriterTest, UnpartitionedAppendFromCsvSplitsByTargetSize) {
+  Create("id long not null, name string, score double", "");
+  const std::string csv = (scratch_.path() / "input.csv").string();
+  {
+    std::ofstream out(csv);
+    out << "ID,Name,score\n";
+    for (int i = 0; i < 200; ++i)
+      out << i << ",name " << i << "," << i * 0.5 << "\n";
+  }
+  ASSERT_OK_AND_ASSIGN(AppendResult result,
+                       AppendQuery(*warehouse_, orders_, *connection_,
+                                   fmt::format("SELECT * FROM read_csv('{}')", csv)));
+  EXPECT_EQ(result.added_records, 200);
+  EXPECT_EQ(result.added_files, 1);
+  EXPECT_THAT(Scan("count(*), sum(id), max(name)"),
+              ElementsAre(ElementsAre("200", "19900", "name 99")));
+}
+
+TEST_F(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
+  Create("id long not null, name string", "");
+  EXPECT_THAT(
+      AppendQuery(*warehouse_, orders_, *connection_, "SELECT 1 AS id, 'x' AS nickname").status(),
+      IsError(StatusCode::kInvalidArgument, "nickname"));
+  EXPECT_THAT(AppendQuery(*warehouse_, orders_, *connection_, "SELECT 'x' AS name").status(),
+              IsError(StatusCode::kInvalidArgument, "requires"));
+  EXPECT_THAT(AppendQuery(*warehouse_, orders_, *connection_,
+                          "SELECT CASE WHEN i = 5 THEN NULL ELSE i END AS id FROM range(10) t(i)")
+                  .status(),
+              IsError(StatusCode::kInvalidArgument, "column id is required"));
+  EXPECT_THAT(AppendQuery(*warehouse_, orders_, *connection_, "SELECT 'abc' AS id").status(),
+              IsError(StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(auto files, warehouse_->io().List("sales/orders/data/"));
+  EXPECT_TRUE(files.empty());
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(orders_));
+  EXPECT_TRUE(table.metadata.snapshots.empty());
+}
+
+// Eight processes append to one table concurrently; every append survives.
+TEST_F(TableWriterTest, ConcurrentAppendsFromProcessesLoseNothing) {
+  Create("id long not null, writer int", "bucket(2, id)");
+  constexpr int kProcesses = 8, kAppends = 5;
+  std::vector<pid_t> children;
+  for (int process = 0; process < kProcesses; ++process) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto database = engine::Database::Open({.threads = 1});
+      if (!database.ok()) ::_exit(2);
+      auto connection = database->Connect();
+      if (!connection.ok()) ::_exit(2);
+      for (int append = 0; append < kAppends; ++append) {
+        auto result = AppendQuery(
+            *warehouse_, orders_, *connection,
+            fmt::format("SELECT {} * 1000 + {} * 10 + i AS id, {} AS writer FROM range(10) t(i)",
+                        process, append, process));
+        if (!result.ok()) {
+          std::fprintf(stderr, "%s\n", result.error().ToString().c_str());
+          ::_exit(3);
+        }
+      }
+      ::_exit(0);
+    }
+    children.push_back(child);
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(orders_));
+  EXPECT_EQ(table.metadata.snapshots.size(), static_cast<size_t>(kProcesses * kAppends));
+  EXPECT_EQ(table.metadata.CurrentSnapshot()->summary.at("total-records"),
+            std::to_string(kProcesses * kAppends * 10));
+  EXPECT_THAT(Scan("count(*), count(DISTINCT id)"),
+              ElementsAre(ElementsAre(std::to_string(kProcesses * kAppends * 10),
+                                      std::to_string(kProcesses * kAppends * 10))));
+}
+
+}  // namespace
+}  // namespace meshwork::iceberg
