@@ -4,12 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
 #include "common/time.h"
+#include "engine/database.h"
 #include "iceberg/ddl_parser.h"
+#include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
 
 namespace meshwork::cli {
@@ -22,6 +25,13 @@ struct TableCommand {
   CLI::App* history = nullptr;
   CLI::App* snapshots = nullptr;
   CLI::App* drop = nullptr;
+  CLI::App* append = nullptr;
+  CLI::App* scan = nullptr;
+  std::string from;
+  std::string where;
+  std::string format = "table";
+  int64_t as_of = -1;
+  int64_t limit = -1;
   std::string warehouse = "./warehouse";
   std::string name;
   std::string namespace_name;
@@ -143,6 +153,175 @@ int Snapshots(TableCommand& options, const iceberg::LoadedTable& table, bool his
   return kExitOk;
 }
 
+std::string QuoteSqlString(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  return quoted + "'";
+}
+
+// The DuckDB reader for an input file, by extension.
+Result<std::string> ReaderFor(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error || !std::filesystem::is_regular_file(absolute, error)) {
+    return Status::NotFound("input file {} does not exist", path)
+        .WithHint("pass a CSV, JSON (newline-delimited) or Parquet file with --from");
+  }
+  const std::string quoted = QuoteSqlString(absolute.string());
+  const std::string extension = absolute.extension().string();
+  if (extension == ".csv" || extension == ".tsv" || extension == ".txt") {
+    return "SELECT * FROM read_csv(" + quoted + ")";
+  }
+  if (extension == ".json" || extension == ".ndjson" || extension == ".jsonl") {
+    return "SELECT * FROM read_json_auto(" + quoted + ")";
+  }
+  if (extension == ".parquet") return "SELECT * FROM read_parquet(" + quoted + ")";
+  return Status::InvalidArgument("cannot tell the format of {} from its extension", path)
+      .WithHint("use .csv, .tsv, .json, .ndjson, .jsonl or .parquet");
+}
+
+int Append(TableCommand& options, iceberg::Warehouse& warehouse,
+           const iceberg::TableIdentifier& identifier) {
+  auto source = ReaderFor(options.from);
+  if (!source.ok()) return Fail(source.error());
+  // The engine may read only the input file's folder and the warehouse.
+  const std::string input_dir = std::filesystem::absolute(options.from).parent_path().string();
+  auto database = engine::Database::Open({.allowed_directories = {input_dir, warehouse.io().root()},
+                                          .lock_down = true,
+                                          .settings = {{"TimeZone", "UTC"}}});
+  if (!database.ok()) return Fail(database.error());
+  auto connection = database->Connect();
+  if (!connection.ok()) return Fail(connection.error());
+  iceberg::AppendOptions append_options;
+  if (!options.json) {
+    append_options.progress = [](const std::string& message) {
+      std::fprintf(stderr, "%s...\n", message.c_str());
+    };
+  }
+  auto result = iceberg::AppendQuery(warehouse, identifier, *connection, *source, append_options);
+  if (!result.ok()) return Fail(result.error());
+  if (options.json) {
+    std::printf("%s\n", nlohmann::json({{"snapshot-id", result->snapshot_id},
+                                        {"added-records", result->added_records},
+                                        {"added-files", result->added_files},
+                                        {"added-bytes", result->added_bytes},
+                                        {"commit-attempts", result->attempts}})
+                            .dump()
+                            .c_str());
+  } else {
+    std::printf("appended %lld rows in %lld files (%lld bytes) to %s as snapshot %lld\n",
+                static_cast<long long>(result->added_records),
+                static_cast<long long>(result->added_files),
+                static_cast<long long>(result->added_bytes), identifier.ToString().c_str(),
+                static_cast<long long>(result->snapshot_id));
+  }
+  return kExitOk;
+}
+
+void PrintRows(const std::vector<std::string>& names,
+               const std::vector<std::vector<std::string>>& rows, const std::string& format) {
+  if (format == "json") {
+    for (const auto& row : rows) {
+      nlohmann::json object = nlohmann::json::object();
+      for (size_t index = 0; index < names.size(); ++index) {
+        if (row[index] == "NULL") {
+          object[names[index]] = nullptr;
+        } else {
+          object[names[index]] = row[index];
+        }
+      }
+      std::printf("%s\n", object.dump().c_str());
+    }
+    return;
+  }
+  if (format == "csv") {
+    auto quote = [](const std::string& value) {
+      if (value.find_first_of(",\"\n") == std::string::npos) return value;
+      std::string quoted = "\"";
+      for (char c : value) {
+        quoted += c;
+        if (c == '"') quoted += '"';
+      }
+      return quoted + "\"";
+    };
+    for (size_t index = 0; index < names.size(); ++index)
+      std::printf("%s%s", index ? "," : "", quote(names[index]).c_str());
+    std::printf("\n");
+    for (const auto& row : rows) {
+      for (size_t index = 0; index < row.size(); ++index)
+        std::printf("%s%s", index ? "," : "",
+                    row[index] == "NULL" ? "" : quote(row[index]).c_str());
+      std::printf("\n");
+    }
+    return;
+  }
+  std::vector<size_t> widths(names.size());
+  for (size_t index = 0; index < names.size(); ++index)
+    widths[index] = names[index].size();
+  for (const auto& row : rows)
+    for (size_t index = 0; index < row.size(); ++index)
+      widths[index] = std::max(widths[index], row[index].size());
+  for (size_t index = 0; index < names.size(); ++index)
+    std::printf("%s%-*s", index ? " | " : "", static_cast<int>(widths[index]),
+                names[index].c_str());
+  std::printf("\n");
+  for (size_t index = 0; index < names.size(); ++index)
+    std::printf("%s%s", index ? "-+-" : "", std::string(widths[index], '-').c_str());
+  std::printf("\n");
+  for (const auto& row : rows) {
+    for (size_t index = 0; index < row.size(); ++index)
+      std::printf("%s%-*s", index ? " | " : "", static_cast<int>(widths[index]),
+                  row[index].c_str());
+    std::printf("\n");
+  }
+  std::printf("(%zu rows)\n", rows.size());
+}
+
+int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::LoadedTable& table) {
+  if (options.format != "table" && options.format != "csv" && options.format != "json") {
+    return Fail(Status::InvalidArgument("unknown --format '{}'", options.format)
+                    .WithHint("use table, csv or json"));
+  }
+  std::optional<int64_t> snapshot;
+  if (options.as_of >= 0) snapshot = options.as_of;
+  auto files = iceberg::LiveDataFiles(warehouse, table, snapshot);
+  if (!files.ok()) return Fail(files.error());
+  const iceberg::Schema& schema = table.metadata.CurrentSchema();
+  std::vector<std::string> names;
+  for (const auto& field : schema.fields())
+    names.push_back(field.name);
+  if (files->empty()) {
+    PrintRows(names, {}, options.format);
+    return kExitOk;
+  }
+  // The engine reads only the warehouse.
+  auto database = engine::Database::Open({.allowed_directories = {warehouse.io().root()},
+                                          .lock_down = true,
+                                          .settings = {{"TimeZone", "UTC"}}});
+  if (!database.ok()) return Fail(database.error());
+  auto connection = database->Connect();
+  if (!connection.ok()) return Fail(connection.error());
+  std::string list, columns;
+  for (const auto& file : *files) {
+    auto local = warehouse.io().LocalPath(file.file_path);
+    if (!local.ok()) return Fail(local.error());
+    list += (list.empty() ? "" : ", ") + QuoteSqlString(*local);
+  }
+  for (const auto& name : names) {
+    columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
+  }
+  std::string sql = fmt::format("SELECT {} FROM read_parquet([{}])", columns, list);
+  if (!options.where.empty()) sql += " WHERE " + options.where;
+  if (options.limit >= 0) sql += fmt::format(" LIMIT {}", options.limit);
+  auto rows = connection->QueryText(sql);
+  if (!rows.ok()) return Fail(rows.error());
+  PrintRows(names, *rows, options.format);
+  return kExitOk;
+}
+
 }  // namespace
 
 TableCommand* AddTableCommand(CLI::App& app) {
@@ -170,6 +349,16 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.drop = options.table->add_subcommand("drop", "Drop a table");
   AddCommon(options.drop, options, true);
   options.drop->add_flag("--purge", options.purge, "Also delete the table's files");
+  options.append = options.table->add_subcommand("append", "Append rows from a file");
+  AddCommon(options.append, options, true);
+  options.append->add_option("--from", options.from, "Input file: .csv, .json/.ndjson, .parquet")
+      ->required();
+  options.scan = options.table->add_subcommand("scan", "Print a table's rows");
+  AddCommon(options.scan, options, true);
+  options.scan->add_option("--where", options.where, "Row filter (SQL expression)");
+  options.scan->add_option("--as-of", options.as_of, "Snapshot id to read (time travel)");
+  options.scan->add_option("--format", options.format, "table (default), csv or json");
+  options.scan->add_option("--limit", options.limit, "At most this many rows");
   return &options;
 }
 
@@ -204,6 +393,7 @@ int RunTableCommand(TableCommand& options) {
   auto identifier = iceberg::TableIdentifier::Parse(options.name);
   if (!identifier.ok()) return Fail(identifier.error());
   if (options.create->parsed()) return Create(options, **warehouse, *identifier);
+  if (options.append->parsed()) return Append(options, **warehouse, *identifier);
   if (options.drop->parsed()) {
     Status dropped = (*warehouse)->DropTable(*identifier, options.purge);
     if (!dropped.ok()) return Fail(dropped);
@@ -214,6 +404,7 @@ int RunTableCommand(TableCommand& options) {
   auto table = (*warehouse)->LoadTable(*identifier);
   if (!table.ok()) return Fail(table.error());
   if (options.schema->parsed()) return Schema(options, *table);
+  if (options.scan->parsed()) return Scan(options, **warehouse, *table);
   if (options.history->parsed()) return Snapshots(options, *table, true);
   if (options.snapshots->parsed()) return Snapshots(options, *table, false);
   return kExitUsage;

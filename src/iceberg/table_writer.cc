@@ -487,7 +487,12 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
                                  engine::Connection& connection, const std::string& source_sql,
                                  const AppendOptions& options) {
   MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
-  MW_RETURN_IF_ERROR(connection.Execute("SET TimeZone = 'UTC'"));
+  // Partition values and statistics are read as text in UTC. A locked-down database cannot SET,
+  // so callers open it with TimeZone=UTC; others get it set here.
+  MW_ASSIGN_OR_RETURN(auto zone, connection.QueryText("SELECT current_setting('TimeZone')"));
+  if (zone.empty() || (zone[0][0] != "UTC" && zone[0][0] != "Etc/UTC")) {
+    MW_RETURN_IF_ERROR(connection.Execute("SET TimeZone = 'UTC'"));
+  }
   MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
   const Schema& schema = table.metadata.CurrentSchema();
   const PartitionSpec& spec = table.metadata.DefaultSpec();

@@ -57,6 +57,21 @@ run "table bad name" 2 "$meshwork" table schema --warehouse "$wh" ../etc &&
   contains "bad name" "namespace name in '../etc'"
 run "table missing" 1 "$meshwork" table snapshots --warehouse "$wh" sales.nope &&
   contains "missing table" 'not_found: table sales.nope does not exist'
+printf 'id,ts,customer,amount\n1,2026-01-01 10:00:00+00,00112233-4455-6677-8899-aabbccddeeff,12.50\n2,2026-01-02 11:00:00+00,,99.99\n3,,,\n' >"$scratch/orders.csv"
+run "table append" 0 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/orders.csv" &&
+  contains "append reports rows and files" '^appended 3 rows in 3 files'
+run "table scan" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format csv &&
+  contains "scan prints the rows" '^2,2026-01-02 11:00:00\+00,,99.99$'
+run "table scan --where" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format json \
+  --where "ts >= '2026-01-02' and amount > 10" &&
+  contains "filtered scan" '^\{"amount":"99.99",.*"id":"2"' 
+run "table snapshots" 0 "$meshwork" table snapshots --warehouse "$wh" sales.orders --json &&
+  contains "snapshot summary" '"total-records": "3"'
+run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/nope.csv" &&
+  contains "missing input named" 'input file .*nope.csv does not exist'
+printf 'id,extra\n1,2\n' >"$scratch/extra.csv"
+run "table append extra column" 2 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/extra.csv" &&
+  contains "extra column named" 'columns the table does not: extra'
 run "table drop --purge" 0 "$meshwork" table drop --warehouse "$wh" sales.orders --purge
 run "table gone" 1 "$meshwork" table schema --warehouse "$wh" sales.orders
 
