@@ -21,7 +21,7 @@ readonly HEADER_SHA512="sha512-hEJJ5hyVF0VLj3dmOLpsWrQR0b3d4Ykqtygm6iUXjHJDDnSqg
 readonly HEADER_PATH_IN_TGZ="package/src/duckdb/src/include/duckdb.h"
 
 # Packages of DESIGN §3 that the build and the tests use. Later features add theirs here.
-readonly APT_PACKAGES=(
+APT_PACKAGES=(
   g++ cmake make ninja-build pkg-config ccache clang-format curl ca-certificates git
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev
   libcpp-httplib-dev libasio-dev libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
@@ -129,9 +129,42 @@ ensure_duckdb() {
   trap - EXIT
 }
 
+# Node.js runs the independent clients of the end-to-end tests. Checked by command, not package:
+# machines with NodeSource's nodejs (which bundles npm) must not get Debian's conflicting npm.
+install_node_if_missing() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  local saved=("${APT_PACKAGES[@]}")
+  APT_PACKAGES=(nodejs npm)
+  install_missing_apt_packages
+  APT_PACKAGES=("${saved[@]}")
+}
+
+# The npm packages of tests/e2e (icebird, avsc, ...), pinned by its package-lock.json; reinstalled
+# only when the lock file changed.
+ensure_e2e_node_modules() {
+  local e2e
+  e2e="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
+  [[ -f "$e2e/package-lock.json" ]] || return 0
+  local stamp="$e2e/node_modules/.meshwork-lock-sha"
+  local want
+  want=$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+  echo "bootstrap: installing the end-to-end test clients (npm ci in tests/e2e)"
+  local log
+  log=$(mktemp)
+  if ! (cd "$e2e" && npm ci --no-audit --no-fund) >"$log" 2>&1; then
+    cat "$log" >&2
+    die "npm ci failed in tests/e2e; check access to the npm registry"
+  fi
+  rm -f "$log"
+  echo "$want" >"$stamp"
+}
+
 if [[ "${1:-}" == "--print-duckdb-root" ]]; then
   echo "${DUCKDB_ROOT:-$(duckdb_cache_dir)}"
   exit 0
 fi
 install_missing_apt_packages
+install_node_if_missing
 ensure_duckdb
+ensure_e2e_node_modules

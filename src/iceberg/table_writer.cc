@@ -526,7 +526,7 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
       (void)warehouse.io().Delete(file.relative_path);
       continue;
     }
-    file.data_file.file_path = "file://" + warehouse.io().root() + "/" + file.relative_path;
+    file.data_file.file_path = warehouse.FileUri(file.relative_path);
     result.added_records += file.data_file.record_count;
     result.added_bytes += file.data_file.file_size_in_bytes;
     ++result.added_files;
@@ -551,7 +551,7 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
       cleanup();
       return saved;
     }
-    summary.manifest_path = "file://" + warehouse.io().root() + "/" + relative;
+    summary.manifest_path = warehouse.FileUri(relative);
     summary.manifest_length = static_cast<int64_t>(bytes->size());
     our_manifest = std::move(summary);
   }
@@ -595,7 +595,7 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
     if (parent) snapshot.parent_snapshot_id = parent->snapshot_id;
     snapshot.sequence_number = sequence;
     snapshot.timestamp_ms = time::NowMicros() / 1000;
-    snapshot.manifest_list = "file://" + warehouse.io().root() + "/" + list_relative;
+    snapshot.manifest_list = warehouse.FileUri(list_relative);
     snapshot.schema_id = schema.schema_id();
     const auto& previous_summary = parent ? parent->summary : std::map<std::string, std::string>();
     snapshot.summary = {

@@ -26,7 +26,23 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root) {
 }
 
 std::string Warehouse::TableLocation(const TableIdentifier& identifier) const {
-  return "file://" + io_->root() + "/" + identifier.RelativeLocation();
+  return FileUri(identifier.RelativeLocation());
+}
+
+std::string Warehouse::FileUri(std::string_view relative) const {
+  const std::string path = io_->root() + "/" + std::string(relative);
+  std::string uri = "file://";
+  for (unsigned char c : path) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '/' || c == '-' || c == '_' || c == '.' || c == '~' || c == '=' ||
+                       c == '+' || c == ',' || c == ':' || c == '@';
+    if (plain) {
+      uri += static_cast<char>(c);
+    } else {
+      uri += fmt::format("%{:02X}", c);
+    }
+  }
+  return uri;
 }
 
 Result<std::string> Warehouse::WriteMetadataFile(const TableIdentifier& identifier, int64_t version,
@@ -36,7 +52,7 @@ Result<std::string> Warehouse::WriteMetadataFile(const TableIdentifier& identifi
                   Uuid::V4().ToString());
   MW_RETURN_IF_ERROR(
       io_->WriteFileAtomic(relative, TableMetadataToString(metadata), {.create_only = true}));
-  return "file://" + io_->root() + "/" + relative;
+  return FileUri(relative);
 }
 
 Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, const Schema& schema,

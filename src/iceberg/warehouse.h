@@ -44,6 +44,9 @@ class Warehouse {
 
   /// Absolute file:// location of a table folder.
   std::string TableLocation(const TableIdentifier& identifier) const;
+  /// The file:// URI of a path relative to the warehouse root, percent-encoded so that any
+  /// reader (ours, icebird, Spark) decodes it back to the same file.
+  std::string FileUri(std::string_view relative) const;
 
  private:
   Warehouse(std::unique_ptr<storage::LocalFileIO> io) : io_(std::move(io)), pointers_(*io_) {}
