@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "common/time.h"
 #include "engine/database.h"
 #include "iceberg/ddl_parser.h"
+#include "iceberg/maintenance.h"
 #include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
 
@@ -27,6 +30,9 @@ struct TableCommand {
   CLI::App* drop = nullptr;
   CLI::App* append = nullptr;
   CLI::App* scan = nullptr;
+  CLI::App* orphans = nullptr;
+  std::string older_than = "1d";
+  bool dry_run = false;
   std::string from;
   std::string where;
   std::string format = "table";
@@ -322,6 +328,48 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   return kExitOk;
 }
 
+// "90s", "30m", "12h", "7d" or plain seconds.
+Result<std::chrono::seconds> ParseDuration(const std::string& text) {
+  if (text.empty()) return Status::InvalidArgument("empty duration");
+  const char unit = text.back();
+  const bool has_unit = unit == 's' || unit == 'm' || unit == 'h' || unit == 'd';
+  const std::string digits = has_unit ? text.substr(0, text.size() - 1) : text;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value < 0) {
+    return Status::InvalidArgument("'{}' is not a duration", text)
+        .WithHint("write a number with s, m, h or d, e.g. 12h");
+  }
+  const int64_t factor = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 1;
+  return std::chrono::seconds(value * factor);
+}
+
+int Orphans(TableCommand& options, iceberg::Warehouse& warehouse,
+            const iceberg::TableIdentifier& identifier) {
+  auto window = ParseDuration(options.older_than);
+  if (!window.ok()) return Fail(window.error());
+  auto report = iceberg::RemoveOrphanFiles(warehouse, identifier, *window, options.dry_run);
+  if (!report.ok()) return Fail(report.error());
+  if (options.json) {
+    std::printf("%s\n", nlohmann::json({{"files-scanned", report->files_scanned},
+                                        {"referenced", report->referenced},
+                                        {"orphans", report->orphans},
+                                        {"orphan-bytes", report->orphan_bytes},
+                                        {"kept-too-recent", report->too_recent},
+                                        {"dry-run", options.dry_run}})
+                            .dump()
+                            .c_str());
+    return kExitOk;
+  }
+  for (const auto& path : report->orphans)
+    std::printf("%s %s\n", options.dry_run ? "would delete" : "deleted", path.c_str());
+  std::printf("%zu orphan files (%llu bytes) %s; %zu referenced; %zu younger than %s kept\n",
+              report->orphans.size(), static_cast<unsigned long long>(report->orphan_bytes),
+              options.dry_run ? "found" : "deleted", report->referenced, report->too_recent,
+              options.older_than.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 TableCommand* AddTableCommand(CLI::App& app) {
@@ -359,6 +407,12 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.scan->add_option("--as-of", options.as_of, "Snapshot id to read (time travel)");
   options.scan->add_option("--format", options.format, "table (default), csv or json");
   options.scan->add_option("--limit", options.limit, "At most this many rows");
+  options.orphans = options.table->add_subcommand(
+      "orphans", "Delete files no snapshot references (left by failed or killed writers)");
+  AddCommon(options.orphans, options, true);
+  options.orphans->add_option("--older-than", options.older_than,
+                              "Only files older than this (default 1d): 90s, 30m, 12h, 7d");
+  options.orphans->add_flag("--dry-run", options.dry_run, "List, do not delete");
   return &options;
 }
 
@@ -394,6 +448,7 @@ int RunTableCommand(TableCommand& options) {
   if (!identifier.ok()) return Fail(identifier.error());
   if (options.create->parsed()) return Create(options, **warehouse, *identifier);
   if (options.append->parsed()) return Append(options, **warehouse, *identifier);
+  if (options.orphans->parsed()) return Orphans(options, **warehouse, *identifier);
   if (options.drop->parsed()) {
     Status dropped = (*warehouse)->DropTable(*identifier, options.purge);
     if (!dropped.ok()) return Fail(dropped);

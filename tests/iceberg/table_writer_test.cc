@@ -11,6 +11,7 @@
 
 #include "engine/database.h"
 #include "iceberg/ddl_parser.h"
+#include "iceberg/maintenance.h"
 #include "iceberg/murmur3.h"
 #include "iceberg/value_codec.h"
 #include "testing/status_matchers.h"
@@ -244,6 +245,28 @@ TEST_F(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
   EXPECT_GT(table.metadata.snapshots.size(), 5u);
   ASSERT_OK_AND_ASSIGN(auto leftovers, warehouse_->io().List("sales/orders/"));
   RecordProperty("files_after_kills", std::to_string(leftovers.size()));
+
+  // Orphan cleanup removes what the killed writers left and nothing the table needs.
+  ASSERT_OK_AND_ASSIGN(OrphanReport dry,
+                       RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(0), true));
+  ASSERT_OK_AND_ASSIGN(OrphanReport report,
+                       RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(0), false));
+  EXPECT_EQ(report.orphans, dry.orphans);
+  EXPECT_GT(report.orphans.size(), 0u);
+  RecordProperty("orphans_removed", std::to_string(report.orphans.size()));
+  ASSERT_OK_AND_ASSIGN(LoadedTable after, warehouse_->LoadTable(orders_));
+  EXPECT_THAT(
+      Scan("count(*)"),
+      ElementsAre(ElementsAre(after.metadata.CurrentSnapshot()->summary.at("total-records"))));
+  ASSERT_OK_AND_ASSIGN(OrphanReport again,
+                       RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(0), false));
+  EXPECT_TRUE(again.orphans.empty());
+  // A young orphan (a commit in flight) is kept.
+  ASSERT_OK(warehouse_->io().WriteFileAtomic("sales/orders/data/in-flight.parquet", "x"));
+  ASSERT_OK_AND_ASSIGN(OrphanReport recent,
+                       RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(3600), false));
+  EXPECT_EQ(recent.too_recent, 1u);
+  EXPECT_THAT(warehouse_->io().Exists("sales/orders/data/in-flight.parquet"), IsOkAndHolds(true));
 }
 
 }  // namespace
