@@ -15,6 +15,7 @@
 #include "engine/database.h"
 #include "iceberg/ddl_parser.h"
 #include "iceberg/maintenance.h"
+#include "iceberg/scan_planner.h"
 #include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
 
@@ -38,6 +39,7 @@ struct TableCommand {
   std::string format = "table";
   int64_t as_of = -1;
   int64_t limit = -1;
+  bool explain = false;
   std::string warehouse = "./warehouse";
   std::string name;
   std::string namespace_name;
@@ -293,12 +295,36 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   }
   std::optional<int64_t> snapshot;
   if (options.as_of >= 0) snapshot = options.as_of;
-  auto files = iceberg::LiveDataFiles(warehouse, table, snapshot);
-  if (!files.ok()) return Fail(files.error());
   const iceberg::Schema& schema = table.metadata.CurrentSchema();
+  // The filter is parsed against the schema and rendered back as SQL: it prunes manifests and
+  // files, and user text never reaches the engine verbatim.
+  auto filter = iceberg::ParseFilter(options.where, schema);
+  if (!filter.ok()) return Fail(filter.error());
+  auto plan = iceberg::PlanScan(warehouse, table, snapshot, **filter);
+  if (!plan.ok()) return Fail(plan.error());
+  if (options.explain) {
+    if (options.json) {
+      std::printf("%s\n", nlohmann::json({{"snapshot-id", plan->snapshot_id},
+                                          {"manifests-total", plan->manifests_total},
+                                          {"manifests-kept", plan->manifests_kept},
+                                          {"files-total", plan->files_total},
+                                          {"files-kept", plan->files_kept},
+                                          {"records-total", plan->records_total},
+                                          {"records-kept", plan->records_kept},
+                                          {"partition-filter", plan->partition_filter},
+                                          {"row-filter", iceberg::FilterToSql(**filter)}})
+                              .dump(2)
+                              .c_str());
+    } else {
+      std::printf("scan of %s\n  %s\n  row filter: %s\n", table.identifier.ToString().c_str(),
+                  plan->ToString().c_str(), iceberg::FilterToSql(**filter).c_str());
+    }
+    return kExitOk;
+  }
   std::vector<std::string> names;
   for (const auto& field : schema.fields())
     names.push_back(field.name);
+  const std::vector<iceberg::DataFile>* files = &plan->files;
   if (files->empty()) {
     PrintRows(names, {}, options.format);
     return kExitOk;
@@ -320,7 +346,9 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
     columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
   }
   std::string sql = fmt::format("SELECT {} FROM read_parquet([{}])", columns, list);
-  if (!options.where.empty()) sql += " WHERE " + options.where;
+  if ((*filter)->kind != iceberg::Expression::Kind::kTrue) {
+    sql += " WHERE " + iceberg::FilterToSql(**filter);
+  }
   if (options.limit >= 0) sql += fmt::format(" LIMIT {}", options.limit);
   auto rows = connection->QueryText(sql);
   if (!rows.ok()) return Fail(rows.error());
@@ -407,6 +435,8 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.scan->add_option("--as-of", options.as_of, "Snapshot id to read (time travel)");
   options.scan->add_option("--format", options.format, "table (default), csv or json");
   options.scan->add_option("--limit", options.limit, "At most this many rows");
+  options.scan->add_flag("--explain", options.explain,
+                         "Print the scan plan (manifests and files kept) instead of rows");
   options.orphans = options.table->add_subcommand(
       "orphans", "Delete files no snapshot references (left by failed or killed writers)");
   AddCommon(options.orphans, options, true);

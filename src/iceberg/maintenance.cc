@@ -29,7 +29,8 @@ Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifi
     MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
     MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
     for (const ManifestFile& manifest : manifests) {
-      if (referenced.contains(*io.Resolve(manifest.manifest_path))) continue;
+      MW_ASSIGN_OR_RETURN(std::string manifest_relative, io.Resolve(manifest.manifest_path));
+      if (referenced.contains(manifest_relative)) continue;
       MW_RETURN_IF_ERROR(reference(manifest.manifest_path));
       MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
       MW_ASSIGN_OR_RETURN(auto entries,

@@ -25,6 +25,11 @@ struct WriteOptions {
   bool create_only = false;
 };
 
+/// Every method reports failure as a Status (never an exception) that names the path and the
+/// warehouse, carries the system's reason, and has a hint. Codes: not_found (no such file),
+/// already_exists (create_only lost), permission_denied (a path leaving the warehouse, or the OS
+/// refused), invalid_argument (malformed path, other scheme, not a regular file), io_error.
+/// Implementations are safe to call from several threads at once.
 class FileIO {
  public:
   virtual ~FileIO() = default;
@@ -34,23 +39,32 @@ class FileIO {
   /// For messages: "local warehouse /srv/meshwork/warehouse".
   virtual std::string Describe() const = 0;
 
+  /// The whole file. not_found if missing; invalid_argument for a directory or other
+  /// non-regular file; permission_denied for a path outside the warehouse.
   virtual Result<std::string> ReadFile(std::string_view path) = 0;
-  /// Up to `length` bytes from `offset`; fewer at the end of the file, none past it.
+  /// Up to `length` bytes from `offset`; fewer at the end of the file, and an empty string (not
+  /// an error) at or past the end. Errors as ReadFile.
   virtual Result<std::string> ReadRange(std::string_view path, uint64_t offset,
                                         uint64_t length) = 0;
   /// Replaces (or, with create_only, creates) the file so that readers and a crash at any
-  /// moment see either the complete old contents or the complete new ones. Creates parent
-  /// directories.
+  /// moment see either the complete old contents or the complete new ones; durable once it
+  /// returns OK. Creates parent directories. already_exists when create_only finds the file (of
+  /// concurrent creators exactly one wins); failed_precondition when a parent is a file.
   virtual Status WriteFileAtomic(std::string_view path, std::string_view contents,
                                  WriteOptions options = {}) = 0;
   /// Files whose path starts with `prefix` ("data/" or "data/part-"), recursively, sorted by
-  /// path. Missing directories give an empty list.
+  /// path; "" lists everything. Missing directories give an empty list; an unreadable one is an
+  /// error (never a silently partial list). Temp files of in-flight writes are not listed.
   virtual Result<std::vector<FileInfo>> List(std::string_view prefix) = 0;
-  /// not_found when the file does not exist.
+  /// Deletes one file. not_found when it does not exist; invalid_argument for a directory.
   virtual Status Delete(std::string_view path) = 0;
+  /// Whether a regular file exists at `path` (false also when a parent is missing). Errors for
+  /// paths outside the warehouse and for directories.
   virtual Result<bool> Exists(std::string_view path) = 0;
+  /// Size in bytes. Errors as ReadFile.
   virtual Result<uint64_t> Size(std::string_view path) = 0;
-  /// The absolute local path of a file, for readers that open files themselves (DuckDB).
+  /// The absolute local path of a file (which need not exist yet), for readers that open files
+  /// themselves (DuckDB). permission_denied for paths outside the warehouse or through a symlink.
   virtual Result<std::string> LocalPath(std::string_view path) = 0;
 };
 

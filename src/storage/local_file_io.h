@@ -1,6 +1,12 @@
 #pragma once
 // FileIO over a local directory (the warehouse root). Every path is resolved inside the root
 // without following symbolic links, so no path, URI or planted symlink reaches other files.
+//
+// Path rules (see README.md): relative paths, absolute paths inside the root and file:// URIs
+// inside the root are accepted; ".." components, paths outside the root and symbolic links
+// anywhere below the root (pointing in or out) are refused with permission_denied; other schemes,
+// empty paths, NUL bytes, paths over 4096 bytes and components over 255 bytes with
+// invalid_argument. ReadRange past the end of a file returns an empty string.
 
 #include <chrono>
 #include <functional>
@@ -14,7 +20,8 @@ namespace meshwork::storage {
 
 class LocalFileIO final : public FileIO {
  public:
-  /// Opens (creating it if needed) the warehouse root directory.
+  /// Opens (creating it and its parents if needed) the warehouse root directory; the root is
+  /// canonicalized, so a symlink in the root path itself is resolved once here.
   static Result<std::unique_ptr<LocalFileIO>> Make(const std::string& root);
   ~LocalFileIO() override;
 
@@ -53,7 +60,9 @@ class LocalFileIO final : public FileIO {
   };
   Result<Lock> LockExclusive(std::string_view path);
 
-  /// Deletes temp files that crashed writers left behind, if older than `older_than`.
+  /// Deletes temp files that crashed writers left behind, if last modified more than
+  /// `older_than` ago, and returns how many. Choose an age well above the longest write: a write
+  /// whose temp file is removed under it fails (nothing is lost, the old file stays).
   Result<size_t> RemoveStaleTempFiles(std::chrono::seconds older_than);
 
   /// Test hook, called by WriteFileAtomic at "written" (temp file complete and synced, not yet
@@ -64,12 +73,16 @@ class LocalFileIO final : public FileIO {
 
  private:
   LocalFileIO(std::string root, int root_fd) : root_(std::move(root)), root_fd_(root_fd) {}
+  /// Resolve; with `allow_root`, a path naming the root itself ("./", the root's absolute path)
+  /// resolves to "" instead of being refused (for List prefixes).
+  Result<std::string> ResolveIn(std::string_view path, bool allow_root) const;
   std::string root_;
   int root_fd_;
   std::function<void(std::string_view)> stage_hook_;
 };
 
-/// True for the names WriteFileAtomic gives its temp files (".<name>.tmp-<hex>").
+/// True for the names WriteFileAtomic gives its temp files (".<name>.tmp-<hex>"). Such names are
+/// hidden from List and refused by WriteFileAtomic.
 bool IsTempFileName(std::string_view name);
 
 }  // namespace meshwork::storage

@@ -132,10 +132,14 @@ TEST_F(LocalFileIOTest, DeleteAndNotFoundErrorsNameThePath) {
   EXPECT_THAT(io_->Exists("d/x"), IsOkAndHolds(false));
   Status again = io_->Delete("d/x");
   EXPECT_THAT(again, IsError(StatusCode::kNotFound, "d/x"));
-  EXPECT_THAT(again.ToString(), HasSubstr(Root()));
+  EXPECT_THAT(again.ToString(), HasSubstr(Root()));                       // where
+  EXPECT_THAT(again.ToString(), HasSubstr("No such file or directory"));  // why
+  EXPECT_FALSE(again.hint().empty());                                     // what to do
   EXPECT_THAT(io_->ReadFile("d/nope").status(), IsError(StatusCode::kNotFound, "d/nope"));
   EXPECT_THAT(io_->Size("d/nope").status(), IsError(StatusCode::kNotFound));
   EXPECT_THAT(io_->ReadFile("d").status(), IsError(StatusCode::kInvalidArgument, "directory"));
+  EXPECT_THAT(io_->Delete("d"), IsError(StatusCode::kInvalidArgument, "directory"));
+  EXPECT_TRUE(std::filesystem::is_directory(Root() + "/d"));
 }
 
 TEST_F(LocalFileIOTest, RefusesPathsThatEscapeTheRoot) {
@@ -151,6 +155,8 @@ TEST_F(LocalFileIOTest, RefusesPathsThatEscapeTheRoot) {
     Status written = io_->WriteFileAtomic(path, "x");
     EXPECT_THAT(written, IsError(StatusCode::kPermissionDenied));
     EXPECT_THAT(written.ToString(), HasSubstr("warehouse root"));
+    EXPECT_THAT(written.ToString(), HasSubstr(path));  // names the offending path as given
+    EXPECT_THAT(io_->List(path).status(), IsError(StatusCode::kPermissionDenied));
     EXPECT_THAT(io_->Delete(path), IsError(StatusCode::kPermissionDenied));
     EXPECT_THAT(io_->LocalPath(path).status(), IsError(StatusCode::kPermissionDenied));
   }
@@ -194,6 +200,11 @@ TEST_F(LocalFileIOTest, NeverFollowsSymlinks) {
   EXPECT_THAT(io_->ReadFile("alias/file").status(), IsError(StatusCode::kPermissionDenied));
   ASSERT_OK_AND_ASSIGN(auto listed, io_->List(""));
   EXPECT_THAT(Paths(listed), ElementsAre("real/file"));
+  EXPECT_THAT(io_->List("leakdir/").status(),
+              IsError(StatusCode::kPermissionDenied, "symbolic link"));
+  EXPECT_THAT(io_->List("alias/").status(), IsError(StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(auto by_name, io_->List("lea"));  // matches the links' names only
+  EXPECT_TRUE(by_name.empty());
   EXPECT_FALSE(std::filesystem::exists(outside_.path() / "planted"));
   // Overwriting the symlink itself replaces the link, never the file it points to.
   ASSERT_OK(io_->WriteFileAtomic("leak", "replaced"));
@@ -298,6 +309,123 @@ TEST_F(LocalFileIOTest, ReportsPermissionProblemsWithAHint) {
   Status status = io_->WriteFileAtomic("x", "y");
   ::chmod(Root().c_str(), 0755);
   EXPECT_THAT(status, IsError(StatusCode::kPermissionDenied, "write access"));
+  EXPECT_THAT(status.ToString(), HasSubstr(Root()));
+  EXPECT_THAT(status.ToString(), HasSubstr("Permission denied"));
+}
+
+TEST_F(LocalFileIOTest, LongNamesKeepARandomTempSuffix) {
+  // ".<name>.tmp-<random>" must fit in 255 bytes: a long name is shortened, never the random part,
+  // so concurrent writers of one long name never collide on their temp files.
+  const std::string name = "d/" + std::string(250, 'n');
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> writers;
+  for (int writer = 0; writer < 4; ++writer) {
+    writers.emplace_back([&, writer] {
+      for (int write = 0; write < 25; ++write) {
+        Status status = io_->WriteFileAtomic(name, std::to_string(writer));
+        if (!status.ok()) {
+          ADD_FAILURE() << status.ToString();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : writers)
+    thread.join();
+  EXPECT_EQ(failures, 0);
+  ASSERT_OK_AND_ASSIGN(auto listed, io_->List("d/"));
+  EXPECT_THAT(Paths(listed), ElementsAre(name));
+  EXPECT_THAT(io_->WriteFileAtomic(name, "x", {.create_only = true}),
+              IsError(StatusCode::kAlreadyExists));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(Root() + "/d"), {}), 1);
+}
+
+TEST_F(LocalFileIOTest, TempFileNamesAreReserved) {
+  EXPECT_TRUE(IsTempFileName(".a.parquet.tmp-0123abcd"));
+  EXPECT_FALSE(IsTempFileName("a.tmp-1"));
+  EXPECT_FALSE(IsTempFileName(".lock"));
+  EXPECT_THAT(io_->WriteFileAtomic("d/.v1.json.tmp-1", "x"),
+              IsError(StatusCode::kInvalidArgument, "reserved"));
+  EXPECT_THAT(io_->Exists("d/.v1.json.tmp-1"), IsOkAndHolds(false));
+}
+
+TEST_F(LocalFileIOTest, RefusesFifosWithoutBlocking) {
+  ASSERT_EQ(::mkfifo((Root() + "/pipe").c_str(), 0644), 0);
+  // Opening a FIFO for reading would block until a writer appears; the read must fail at once.
+  EXPECT_THAT(io_->ReadFile("pipe").status(),
+              IsError(StatusCode::kInvalidArgument, "not a regular file"));
+  EXPECT_THAT(io_->ReadRange("pipe", 0, 1).status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(io_->Size("pipe").status(),
+              IsError(StatusCode::kInvalidArgument, "not a regular file"));
+  ASSERT_OK_AND_ASSIGN(auto listed, io_->List(""));
+  EXPECT_TRUE(listed.empty());
+}
+
+TEST_F(LocalFileIOTest, ListAcceptsPrefixesNamingTheRoot) {
+  ASSERT_OK(io_->WriteFileAtomic("a/x", "1"));
+  ASSERT_OK(io_->WriteFileAtomic("b", "2"));
+  for (const std::string& prefix :
+       {std::string("./"), std::string("."), Root(), Root() + "/", "file://" + Root() + "/"}) {
+    SCOPED_TRACE(prefix);
+    ASSERT_OK_AND_ASSIGN(auto listed, io_->List(prefix));
+    EXPECT_THAT(Paths(listed), ElementsAre("a/x", "b"));
+  }
+  // Absolute and URI prefixes inside the root work like relative ones.
+  ASSERT_OK_AND_ASSIGN(auto absolute, io_->List(Root() + "/a/"));
+  EXPECT_THAT(Paths(absolute), ElementsAre("a/x"));
+  // Reading or writing the root itself is still refused.
+  EXPECT_THAT(io_->ReadFile("./").status(), IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(io_->WriteFileAtomic(Root(), "x"), IsError(StatusCode::kInvalidArgument));
+}
+
+TEST_F(LocalFileIOTest, ListOrdersByFullPath) {
+  // A directory walk meets "a/b" before "a-c"; sorted by path, '-' (0x2d) comes before '/'.
+  for (const char* path : {"a/b", "a-c", "a0", "a/a/z"})
+    ASSERT_OK(io_->WriteFileAtomic(path, "x"));
+  ASSERT_OK_AND_ASSIGN(auto listed, io_->List(""));
+  EXPECT_THAT(Paths(listed), ElementsAre("a-c", "a/a/z", "a/b", "a0"));
+}
+
+TEST_F(LocalFileIOTest, FileInTheWayOfADirectory) {
+  ASSERT_OK(io_->WriteFileAtomic("t/data", "a file where a directory should be"));
+  EXPECT_THAT(io_->WriteFileAtomic("t/data/part-0.parquet", "x"),
+              IsError(StatusCode::kFailedPrecondition, "'t/data' is a file"));
+  EXPECT_THAT(io_->Exists("t/data/part-0.parquet"), IsOkAndHolds(false));
+  EXPECT_THAT(io_->ReadFile("t/data/part-0.parquet").status(), IsError(StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(auto listed, io_->List("t/data/"));
+  EXPECT_TRUE(listed.empty());
+}
+
+TEST_F(LocalFileIOTest, RemoveStaleTempFilesStaysInsideTheRootAndSparesFreshOnes) {
+  std::ofstream(Root() + "/.top.tmp-1") << "stale";
+  std::filesystem::create_directories(Root() + "/a/b");
+  std::ofstream(Root() + "/a/b/.deep.parquet.tmp-2") << "stale";
+  std::ofstream(Root() + "/a/b/keep.parquet") << "data";
+  std::ofstream(Root() + "/a/.hidden") << "not a temp file";
+  // A symlinked directory leading to a temp-looking file outside: never entered.
+  std::ofstream(outside_.path() / ".victim.tmp-3") << "not ours";
+  ASSERT_EQ(::symlink(outside_.path().c_str(), (Root() + "/a/out").c_str()), 0);
+
+  EXPECT_THAT(io_->RemoveStaleTempFiles(std::chrono::seconds(3600)), IsOkAndHolds(0u));
+  EXPECT_THAT(io_->RemoveStaleTempFiles(std::chrono::seconds(-1)), IsOkAndHolds(2u));
+  EXPECT_FALSE(std::filesystem::exists(Root() + "/.top.tmp-1"));
+  EXPECT_FALSE(std::filesystem::exists(Root() + "/a/b/.deep.parquet.tmp-2"));
+  EXPECT_TRUE(std::filesystem::exists(Root() + "/a/b/keep.parquet"));
+  EXPECT_TRUE(std::filesystem::exists(Root() + "/a/.hidden"));
+  EXPECT_TRUE(std::filesystem::exists(outside_.path() / ".victim.tmp-3"));
+}
+
+TEST_F(LocalFileIOTest, ListReportsUnreadableDirectoriesInsteadOfSkippingThem) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root: permission bits are not enforced";
+  ASSERT_OK(io_->WriteFileAtomic("t/data/locked/x", "1"));
+  ASSERT_OK(io_->WriteFileAtomic("t/data/open/y", "2"));
+  ASSERT_EQ(::chmod((Root() + "/t/data/locked").c_str(), 0), 0);
+  auto listed = io_->List("t/");
+  auto cleaned = io_->RemoveStaleTempFiles(std::chrono::seconds(0));
+  ::chmod((Root() + "/t/data/locked").c_str(), 0755);
+  // A partial listing would let a purge believe it deleted everything.
+  EXPECT_THAT(listed.status(), IsError(StatusCode::kPermissionDenied, "t/data/locked"));
+  EXPECT_THAT(cleaned.status(), IsError(StatusCode::kPermissionDenied, "t/data/locked"));
 }
 
 TEST(LocalFileIOMakeTest, CreatesTheRootAndRefusesUnusableOnes) {

@@ -54,5 +54,18 @@ TEST(LocationTest, NormalizesRelativePaths) {
   EXPECT_OK(NormalizeRelativePath("..a/b..").status());  // names that merely contain dots
 }
 
+TEST(LocationTest, PercentEncodedDotDotIsCaughtAfterDecoding) {
+  // Decoding comes first, so an encoded ".." reaches NormalizeRelativePath as a real "..".
+  ASSERT_OK_AND_ASSIGN(ParsedLocation parsed, ParseLocation("file:///w/a/%2e%2e/%2E%2E/x"));
+  EXPECT_EQ(parsed.path, "/w/a/../../x");
+  EXPECT_THAT(NormalizeRelativePath(parsed.path).status(),
+              IsError(StatusCode::kPermissionDenied, "warehouse root"));
+  ASSERT_OK_AND_ASSIGN(ParsedLocation slash, ParseLocation("file:///w/a%2F..%2Fx"));
+  EXPECT_EQ(slash.path, "/w/a/../x");
+  EXPECT_THAT(NormalizeRelativePath(slash.path).status(), IsError(StatusCode::kPermissionDenied));
+  // Even a ".." that would stay inside is refused: warehouse paths never need one.
+  EXPECT_THAT(NormalizeRelativePath("a/b/../c").status(), IsError(StatusCode::kPermissionDenied));
+}
+
 }  // namespace
 }  // namespace meshwork::storage

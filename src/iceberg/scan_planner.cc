@@ -1,0 +1,231 @@
+#include "iceberg/scan_planner.h"
+
+#include <fmt/format.h>
+
+#include "iceberg/value_codec.h"
+
+namespace meshwork::iceberg {
+namespace {
+
+ExpressionPtr True() {
+  return std::make_shared<Expression>();
+}
+
+ExpressionPtr Combine(Expression::Kind kind, ExpressionPtr left, ExpressionPtr right) {
+  const bool left_true = left->kind == Expression::Kind::kTrue;
+  const bool right_true = right->kind == Expression::Kind::kTrue;
+  if (kind == Expression::Kind::kAnd) {
+    if (left_true) return right;
+    if (right_true) return left;
+  } else if (left_true || right_true) {
+    return True();  // "anything OR unknown" prunes nothing
+  }
+  auto node = std::make_shared<Expression>();
+  node->kind = kind;
+  node->left = std::move(left);
+  node->right = std::move(right);
+  return node;
+}
+
+// One predicate on a source column, projected through one partition field.
+ExpressionPtr ProjectPredicate(const Expression& predicate, const PartitionField& field) {
+  const Transform& transform = field.transform;
+  auto node = std::make_shared<Expression>();
+  node->field_id = field.field_id;
+  node->column = field.name;
+  if (transform.kind() == Transform::Kind::kVoid) return True();
+  if (predicate.kind == Expression::Kind::kIsNull || predicate.kind == Expression::Kind::kNotNull) {
+    node->kind = predicate.kind;  // a transform maps NULL, and only NULL, to NULL
+    return node;
+  }
+  auto transformed = [&](const Literal& value) -> std::optional<Literal> {
+    auto result = transform.Apply(value);
+    if (!result.ok() || !result->has_value()) return std::nullopt;
+    return **result;
+  };
+  if (predicate.kind == Expression::Kind::kIn ||
+      (predicate.kind == Expression::Kind::kCompare && predicate.op == CompareOp::kEq)) {
+    node->kind = predicate.kind == Expression::Kind::kIn ? Expression::Kind::kIn
+                                                         : Expression::Kind::kCompare;
+    node->op = CompareOp::kEq;
+    for (const Literal& value : predicate.values) {
+      auto projected = transformed(value);
+      if (!projected) return True();
+      node->values.push_back(*projected);
+    }
+    return node;
+  }
+  // Ranges carry over only through order-preserving transforms, and loosen: ts < X becomes
+  // day(ts) <= day(X).
+  if (predicate.kind != Expression::Kind::kCompare || !transform.PreservesOrder() ||
+      predicate.op == CompareOp::kNotEq) {
+    if (transform.kind() == Transform::Kind::kIdentity && predicate.op == CompareOp::kNotEq) {
+      node->kind = Expression::Kind::kCompare;
+      node->op = CompareOp::kNotEq;
+      node->values = predicate.values;
+      return node;
+    }
+    return True();
+  }
+  auto projected = transformed(predicate.values[0]);
+  if (!projected) return True();
+  node->kind = Expression::Kind::kCompare;
+  node->values = {*projected};
+  const bool exact = transform.kind() == Transform::Kind::kIdentity;
+  switch (predicate.op) {
+    case CompareOp::kLt:
+      node->op = exact ? CompareOp::kLt : CompareOp::kLtEq;
+      break;
+    case CompareOp::kGt:
+      node->op = exact ? CompareOp::kGt : CompareOp::kGtEq;
+      break;
+    default:
+      node->op = predicate.op;
+      break;
+  }
+  return node;
+}
+
+std::optional<Literal> Decode(const TypePtr& type, const std::optional<std::string>& bytes) {
+  if (!bytes) return std::nullopt;
+  auto value = DeserializeValue(type, *bytes);
+  if (!value.ok()) return std::nullopt;
+  return *value;
+}
+
+}  // namespace
+
+ExpressionPtr ProjectToPartition(const Expression& filter, const PartitionSpec& spec,
+                                 const Schema& schema) {
+  switch (filter.kind) {
+    case Expression::Kind::kTrue:
+      return True();
+    case Expression::Kind::kAnd:
+    case Expression::Kind::kOr:
+      return Combine(filter.kind, ProjectToPartition(*filter.left, spec, schema),
+                     ProjectToPartition(*filter.right, spec, schema));
+    default:
+      break;
+  }
+  ExpressionPtr result = True();
+  for (const PartitionField& field : spec.fields()) {
+    if (field.source_id != filter.field_id) continue;
+    result = Combine(Expression::Kind::kAnd, result, ProjectPredicate(filter, field));
+  }
+  return result;
+}
+
+std::string ScanPlan::ToString() const {
+  return fmt::format(
+      "snapshot {}\n  manifests: {} of {} kept\n  data files: {} of {} kept\n  records: {} of {} "
+      "in kept files\n  partition filter: {}",
+      snapshot_id, manifests_kept, manifests_total, files_kept, files_total, records_kept,
+      records_total, partition_filter);
+}
+
+Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
+                          std::optional<int64_t> snapshot_id, const Expression& filter) {
+  const TableMetadata& metadata = table.metadata;
+  const Snapshot* snapshot =
+      snapshot_id ? metadata.SnapshotById(*snapshot_id) : metadata.CurrentSnapshot();
+  if (snapshot_id && snapshot == nullptr) {
+    return Status::NotFound("table {} has no snapshot {}", table.identifier.ToString(),
+                            *snapshot_id)
+        .WithHint("list snapshots with `meshwork table snapshots`");
+  }
+  ScanPlan plan;
+  if (snapshot == nullptr) return plan;
+  plan.snapshot_id = snapshot->snapshot_id;
+  const Schema& schema = metadata.CurrentSchema();
+  MW_ASSIGN_OR_RETURN(std::string list, warehouse.io().ReadFile(snapshot->manifest_list));
+  MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot->manifest_list));
+  std::string partition_filters;
+  for (const ManifestFile& manifest : manifests) {
+    if (manifest.content != 0) {
+      return Status::NotImplemented("table {} has delete files; reading them is not supported yet",
+                                    table.identifier.ToString());
+    }
+    ++plan.manifests_total;
+    const PartitionSpec* spec = metadata.SpecById(manifest.partition_spec_id);
+    if (spec == nullptr) {
+      return Status::InvalidArgument("manifest {} uses unknown partition spec {}",
+                                     manifest.manifest_path, manifest.partition_spec_id);
+    }
+    MW_ASSIGN_OR_RETURN(TypePtr partition_type, spec->PartitionType(schema));
+    const ExpressionPtr partition_filter = ProjectToPartition(filter, *spec, schema);
+    if (partition_filters.find(FilterToSql(*partition_filter)) == std::string::npos) {
+      partition_filters += (partition_filters.empty() ? "" : "; ") + FilterToSql(*partition_filter);
+    }
+    auto field_index = [&](int32_t field_id) -> int {
+      for (size_t index = 0; index < spec->fields().size(); ++index) {
+        if (spec->fields()[index].field_id == field_id) return static_cast<int>(index);
+      }
+      return -1;
+    };
+    // Manifest pruning by partition summaries.
+    const bool manifest_may_match = MightMatch(*partition_filter, [&](int32_t field_id) {
+      const int index = field_index(field_id);
+      if (index < 0 || static_cast<size_t>(index) >= manifest.partitions.size()) {
+        return std::optional<ColumnRange>();
+      }
+      const PartitionFieldSummary& summary = manifest.partitions[static_cast<size_t>(index)];
+      const TypePtr& type = partition_type->fields()[static_cast<size_t>(index)].type;
+      ColumnRange range;
+      range.lower = Decode(type, summary.lower_bound);
+      range.upper = Decode(type, summary.upper_bound);
+      range.may_have_null = summary.contains_null;
+      range.may_have_value = summary.lower_bound.has_value() ||
+                             summary.contains_nan.value_or(false) || !summary.contains_null;
+      return std::optional<ColumnRange>(range);
+    });
+    MW_ASSIGN_OR_RETURN(std::string bytes, warehouse.io().ReadFile(manifest.manifest_path));
+    MW_ASSIGN_OR_RETURN(auto entries,
+                        ReadManifest(bytes, manifest, schema, metadata.partition_specs));
+    for (ManifestEntry& entry : entries) {
+      if (entry.status == EntryStatus::kDeleted) continue;
+      ++plan.files_total;
+      plan.records_total += entry.data_file.record_count;
+    }
+    if (!manifest_may_match) continue;
+    ++plan.manifests_kept;
+    for (ManifestEntry& entry : entries) {
+      if (entry.status == EntryStatus::kDeleted) continue;
+      const DataFile& file = entry.data_file;
+      const bool partition_match = MightMatch(*partition_filter, [&](int32_t field_id) {
+        const int index = field_index(field_id);
+        if (index < 0) return std::optional<ColumnRange>();
+        const std::optional<Literal>& value = file.partition[static_cast<size_t>(index)];
+        return std::optional<ColumnRange>(ColumnRange{value, value, !value, value.has_value()});
+      });
+      if (!partition_match) continue;
+      const bool bounds_match = MightMatch(filter, [&](int32_t field_id) {
+        const NestedField* field = schema.FindField(field_id);
+        if (field == nullptr || !field->type->is_primitive()) return std::optional<ColumnRange>();
+        ColumnRange range;
+        auto bound = [&](const std::map<int32_t, std::string>& bounds) -> std::optional<Literal> {
+          auto it = bounds.find(field_id);
+          if (it == bounds.end()) return std::nullopt;
+          return Decode(field->type, it->second);
+        };
+        range.lower = bound(file.lower_bounds);
+        range.upper = bound(file.upper_bounds);
+        auto nulls = file.null_value_counts.find(field_id);
+        auto values = file.value_counts.find(field_id);
+        if (nulls != file.null_value_counts.end()) {
+          range.may_have_null = nulls->second > 0;
+          if (values != file.value_counts.end())
+            range.may_have_value = values->second > nulls->second;
+        }
+        return std::optional<ColumnRange>(range);
+      });
+      if (!bounds_match) continue;
+      ++plan.files_kept;
+      plan.records_kept += file.record_count;
+      plan.files.push_back(std::move(entry.data_file));
+    }
+  }
+  plan.partition_filter = partition_filters.empty() ? "true" : partition_filters;
+  return plan;
+}
+
+}  // namespace meshwork::iceberg
