@@ -65,6 +65,12 @@ run "table scan" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --forma
 run "table scan --where" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format json \
   --where "ts >= '2026-01-02' and amount > 10" &&
   contains "filtered scan" '^\{"amount":"99.99",.*"id":"2"' 
+run "table scan --explain" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --explain \
+  --where "ts >= '2026-01-02' and ts < '2026-01-03'" &&
+  contains "plan prunes by day" 'data files: 1 of 3 kept' &&
+  contains "plan shows the partition filter" 'partition filter: .*ts_day'
+run "table scan bad filter" 2 "$meshwork" table scan --warehouse "$wh" sales.orders --where "id = 1; drop table x" &&
+  contains "filter error has a position" 'filter at position 7'
 run "table snapshots" 0 "$meshwork" table snapshots --warehouse "$wh" sales.orders --json &&
   contains "snapshot summary" '"total-records": "3"'
 run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/nope.csv" &&
