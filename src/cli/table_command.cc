@@ -16,6 +16,7 @@
 #include "iceberg/ddl_parser.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/scan_planner.h"
+#include "iceberg/schema_update.h"
 #include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
 
@@ -32,6 +33,12 @@ struct TableCommand {
   CLI::App* append = nullptr;
   CLI::App* scan = nullptr;
   CLI::App* orphans = nullptr;
+  CLI::App* alter = nullptr;
+  std::vector<std::string> add_columns;
+  std::vector<std::string> drop_columns;
+  std::vector<std::string> renames;
+  std::vector<std::string> widens;
+  std::vector<std::string> optionals;
   std::string older_than = "1d";
   bool dry_run = false;
   std::string from;
@@ -345,7 +352,18 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   for (const auto& name : names) {
     columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
   }
-  std::string sql = fmt::format("SELECT {} FROM read_parquet([{}])", columns, list);
+  // Files are read by field id, so columns renamed, added or widened since a file was written
+  // come out right (a column a file lacks reads as NULL).
+  std::string id_map;
+  for (const auto& field : schema.fields()) {
+    auto type = iceberg::DuckDBType(*field.type);
+    if (!type.ok()) return Fail(type.error());
+    id_map +=
+        fmt::format("{}{}: {{name: {}, type: {}, default_value: NULL}}", id_map.empty() ? "" : ", ",
+                    field.id, QuoteSqlString(field.name), QuoteSqlString(*type));
+  }
+  std::string sql =
+      fmt::format("SELECT {} FROM read_parquet([{}], schema = MAP {{{}}})", columns, list, id_map);
   if ((*filter)->kind != iceberg::Expression::Kind::kTrue) {
     sql += " WHERE " + iceberg::FilterToSql(**filter);
   }
@@ -398,6 +416,73 @@ int Orphans(TableCommand& options, iceberg::Warehouse& warehouse,
   return kExitOk;
 }
 
+// "old:new" → {old, new}.
+Result<std::pair<std::string, std::string>> SplitPair(const std::string& text,
+                                                      std::string_view flag) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Status::InvalidArgument("{} '{}' must look like column:value", flag, text);
+  }
+  return std::make_pair(text.substr(0, colon), text.substr(colon + 1));
+}
+
+int Alter(TableCommand& options, iceberg::Warehouse& warehouse,
+          const iceberg::TableIdentifier& identifier) {
+  // Parse everything first, so a typo changes nothing.
+  std::vector<iceberg::NestedField> additions;
+  for (const std::string& text : options.add_columns) {
+    auto parsed = iceberg::ParseColumnList(text);
+    if (!parsed.ok()) return Fail(parsed.error());
+    for (const auto& field : parsed->fields()) {
+      if (field.required) {
+        return Fail(Status::InvalidArgument(
+                        "cannot add column '{}' as not null: the table's existing rows have no "
+                        "value for it",
+                        field.name)
+                        .WithHint("add it as optional"));
+      }
+      additions.push_back(field);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> renames, widens;
+  for (const std::string& text : options.renames) {
+    auto pair = SplitPair(text, "--rename");
+    if (!pair.ok()) return Fail(pair.error());
+    renames.push_back(*pair);
+  }
+  std::vector<std::pair<std::string, iceberg::TypePtr>> widen_types;
+  for (const std::string& text : options.widens) {
+    auto pair = SplitPair(text, "--widen");
+    if (!pair.ok()) return Fail(pair.error());
+    auto type = iceberg::ParseColumnList("x " + pair->second);
+    if (!type.ok()) return Fail(type.error());
+    widen_types.emplace_back(pair->first, type->fields()[0].type);
+  }
+  if (additions.empty() && renames.empty() && widen_types.empty() && options.drop_columns.empty() &&
+      options.optionals.empty()) {
+    return Fail(Status::InvalidArgument("nothing to change")
+                    .WithHint("use --add, --drop, --rename, --widen or --optional"));
+  }
+  auto updated =
+      iceberg::UpdateTableSchema(warehouse, identifier, [&](iceberg::SchemaUpdate& update) {
+        for (const auto& field : additions)
+          update.AddColumn(field.name, field.type);
+        for (const auto& name : options.drop_columns)
+          update.DeleteColumn(name);
+        for (const auto& [from, to] : renames)
+          update.RenameColumn(from, to);
+        for (const auto& [name, type] : widen_types)
+          update.UpdateColumnType(name, type);
+        for (const auto& name : options.optionals)
+          update.MakeOptional(name);
+      });
+  if (!updated.ok()) return Fail(updated.error());
+  std::printf("%s now has schema %d: %s\n", identifier.ToString().c_str(),
+              updated->metadata.current_schema_id,
+              iceberg::ToColumnList(updated->metadata.CurrentSchema()).c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 TableCommand* AddTableCommand(CLI::App& app) {
@@ -443,6 +528,15 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.orphans->add_option("--older-than", options.older_than,
                               "Only files older than this (default 1d): 90s, 30m, 12h, 7d");
   options.orphans->add_flag("--dry-run", options.dry_run, "List, do not delete");
+  options.alter = options.table->add_subcommand(
+      "alter", "Evolve the schema (ids are kept: no data is rewritten)");
+  AddCommon(options.alter, options, true);
+  options.alter->add_option("--add", options.add_columns, "Add columns: 'name type, ...'");
+  options.alter->add_option("--drop", options.drop_columns, "Drop a column");
+  options.alter->add_option("--rename", options.renames, "Rename a column: old:new");
+  options.alter->add_option("--widen", options.widens,
+                            "Promote a type: col:long (int→long, float→double, wider decimal)");
+  options.alter->add_option("--optional", options.optionals, "Make a required column optional");
   return &options;
 }
 
@@ -479,6 +573,7 @@ int RunTableCommand(TableCommand& options) {
   if (options.create->parsed()) return Create(options, **warehouse, *identifier);
   if (options.append->parsed()) return Append(options, **warehouse, *identifier);
   if (options.orphans->parsed()) return Orphans(options, **warehouse, *identifier);
+  if (options.alter->parsed()) return Alter(options, **warehouse, *identifier);
   if (options.drop->parsed()) {
     Status dropped = (*warehouse)->DropTable(*identifier, options.purge);
     if (!dropped.ok()) return Fail(dropped);

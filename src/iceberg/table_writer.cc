@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -349,9 +350,12 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
   const std::string inner =
       fmt::format("SELECT *{} FROM (SELECT {} FROM ({}) AS source) AS typed{}", partition_columns,
                   select, source_sql, checks.empty() ? "" : " WHERE " + checks);
+  // The Iceberg schema in the footer, as the reference writers put it: readers that map columns
+  // through it (icebird, older Spark) then find renamed columns by id.
   std::string copy_options = fmt::format(
-      "FORMAT parquet, COMPRESSION zstd, FILENAME_PATTERN 'data-{{uuid}}', FIELD_IDS {{{}}}",
-      field_ids);
+      "FORMAT parquet, COMPRESSION zstd, FILENAME_PATTERN 'data-{{uuid}}', FIELD_IDS {{{}}}, "
+      "KV_METADATA {{'iceberg.schema': {}}}",
+      field_ids, QuoteString(SchemaToJson(schema).dump()));
   if (partition_by.empty()) {
     copy_options += fmt::format(", FILE_SIZE_BYTES {}", target_file_size);
   } else {

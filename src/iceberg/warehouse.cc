@@ -6,6 +6,7 @@
 
 #include "common/time.h"
 #include "common/uuid.h"
+#include "iceberg/schema_update.h"
 
 namespace meshwork::iceberg {
 
@@ -136,6 +137,49 @@ Status Warehouse::DropTable(const TableIdentifier& identifier, bool purge) {
     if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
   }
   return Status::OK();
+}
+
+Result<LoadedTable> UpdateTableSchema(Warehouse& warehouse, const TableIdentifier& identifier,
+                                      const std::function<void(SchemaUpdate&)>& change,
+                                      int max_attempts) {
+  for (int attempt = 1;; ++attempt) {
+    MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+    SchemaUpdate update(table.metadata.CurrentSchema(), table.metadata.last_column_id);
+    change(update);
+    auto applied = update.Apply();
+    if (!applied.ok()) {
+      return std::move(applied).error().WithContext(
+          fmt::format("cannot change the schema of {}", identifier.ToString()));
+    }
+    auto& [schema, last_column_id] = *applied;
+    Status spec_ok = table.metadata.DefaultSpec().Validate(schema);
+    if (!spec_ok.ok()) {
+      return std::move(spec_ok)
+          .WithHint("the table is partitioned by that column; evolve the partitioning first")
+          .WithContext(fmt::format("cannot change the schema of {}", identifier.ToString()));
+    }
+    TableMetadata updated = table.metadata;
+    // Reuse the id of an identical earlier schema (a change that was undone), else a new id.
+    int32_t schema_id = -1;
+    for (const Schema& existing : updated.schemas) {
+      if (existing.SameStructure(schema)) schema_id = existing.schema_id();
+    }
+    if (schema_id < 0) {
+      schema_id = 0;
+      for (const Schema& existing : updated.schemas)
+        schema_id = std::max(schema_id, existing.schema_id() + 1);
+      MW_ASSIGN_OR_RETURN(Schema numbered,
+                          Schema::Make(schema_id, schema.fields(), schema.identifier_field_ids()));
+      updated.schemas.push_back(std::move(numbered));
+    }
+    updated.current_schema_id = schema_id;
+    updated.last_column_id = std::max(updated.last_column_id, last_column_id);
+    auto committed = warehouse.Commit(table, std::move(updated));
+    if (committed.ok() || committed.error().code() != StatusCode::kConflict ||
+        attempt >= max_attempts) {
+      return committed;
+    }
+  }
 }
 
 }  // namespace meshwork::iceberg

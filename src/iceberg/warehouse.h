@@ -4,6 +4,7 @@
 // Commits follow the spec's optimistic protocol: write NNNNN-<uuid>.metadata.json, then
 // compare-and-swap the pointer from the base file to the new one.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,15 @@ class Warehouse {
   std::unique_ptr<storage::LocalFileIO> io_;
   FilesystemPointerStore pointers_;
 };
+
+class SchemaUpdate;
+
+/// Evolves a table's schema: `change` describes the update on a fresh SchemaUpdate; on a commit
+/// conflict the table is reloaded and `change` applied again (up to `max_attempts`). Refuses
+/// changes that break the default partition spec (dropping its source columns).
+Result<LoadedTable> UpdateTableSchema(Warehouse& warehouse, const TableIdentifier& identifier,
+                                      const std::function<void(SchemaUpdate&)>& change,
+                                      int max_attempts = 10);
 
 /// The version number in a metadata file name "00012-<uuid>.metadata.json" (-1 if none).
 int64_t MetadataFileVersion(std::string_view location);

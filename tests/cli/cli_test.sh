@@ -71,6 +71,13 @@ run "table scan --explain" 0 "$meshwork" table scan --warehouse "$wh" sales.orde
   contains "plan shows the partition filter" 'partition filter: .*ts_day'
 run "table scan bad filter" 2 "$meshwork" table scan --warehouse "$wh" sales.orders --where "id = 1; drop table x" &&
   contains "filter error has a position" 'filter at position 7'
+run "table alter" 0 "$meshwork" table alter --warehouse "$wh" sales.orders --rename customer:buyer \
+  --add 'note string' --widen amount:'decimal(14,2)' &&
+  contains "alter prints the new schema" 'schema 1: id long not null, ts timestamptz, buyer uuid, amount decimal\(14,2\), note string'
+run "table scan after alter" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format csv --where "id = 1" &&
+  contains "renamed column keeps its data" '^1,2026-01-01 10:00:00\+00,00112233-4455-6677-8899-aabbccddeeff,12.50,$'
+run "table alter refused" 2 "$meshwork" table alter --warehouse "$wh" sales.orders --widen amount:int &&
+  contains "bad promotion named" 'cannot change column .amount.'
 run "table snapshots" 0 "$meshwork" table snapshots --warehouse "$wh" sales.orders --json &&
   contains "snapshot summary" '"total-records": "3"'
 run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/nope.csv" &&

@@ -57,6 +57,16 @@ older=$(cd "$table_dir/metadata" && ls 00001-*.metadata.json)
 compare "current snapshot" "$current"
 compare "older snapshot" "$older" --as-of "$first_snapshot"
 [[ $(wc -l <"$scratch/ours.jsonl") == 300 ]] || fail "the older snapshot should have 300 rows"
+
+# Schema evolution: rename a column, widen one, add one; files written before are read by id.
+"$meshwork" table alter --warehouse "$wh" "$table" --rename region:area --add 'note string' >/dev/null ||
+  fail "alter"
+printf 'id,ts,name,area,amount,day,score,flag,customer,note\n5000,2026-07-01 08:00:00+00,evolved,emea,1.00,2026-07-01,0.5,true,,after\n' \
+  >"$scratch/third.csv"
+"$meshwork" table append --warehouse "$wh" "$table" --from "$scratch/third.csv" >/dev/null 2>&1 || fail "third append"
+types="${types/region=string/area=string},note=string"
+compare "after schema evolution" "$(basename "$(cat "$table_dir/metadata/meshwork-pointer.txt")")"
+grep -q '"note":"after"' "$scratch/ours.jsonl" || fail "the added column lost its value"
 # The Avro manifests and manifest lists decode with avsc, field ids and header metadata intact.
 node "$e2e/avsc_decode.mjs" "$table_dir"/metadata/*.avro >"$scratch/avsc.txt" || fail "avsc decode"
 [[ $(grep -c ' records (deflate)' "$scratch/avsc.txt") -ge 4 ]] || fail "avsc decoded too few files"
