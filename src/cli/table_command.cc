@@ -34,6 +34,8 @@ struct TableCommand {
   CLI::App* scan = nullptr;
   CLI::App* orphans = nullptr;
   CLI::App* alter = nullptr;
+  CLI::App* remove = nullptr;
+  CLI::App* overwrite = nullptr;
   std::vector<std::string> add_columns;
   std::vector<std::string> drop_columns;
   std::vector<std::string> renames;
@@ -200,10 +202,15 @@ Result<std::string> ReaderFor(const std::string& path) {
 
 int Append(TableCommand& options, iceberg::Warehouse& warehouse,
            const iceberg::TableIdentifier& identifier) {
-  auto source = ReaderFor(options.from);
+  const bool deleting = options.remove->parsed();
+  const bool overwriting = options.overwrite->parsed();
+  Result<std::string> source = std::string();
+  if (!deleting) source = ReaderFor(options.from);
   if (!source.ok()) return Fail(source.error());
   // The engine may read only the input file's folder and the warehouse.
-  const std::string input_dir = std::filesystem::absolute(options.from).parent_path().string();
+  const std::string input_dir =
+      deleting ? warehouse.io().root()
+               : std::filesystem::absolute(options.from).parent_path().string();
   auto database = engine::Database::Open({.allowed_directories = {input_dir, warehouse.io().root()},
                                           .lock_down = true,
                                           .settings = {{"TimeZone", "UTC"}}});
@@ -216,16 +223,38 @@ int Append(TableCommand& options, iceberg::Warehouse& warehouse,
       std::fprintf(stderr, "%s...\n", message.c_str());
     };
   }
-  auto result = iceberg::AppendQuery(warehouse, identifier, *connection, *source, append_options);
+  auto result =
+      deleting
+          ? iceberg::DeleteWhere(warehouse, identifier, *connection, options.where, append_options)
+      : overwriting
+          ? iceberg::OverwriteQuery(warehouse, identifier, *connection, *source, options.where,
+                                    append_options)
+          : iceberg::AppendQuery(warehouse, identifier, *connection, *source, append_options);
   if (!result.ok()) return Fail(result.error());
   if (options.json) {
     std::printf("%s\n", nlohmann::json({{"snapshot-id", result->snapshot_id},
                                         {"added-records", result->added_records},
                                         {"added-files", result->added_files},
                                         {"added-bytes", result->added_bytes},
+                                        {"removed-files", result->removed_files},
+                                        {"removed-records", result->removed_records},
                                         {"commit-attempts", result->attempts}})
                             .dump()
                             .c_str());
+  } else if (deleting || overwriting) {
+    if (result->snapshot_id == 0) {
+      std::printf("no rows of %s match; nothing changed\n", identifier.ToString().c_str());
+    } else {
+      std::printf(
+          "%s %s: removed %lld files (%lld rows), added %lld files (%lld rows) as "
+          "snapshot %lld\n",
+          deleting ? "deleted from" : "overwrote", identifier.ToString().c_str(),
+          static_cast<long long>(result->removed_files),
+          static_cast<long long>(result->removed_records),
+          static_cast<long long>(result->added_files),
+          static_cast<long long>(result->added_records),
+          static_cast<long long>(result->snapshot_id));
+    }
   } else {
     std::printf("appended %lld rows in %lld files (%lld bytes) to %s as snapshot %lld\n",
                 static_cast<long long>(result->added_records),
@@ -343,27 +372,17 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   if (!database.ok()) return Fail(database.error());
   auto connection = database->Connect();
   if (!connection.ok()) return Fail(connection.error());
-  std::string list, columns;
+  std::vector<std::string> paths;
   for (const auto& file : *files) {
     auto local = warehouse.io().LocalPath(file.file_path);
     if (!local.ok()) return Fail(local.error());
-    list += (list.empty() ? "" : ", ") + QuoteSqlString(*local);
-  }
-  for (const auto& name : names) {
-    columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
+    paths.push_back(*local);
   }
   // Files are read by field id, so columns renamed, added or widened since a file was written
   // come out right (a column a file lacks reads as NULL).
-  std::string id_map;
-  for (const auto& field : schema.fields()) {
-    auto type = iceberg::DuckDBType(*field.type);
-    if (!type.ok()) return Fail(type.error());
-    id_map +=
-        fmt::format("{}{}: {{name: {}, type: {}, default_value: NULL}}", id_map.empty() ? "" : ", ",
-                    field.id, QuoteSqlString(field.name), QuoteSqlString(*type));
-  }
-  std::string sql =
-      fmt::format("SELECT {} FROM read_parquet([{}], schema = MAP {{{}}})", columns, list, id_map);
+  auto read = iceberg::ReadParquetSql(schema, paths);
+  if (!read.ok()) return Fail(read.error());
+  std::string sql = "SELECT * FROM (" + *read + ")";
   if ((*filter)->kind != iceberg::Expression::Kind::kTrue) {
     sql += " WHERE " + iceberg::FilterToSql(**filter);
   }
@@ -528,6 +547,15 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.orphans->add_option("--older-than", options.older_than,
                               "Only files older than this (default 1d): 90s, 30m, 12h, 7d");
   options.orphans->add_flag("--dry-run", options.dry_run, "List, do not delete");
+  options.remove = options.table->add_subcommand(
+      "delete", "Delete the rows matching a filter (rewrites only the affected files)");
+  AddCommon(options.remove, options, true);
+  options.remove->add_option("--where", options.where, "Rows to delete")->required();
+  options.overwrite = options.table->add_subcommand(
+      "overwrite", "Replace the rows matching --where (or all rows) by a file's rows");
+  AddCommon(options.overwrite, options, true);
+  options.overwrite->add_option("--from", options.from, "Input file")->required();
+  options.overwrite->add_option("--where", options.where, "Rows to replace (default: all)");
   options.alter = options.table->add_subcommand(
       "alter", "Evolve the schema (ids are kept: no data is rewritten)");
   AddCommon(options.alter, options, true);
@@ -571,7 +599,9 @@ int RunTableCommand(TableCommand& options) {
   auto identifier = iceberg::TableIdentifier::Parse(options.name);
   if (!identifier.ok()) return Fail(identifier.error());
   if (options.create->parsed()) return Create(options, **warehouse, *identifier);
-  if (options.append->parsed()) return Append(options, **warehouse, *identifier);
+  if (options.append->parsed() || options.remove->parsed() || options.overwrite->parsed()) {
+    return Append(options, **warehouse, *identifier);
+  }
   if (options.orphans->parsed()) return Orphans(options, **warehouse, *identifier);
   if (options.alter->parsed()) return Alter(options, **warehouse, *identifier);
   if (options.drop->parsed()) {

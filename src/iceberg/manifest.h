@@ -36,6 +36,8 @@ struct DataFile {
   std::vector<int32_t> equality_ids;
   std::optional<int32_t> sort_order_id;
   std::optional<std::string> referenced_data_file;
+  /// The spec of the manifest the file is listed in (not stored per file; filled on read).
+  int32_t partition_spec_id = 0;
 };
 
 struct ManifestEntry {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -16,6 +17,8 @@
 #include "iceberg/literal_text.h"
 #include "iceberg/manifest.h"
 #include "iceberg/murmur3.h"
+#include "iceberg/scan_planner.h"
+#include "iceberg/table_commit.h"
 #include "iceberg/value_codec.h"
 
 namespace meshwork::iceberg {
@@ -55,6 +58,39 @@ std::string FieldIdsOf(const NestedField& field) {
   }
   return text + "}";
 }
+
+}  // namespace
+
+std::string ParquetCopyOptions(const Schema& schema) {
+  std::string field_ids;
+  for (const NestedField& field : schema.fields()) {
+    field_ids += fmt::format("{}{}: {}", field_ids.empty() ? "" : ", ", QuoteIdentifier(field.name),
+                             FieldIdsOf(field));
+  }
+  // The Iceberg schema in the footer, as the reference writers put it: readers that map columns
+  // through it (icebird, older Spark) then find renamed columns by id.
+  return fmt::format(
+      "FORMAT parquet, COMPRESSION zstd, FIELD_IDS {{{}}}, KV_METADATA {{'iceberg.schema': {}}}",
+      field_ids, QuoteString(SchemaToJson(schema).dump()));
+}
+
+Result<std::string> ReadParquetSql(const Schema& schema,
+                                   const std::vector<std::string>& local_paths) {
+  std::string list, id_map, columns;
+  for (const std::string& path : local_paths)
+    list += (list.empty() ? "" : ", ") + QuoteString(path);
+  for (const NestedField& field : schema.fields()) {
+    MW_ASSIGN_OR_RETURN(std::string type, DuckDBType(*field.type));
+    id_map +=
+        fmt::format("{}{}: {{name: {}, type: {}, default_value: NULL}}", id_map.empty() ? "" : ", ",
+                    field.id, QuoteString(field.name), QuoteString(type));
+    columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(field.name);
+  }
+  return fmt::format("SELECT {} FROM read_parquet([{}], schema = MAP {{{}}})", columns, list,
+                     id_map);
+}
+
+namespace {
 
 // Leaf column paths as parquet_metadata prints them ("s, a", "l, list, element") → field ids.
 void CollectLeafPaths(const NestedField& field, const std::string& prefix,
@@ -168,25 +204,6 @@ Result<std::string> PartitionExpression(const PartitionField& field, const Schem
       }
   }
   return unsupported();
-}
-
-int64_t NewSnapshotId() {
-  // Positive 63-bit ids, like the reference implementation's (derived from a random UUID).
-  const auto bytes = Uuid::V4().bytes();
-  int64_t id = 0;
-  for (int index = 0; index < 8; ++index)
-    id = (id << 8) | bytes[static_cast<size_t>(index)];
-  return id & 0x7fffffffffffffffLL;
-}
-
-int64_t SummaryLong(const std::map<std::string, std::string>& summary, const std::string& key) {
-  auto it = summary.find(key);
-  if (it == summary.end()) return 0;
-  try {
-    return std::stoll(it->second);
-  } catch (...) {
-    return 0;
-  }
 }
 
 struct WrittenFile {
@@ -327,11 +344,6 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
         "::BOOLEAN ELSE true END",
         checks.empty() ? "" : " AND ", QuoteIdentifier(field.name), field.name);
   }
-  std::string field_ids;
-  for (const NestedField& field : schema.fields()) {
-    field_ids += fmt::format("{}{}: {}", field_ids.empty() ? "" : ", ", QuoteIdentifier(field.name),
-                             FieldIdsOf(field));
-  }
   MW_ASSIGN_OR_RETURN(std::string target, warehouse.io().LocalPath(staging_dir));
   {
     // DuckDB creates the staging folder but not its parents. LocalPath has checked the path for
@@ -350,12 +362,7 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
   const std::string inner =
       fmt::format("SELECT *{} FROM (SELECT {} FROM ({}) AS source) AS typed{}", partition_columns,
                   select, source_sql, checks.empty() ? "" : " WHERE " + checks);
-  // The Iceberg schema in the footer, as the reference writers put it: readers that map columns
-  // through it (icebird, older Spark) then find renamed columns by id.
-  std::string copy_options = fmt::format(
-      "FORMAT parquet, COMPRESSION zstd, FILENAME_PATTERN 'data-{{uuid}}', FIELD_IDS {{{}}}, "
-      "KV_METADATA {{'iceberg.schema': {}}}",
-      field_ids, QuoteString(SchemaToJson(schema).dump()));
+  std::string copy_options = ParquetCopyOptions(schema) + ", FILENAME_PATTERN 'data-{uuid}'";
   if (partition_by.empty()) {
     copy_options += fmt::format(", FILE_SIZE_BYTES {}", target_file_size);
   } else {
@@ -487,160 +494,216 @@ Status CollectStatistics(Warehouse& warehouse, const Schema& schema, engine::Con
 
 }  // namespace
 
-Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& identifier,
-                                 engine::Connection& connection, const std::string& source_sql,
-                                 const AppendOptions& options) {
-  MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
+namespace {
+
+Status UseUtc(engine::Connection& connection) {
   // Partition values and statistics are read as text in UTC. A locked-down database cannot SET,
   // so callers open it with TimeZone=UTC; others get it set here.
   MW_ASSIGN_OR_RETURN(auto zone, connection.QueryText("SELECT current_setting('TimeZone')"));
   if (zone.empty() || (zone[0][0] != "UTC" && zone[0][0] != "Etc/UTC")) {
     MW_RETURN_IF_ERROR(connection.Execute("SET TimeZone = 'UTC'"));
   }
-  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
-  const Schema& schema = table.metadata.CurrentSchema();
-  const PartitionSpec& spec = table.metadata.DefaultSpec();
-  const std::string staging_dir =
-      fmt::format("{}/data/append-{}", identifier.RelativeLocation(), Uuid::V7().ToString());
-  auto cleanup = [&]() {
-    auto files = warehouse.io().List(staging_dir + "/");
-    if (!files.ok()) return;
-    for (const auto& file : *files)
-      (void)warehouse.io().Delete(file.path);
-  };
+  return Status::OK();
+}
 
-  auto written = WriteDataFiles(warehouse, table, connection, source_sql, staging_dir, options);
-  if (!written.ok()) {
-    cleanup();
-    return std::move(written).error().WithContext(
-        fmt::format("cannot append to {}", identifier.ToString()));
-  }
-  std::vector<WrittenFile> files = std::move(*written);
-  Status stats = CollectStatistics(warehouse, schema, connection, files);
-  if (!stats.ok()) {
-    cleanup();
-    return std::move(stats).WithContext("cannot read the statistics of the written files");
-  }
+std::string StagingDir(const TableIdentifier& identifier, std::string_view kind) {
+  return fmt::format("{}/data/{}-{}", identifier.RelativeLocation(), kind, Uuid::V7().ToString());
+}
 
-  AppendResult result;
-  result.snapshot_id = NewSnapshotId();
-  std::vector<ManifestEntry> entries;
+void RemoveStaged(Warehouse& warehouse, const std::string& staging_dir) {
+  auto files = warehouse.io().List(staging_dir + "/");
+  if (!files.ok()) return;
+  for (const auto& file : *files)
+    (void)warehouse.io().Delete(file.path);
+}
+
+// Runs `source_sql` into Parquet files under `staging_dir` and returns them as data files of the
+// default spec, with statistics; empty files are dropped.
+Result<std::vector<DataFile>> StageQuery(Warehouse& warehouse, const LoadedTable& table,
+                                         engine::Connection& connection,
+                                         const std::string& source_sql,
+                                         const std::string& staging_dir,
+                                         const AppendOptions& options) {
+  MW_ASSIGN_OR_RETURN(
+      std::vector<WrittenFile> files,
+      WriteDataFiles(warehouse, table, connection, source_sql, staging_dir, options));
+  MW_RETURN_IF_ERROR(CollectStatistics(warehouse, table.metadata.CurrentSchema(), connection, files)
+                         .WithContext("cannot read the statistics of the written files"));
+  std::vector<DataFile> data_files;
   for (WrittenFile& file : files) {
     if (file.data_file.record_count == 0) {
       (void)warehouse.io().Delete(file.relative_path);
       continue;
     }
     file.data_file.file_path = warehouse.FileUri(file.relative_path);
-    result.added_records += file.data_file.record_count;
-    result.added_bytes += file.data_file.file_size_in_bytes;
-    ++result.added_files;
-    ManifestEntry entry;
-    entry.status = EntryStatus::kAdded;
-    entry.data_file = std::move(file.data_file);
-    entries.push_back(std::move(entry));
+    file.data_file.partition_spec_id = table.metadata.default_spec_id;
+    data_files.push_back(std::move(file.data_file));
   }
-  std::optional<ManifestFile> our_manifest;
-  if (!entries.empty()) {
-    ManifestFile summary;
-    auto bytes =
-        WriteManifest(schema, spec, FileContent::kData, entries, result.snapshot_id, summary);
-    if (!bytes.ok()) {
-      cleanup();
-      return bytes.error();
-    }
+  return data_files;
+}
+
+// For a row-level delete: which live files lose rows, and the rewritten remainders of files that
+// lose only some (copy-on-write), in their original partitions.
+struct RowDeletePlan {
+  std::set<std::string> removed;
+  std::map<int32_t, std::vector<DataFile>> rewritten;
+  int64_t deleted_rows = 0;
+};
+
+Result<RowDeletePlan> PlanRowDelete(Warehouse& warehouse, const LoadedTable& table,
+                                    engine::Connection& connection, const Expression& filter,
+                                    const std::string& staging_dir) {
+  const Schema& schema = table.metadata.CurrentSchema();
+  MW_ASSIGN_OR_RETURN(ScanPlan plan, PlanScan(warehouse, table, std::nullopt, filter));
+  const std::string condition = FilterToSql(filter);
+  RowDeletePlan result;
+  for (const DataFile& file : plan.files) {
+    MW_ASSIGN_OR_RETURN(std::string local, warehouse.io().LocalPath(file.file_path));
+    MW_ASSIGN_OR_RETURN(std::string read, ReadParquetSql(schema, {local}));
+    MW_ASSIGN_OR_RETURN(auto counts, connection.QueryText(fmt::format(
+                                         "SELECT count(*) FILTER (WHERE {}), count(*) FROM ({})",
+                                         condition, read)));
+    const int64_t matching = std::stoll(counts[0][0]);
+    const int64_t total = std::stoll(counts[0][1]);
+    if (matching == 0) continue;
+    result.removed.insert(file.file_path);
+    result.deleted_rows += matching;
+    if (matching == total) continue;
+    // Keep the rows the filter does not select (NULL counts as "not selected", as in SQL).
     const std::string relative =
-        fmt::format("{}/metadata/{}-m0.avro", identifier.RelativeLocation(), Uuid::V4().ToString());
-    Status saved = warehouse.io().WriteFileAtomic(relative, *bytes, {.create_only = true});
-    if (!saved.ok()) {
-      cleanup();
-      return saved;
-    }
-    summary.manifest_path = warehouse.FileUri(relative);
-    summary.manifest_length = static_cast<int64_t>(bytes->size());
-    our_manifest = std::move(summary);
+        fmt::format("{}/data-{}.parquet", staging_dir, Uuid::V4().ToString());
+    MW_ASSIGN_OR_RETURN(std::string target, warehouse.io().LocalPath(relative));
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(target).parent_path(), error);
+    MW_RETURN_IF_ERROR(connection.Execute(
+        fmt::format("COPY (SELECT * FROM ({}) WHERE ({}) IS NOT TRUE) TO {} ({})", read, condition,
+                    QuoteString(target), ParquetCopyOptions(schema))));
+    MW_ASSIGN_OR_RETURN(uint64_t size, warehouse.io().Size(relative));
+    std::vector<WrittenFile> rewritten(1);
+    rewritten[0].relative_path = relative;
+    rewritten[0].data_file.file_size_in_bytes = static_cast<int64_t>(size);
+    MW_RETURN_IF_ERROR(CollectStatistics(warehouse, schema, connection, rewritten));
+    DataFile& remainder = rewritten[0].data_file;
+    remainder.file_path = warehouse.FileUri(relative);
+    remainder.partition = file.partition;
+    remainder.partition_spec_id = file.partition_spec_id;
+    result.rewritten[file.partition_spec_id].push_back(std::move(remainder));
   }
+  return result;
+}
 
-  std::mt19937_64 jitter(static_cast<uint64_t>(result.snapshot_id));
-  for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-    result.attempts = attempt;
-    if (attempt > 1) {
-      auto reloaded = warehouse.LoadTable(identifier);
-      if (!reloaded.ok()) return reloaded.error();
-      table = std::move(*reloaded);
-    }
-    TableMetadata updated = table.metadata;
-    const Snapshot* parent = updated.CurrentSnapshot();
-    const int64_t sequence = updated.last_sequence_number + 1;
-    std::vector<ManifestFile> manifests;
-    if (our_manifest) {
-      ManifestFile manifest = *our_manifest;
-      manifest.sequence_number = sequence;
-      manifest.min_sequence_number = sequence;
-      manifests.push_back(std::move(manifest));
-    }
-    if (parent != nullptr) {
-      MW_ASSIGN_OR_RETURN(std::string list, warehouse.io().ReadFile(parent->manifest_list));
-      MW_ASSIGN_OR_RETURN(auto previous, ReadManifestList(list, parent->manifest_list));
-      for (ManifestFile& manifest : previous)
-        manifests.push_back(std::move(manifest));
-    }
-    MW_ASSIGN_OR_RETURN(
-        std::string list_bytes,
-        WriteManifestList(manifests, result.snapshot_id,
-                          parent ? std::optional(parent->snapshot_id) : std::nullopt, sequence));
-    const std::string list_relative =
-        fmt::format("{}/metadata/snap-{}-{}-{}.avro", identifier.RelativeLocation(),
-                    result.snapshot_id, attempt, Uuid::V4().ToString());
-    MW_RETURN_IF_ERROR(
-        warehouse.io().WriteFileAtomic(list_relative, list_bytes, {.create_only = true}));
+AppendResult ToAppendResult(const CommitResult& commit) {
+  AppendResult result;
+  result.snapshot_id = commit.snapshot_id;
+  result.added_records = commit.added_records;
+  result.added_files = commit.added_files;
+  result.added_bytes = commit.added_bytes;
+  result.removed_files = commit.removed_files;
+  result.removed_records = commit.removed_records;
+  result.attempts = commit.attempts;
+  result.metadata_location = commit.metadata_location;
+  return result;
+}
 
-    Snapshot snapshot;
-    snapshot.snapshot_id = result.snapshot_id;
-    if (parent) snapshot.parent_snapshot_id = parent->snapshot_id;
-    snapshot.sequence_number = sequence;
-    snapshot.timestamp_ms = time::NowMicros() / 1000;
-    snapshot.manifest_list = warehouse.FileUri(list_relative);
-    snapshot.schema_id = schema.schema_id();
-    const auto& previous_summary = parent ? parent->summary : std::map<std::string, std::string>();
-    snapshot.summary = {
-        {"operation", "append"},
-        {"added-data-files", std::to_string(result.added_files)},
-        {"added-records", std::to_string(result.added_records)},
-        {"added-files-size", std::to_string(result.added_bytes)},
-        {"changed-partition-count", std::to_string(result.added_files > 0 ? entries.size() : 0)},
-        {"total-data-files",
-         std::to_string(SummaryLong(previous_summary, "total-data-files") + result.added_files)},
-        {"total-records",
-         std::to_string(SummaryLong(previous_summary, "total-records") + result.added_records)},
-        {"total-files-size",
-         std::to_string(SummaryLong(previous_summary, "total-files-size") + result.added_bytes)},
-        {"total-delete-files", std::to_string(SummaryLong(previous_summary, "total-delete-files"))},
-        {"total-position-deletes",
-         std::to_string(SummaryLong(previous_summary, "total-position-deletes"))},
-        {"total-equality-deletes",
-         std::to_string(SummaryLong(previous_summary, "total-equality-deletes"))},
-        {"engine-name", "meshwork"},
-    };
-    updated.snapshots.push_back(snapshot);
-    updated.current_snapshot_id = snapshot.snapshot_id;
-    updated.last_sequence_number = sequence;
-    updated.refs["main"] = SnapshotRef{snapshot.snapshot_id, true, {}, {}, {}};
-    updated.snapshot_log.push_back({snapshot.timestamp_ms, snapshot.snapshot_id});
-    auto committed = warehouse.Commit(table, std::move(updated));
-    if (committed.ok()) {
-      result.metadata_location = committed->metadata_location;
-      return result;
-    }
-    (void)warehouse.io().Delete(list_relative);
-    if (committed.error().code() != StatusCode::kConflict) return committed.error();
-    // Another writer won: back off with jitter and rebase onto its snapshot.
-    const int64_t ceiling_ms = std::min<int64_t>(5 * (int64_t{1} << std::min(attempt, 6)), 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        1 + static_cast<int64_t>(jitter() % static_cast<uint64_t>(ceiling_ms))));
+}  // namespace
+
+Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& identifier,
+                                 engine::Connection& connection, const std::string& source_sql,
+                                 const AppendOptions& options) {
+  MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
+  MW_RETURN_IF_ERROR(UseUtc(connection));
+  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+  const std::string staging_dir = StagingDir(identifier, "append");
+  auto staged = StageQuery(warehouse, table, connection, source_sql, staging_dir, options);
+  if (!staged.ok()) {
+    RemoveStaged(warehouse, staging_dir);
+    return std::move(staged).error().WithContext(
+        fmt::format("cannot append to {}", identifier.ToString()));
   }
-  return Status::Conflict("cannot append to {}: {} commit attempts lost to concurrent writers",
-                          identifier.ToString(), options.max_attempts)
-      .WithHint("retry later; the written files will be removed by `meshwork table orphans`");
+  TableChange change;
+  change.operation = "append";
+  change.added[table.metadata.default_spec_id] = std::move(*staged);
+  change.max_attempts = options.max_attempts;
+  auto committed = CommitTableChange(warehouse, table, change);
+  if (!committed.ok()) {
+    RemoveStaged(warehouse, staging_dir);
+    return committed.error();
+  }
+  return ToAppendResult(*committed);
+}
+
+Result<AppendResult> DeleteWhere(Warehouse& warehouse, const TableIdentifier& identifier,
+                                 engine::Connection& connection, const std::string& filter_text,
+                                 const AppendOptions& options) {
+  MW_RETURN_IF_ERROR(UseUtc(connection));
+  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+  MW_ASSIGN_OR_RETURN(ExpressionPtr filter,
+                      ParseFilter(filter_text, table.metadata.CurrentSchema()));
+  if (filter->kind == Expression::Kind::kTrue) {
+    return Status::InvalidArgument("a delete needs a filter")
+        .WithHint(
+            "to empty the table, use --where with a condition that is always true, e.g. "
+            "\"id is null or id is not null\"");
+  }
+  const std::string staging_dir = StagingDir(identifier, "delete");
+  auto plan = PlanRowDelete(warehouse, table, connection, *filter, staging_dir);
+  if (!plan.ok()) {
+    RemoveStaged(warehouse, staging_dir);
+    return std::move(plan).error().WithContext(
+        fmt::format("cannot delete from {}", identifier.ToString()));
+  }
+  if (plan->removed.empty()) return AppendResult{};  // nothing matched: no new snapshot
+  TableChange change;
+  change.operation = plan->rewritten.empty() ? "delete" : "overwrite";
+  change.added = std::move(plan->rewritten);
+  change.removed = std::move(plan->removed);
+  change.conflict_filter = filter;
+  change.max_attempts = options.max_attempts;
+  auto committed = CommitTableChange(warehouse, table, change);
+  if (!committed.ok()) {
+    RemoveStaged(warehouse, staging_dir);
+    return committed.error();
+  }
+  return ToAppendResult(*committed);
+}
+
+Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier& identifier,
+                                    engine::Connection& connection, const std::string& source_sql,
+                                    const std::string& filter_text, const AppendOptions& options) {
+  MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
+  MW_RETURN_IF_ERROR(UseUtc(connection));
+  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+  MW_ASSIGN_OR_RETURN(ExpressionPtr filter,
+                      ParseFilter(filter_text, table.metadata.CurrentSchema()));
+  const std::string staging_dir = StagingDir(identifier, "overwrite");
+  TableChange change;
+  change.operation = "overwrite";
+  change.max_attempts = options.max_attempts;
+  change.conflict_filter = filter;
+  auto fail = [&](Status status) {
+    RemoveStaged(warehouse, staging_dir);
+    return std::move(status).WithContext(fmt::format("cannot overwrite {}", identifier.ToString()));
+  };
+  if (filter->kind == Expression::Kind::kTrue) {
+    // The whole table: every live file goes.
+    auto live = LiveDataFiles(warehouse, table);
+    if (!live.ok()) return fail(live.error());
+    for (const DataFile& file : *live)
+      change.removed.insert(file.file_path);
+  } else {
+    auto plan = PlanRowDelete(warehouse, table, connection, *filter, staging_dir);
+    if (!plan.ok()) return fail(plan.error());
+    change.removed = std::move(plan->removed);
+    change.added = std::move(plan->rewritten);
+  }
+  auto staged = StageQuery(warehouse, table, connection, source_sql, staging_dir, options);
+  if (!staged.ok()) return fail(staged.error());
+  auto& added = change.added[table.metadata.default_spec_id];
+  for (DataFile& file : *staged)
+    added.push_back(std::move(file));
+  auto committed = CommitTableChange(warehouse, table, change);
+  if (!committed.ok()) return fail(committed.error());
+  return ToAppendResult(*committed);
 }
 
 Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTable& table,

@@ -27,6 +27,8 @@ struct AppendResult {
   int64_t added_records = 0;
   int64_t added_files = 0;
   int64_t added_bytes = 0;
+  int64_t removed_files = 0;
+  int64_t removed_records = 0;
   int attempts = 0;
   std::string metadata_location;
 };
@@ -44,6 +46,27 @@ Result<std::string> DuckDBType(const Type& type);
 Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& table,
                                  engine::Connection& connection, const std::string& source_sql,
                                  const AppendOptions& options = {});
+
+/// Deletes the rows matching `filter_text` (copy-on-write: files that lose every row are dropped,
+/// files that lose some are rewritten without them). Fails with conflict when a concurrent
+/// commit removed those files or added files that may hold matching rows.
+Result<AppendResult> DeleteWhere(Warehouse& warehouse, const TableIdentifier& table,
+                                 engine::Connection& connection, const std::string& filter_text,
+                                 const AppendOptions& options = {});
+
+/// Replaces the rows matching `filter_text` (all rows when empty) by the rows of `source_sql`,
+/// in one snapshot.
+Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier& table,
+                                    engine::Connection& connection, const std::string& source_sql,
+                                    const std::string& filter_text,
+                                    const AppendOptions& options = {});
+
+/// COPY options that make DuckDB write Iceberg data files for `schema`: field ids, zstd, the
+/// Iceberg schema in the footer.
+std::string ParquetCopyOptions(const Schema& schema);
+/// A query reading data files by field id under `schema` (renamed, added, widened columns).
+Result<std::string> ReadParquetSql(const Schema& schema,
+                                   const std::vector<std::string>& local_paths);
 
 /// The data files of a snapshot (default: current) as absolute local paths, for reading.
 Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTable& table,

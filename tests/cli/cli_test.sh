@@ -78,8 +78,18 @@ run "table scan after alter" 0 "$meshwork" table scan --warehouse "$wh" sales.or
   contains "renamed column keeps its data" '^1,2026-01-01 10:00:00\+00,00112233-4455-6677-8899-aabbccddeeff,12.50,$'
 run "table alter refused" 2 "$meshwork" table alter --warehouse "$wh" sales.orders --widen amount:int &&
   contains "bad promotion named" 'cannot change column .amount.'
+run "table delete" 0 "$meshwork" table delete --warehouse "$wh" sales.orders --where "id = 3" &&
+  contains "delete reports what changed" '^deleted from sales.orders: removed 1 files \(1 rows\)'
+run "table delete nothing" 0 "$meshwork" table delete --warehouse "$wh" sales.orders --where "id = 99" &&
+  contains "delete of nothing" 'nothing changed'
+printf 'id,ts,buyer,amount,note\n9,2026-01-01 12:00:00+00,,1.00,replacement\n' >"$scratch/replace.csv"
+run "table overwrite" 0 "$meshwork" table overwrite --warehouse "$wh" sales.orders --from "$scratch/replace.csv" \
+  --where "ts < '2026-01-02'" &&
+  contains "overwrite reports what changed" '^overwrote sales.orders: removed 1 files \(1 rows\), added 1 files \(1 rows\)'
+run "table scan after overwrite" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format csv &&
+  contains "overwritten rows" '^9,2026-01-01 12:00:00\+00,,1.00,replacement$'
 run "table snapshots" 0 "$meshwork" table snapshots --warehouse "$wh" sales.orders --json &&
-  contains "snapshot summary" '"total-records": "3"'
+  contains "snapshot summary" '"total-records": "2"'
 run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/nope.csv" &&
   contains "missing input named" 'input file .*nope.csv does not exist'
 printf 'id,extra\n1,2\n' >"$scratch/extra.csv"

@@ -67,6 +67,15 @@ printf 'id,ts,name,area,amount,day,score,flag,customer,note\n5000,2026-07-01 08:
 types="${types/region=string/area=string},note=string"
 compare "after schema evolution" "$(basename "$(cat "$table_dir/metadata/meshwork-pointer.txt")")"
 grep -q '"note":"after"' "$scratch/ours.jsonl" || fail "the added column lost its value"
+# Copy-on-write delete and an overwrite by filter: icebird sees exactly the surviving rows.
+"$meshwork" table delete --warehouse "$wh" "$table" --where "id < 50 or area = 'amer'" >/dev/null ||
+  fail "delete"
+printf 'id,ts,name,area,amount,day,score,flag,customer,note\n7000,2026-06-15 09:00:00+00,replaced,apac,2.00,2026-06-15,1.5,false,,over\n' \
+  >"$scratch/fourth.csv"
+"$meshwork" table overwrite --warehouse "$wh" "$table" --from "$scratch/fourth.csv" \
+  --where "area = 'apac'" >/dev/null 2>&1 || fail "overwrite"
+compare "after delete and overwrite" "$(basename "$(cat "$table_dir/metadata/meshwork-pointer.txt")")"
+
 # The Avro manifests and manifest lists decode with avsc, field ids and header metadata intact.
 node "$e2e/avsc_decode.mjs" "$table_dir"/metadata/*.avro >"$scratch/avsc.txt" || fail "avsc decode"
 [[ $(grep -c ' records (deflate)' "$scratch/avsc.txt") -ge 4 ]] || fail "avsc decoded too few files"

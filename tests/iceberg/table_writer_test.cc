@@ -13,6 +13,7 @@
 #include "iceberg/ddl_parser.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/murmur3.h"
+#include "iceberg/table_commit.h"
 #include "iceberg/value_codec.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
@@ -267,6 +268,108 @@ TEST_F(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
                        RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(3600), false));
   EXPECT_EQ(recent.too_recent, 1u);
   EXPECT_THAT(warehouse_->io().Exists("sales/orders/data/in-flight.parquet"), IsOkAndHolds(true));
+}
+
+}  // namespace
+}  // namespace meshwork::iceberg
+
+namespace meshwork::iceberg {
+namespace {
+
+TEST_F(TableWriterTest, DeleteAndOverwriteRewriteOnlyAffectedFiles) {
+  Create("id long not null, ts timestamptz, v string", "day(ts)");
+  ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
+                        "SELECT i AS id, TIMESTAMPTZ '2026-01-01 10:00:00+00' + to_days(i % 5) AS "
+                        "ts, 'v' || i AS v FROM range(100) t(i)")
+                .status());
+  // A whole partition: its file goes, nothing is rewritten.
+  ASSERT_OK_AND_ASSIGN(AppendResult dropped,
+                       DeleteWhere(*warehouse_, orders_, *connection_, "ts < '2026-01-02'"));
+  EXPECT_EQ(dropped.removed_files, 1);
+  EXPECT_EQ(dropped.added_files, 0);
+  // One row: its file is rewritten without it; the other files are untouched.
+  ASSERT_OK_AND_ASSIGN(AppendResult one, DeleteWhere(*warehouse_, orders_, *connection_, "id = 7"));
+  EXPECT_EQ(one.removed_files, 1);
+  EXPECT_EQ(one.removed_records, 20);
+  EXPECT_EQ(one.added_records, 19);
+  EXPECT_THAT(Scan("count(*), count(*) FILTER (id = 7), min(ts)"),
+              ElementsAre(ElementsAre("79", "0", "2026-01-02 10:00:00+00")));
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(orders_));
+  EXPECT_EQ(table.metadata.CurrentSnapshot()->operation(), "overwrite");
+  EXPECT_EQ(table.metadata.CurrentSnapshot()->summary.at("total-records"), "79");
+  // Time travel still sees the deleted rows.
+  ASSERT_OK_AND_ASSIGN(auto first_files,
+                       LiveDataFiles(*warehouse_, table, table.metadata.snapshots[0].snapshot_id));
+  int64_t first_rows = 0;
+  for (const DataFile& file : first_files)
+    first_rows += file.record_count;
+  EXPECT_EQ(first_rows, 100);
+  // Overwrite by filter, then of everything.
+  ASSERT_OK_AND_ASSIGN(AppendResult replaced,
+                       OverwriteQuery(*warehouse_, orders_, *connection_,
+                                      "SELECT 1000 AS id, TIMESTAMPTZ '2026-01-03 11:00:00+00' AS "
+                                      "ts, 'new' AS v",
+                                      "ts >= '2026-01-03' and ts < '2026-01-04'"));
+  EXPECT_EQ(replaced.removed_records, 19);
+  EXPECT_THAT(Scan("count(*), count(*) FILTER (v = 'new')"), ElementsAre(ElementsAre("61", "1")));
+  ASSERT_OK(OverwriteQuery(*warehouse_, orders_, *connection_, "SELECT 1 AS id", "").status());
+  EXPECT_THAT(Scan("count(*), max(id)"), ElementsAre(ElementsAre("1", "1")));
+  EXPECT_THAT(DeleteWhere(*warehouse_, orders_, *connection_, "").status(),
+              IsError(StatusCode::kInvalidArgument, "needs a filter"));
+  ASSERT_OK_AND_ASSIGN(AppendResult nothing,
+                       DeleteWhere(*warehouse_, orders_, *connection_, "id = 424242"));
+  EXPECT_EQ(nothing.snapshot_id, 0);
+}
+
+// Two deletes computed from the same table state: the second to commit must not silently lose
+// the first's work or resurrect rows; it fails with a conflict. A delete whose filter covers rows
+// a concurrent append added fails too; one that does not is rebased and commits.
+TEST_F(TableWriterTest, ConflictingDeletesFailCleanly) {
+  Create("id long not null, part int", "part");
+  ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
+                        "SELECT i AS id, (i % 4)::INTEGER AS part FROM range(40) t(i)")
+                .status());
+  ASSERT_OK_AND_ASSIGN(LoadedTable base, warehouse_->LoadTable(orders_));
+  ASSERT_OK_AND_ASSIGN(auto files, LiveDataFiles(*warehouse_, base));
+  ASSERT_EQ(files.size(), 4u);
+  // A stale change removing the file of part 0...
+  TableChange stale;
+  stale.operation = "delete";
+  for (const DataFile& file : files) {
+    if (file.partition[0]->as<int32_t>() == 0) stale.removed.insert(file.file_path);
+  }
+  // ...loses to a delete that already removed it.
+  ASSERT_OK(DeleteWhere(*warehouse_, orders_, *connection_, "part = 0").status());
+  EXPECT_THAT(CommitTableChange(*warehouse_, base, stale).status(),
+              IsError(StatusCode::kConflict, "already removed or rewritten"));
+
+  ASSERT_OK_AND_ASSIGN(LoadedTable base2, warehouse_->LoadTable(orders_));
+  ASSERT_OK_AND_ASSIGN(auto files2, LiveDataFiles(*warehouse_, base2));
+  TableChange covered;
+  covered.operation = "delete";
+  for (const DataFile& file : files2) {
+    if (file.partition[0]->as<int32_t>() == 1) covered.removed.insert(file.file_path);
+  }
+  ASSERT_OK_AND_ASSIGN(covered.conflict_filter,
+                       ParseFilter("part = 1", base2.metadata.CurrentSchema()));
+  TableChange independent = covered;
+  ASSERT_OK_AND_ASSIGN(independent.conflict_filter,
+                       ParseFilter("part = 1 and id < 40", base2.metadata.CurrentSchema()));
+  // Someone appends rows the first filter covers (part 1, ids 100+).
+  ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
+                        "SELECT 100 + i AS id, 1 AS part FROM range(5) t(i)")
+                .status());
+  EXPECT_THAT(CommitTableChange(*warehouse_, base2, covered).status(),
+              IsError(StatusCode::kConflict, "may hold rows"));
+  // The same removal with a filter the new rows cannot match rebases and commits.
+  ASSERT_OK_AND_ASSIGN(CommitResult rebased, CommitTableChange(*warehouse_, base2, independent));
+  EXPECT_EQ(rebased.attempts, 2);  // lost the race once, then rebased onto the append
+  EXPECT_THAT(Scan("count(*), count(*) FILTER (part = 1)"), ElementsAre(ElementsAre("25", "5")));
+  // Failed commits left no manifests behind.
+  ASSERT_OK_AND_ASSIGN(OrphanReport orphans,
+                       RemoveOrphanFiles(*warehouse_, orders_, std::chrono::seconds(0), true));
+  for (const std::string& path : orphans.orphans)
+    EXPECT_THAT(path, ::testing::Not(HasSubstr("metadata/"))) << path;
 }
 
 }  // namespace
