@@ -36,17 +36,27 @@ struct TableCommand {
   CLI::App* alter = nullptr;
   CLI::App* remove = nullptr;
   CLI::App* overwrite = nullptr;
+  CLI::App* expire = nullptr;
+  CLI::App* rollback = nullptr;
+  CLI::App* tag = nullptr;
+  CLI::App* branch = nullptr;
+  int retain_last = 1;
+  std::string target_snapshot;
+  std::string ref_name;
+  bool force = false;
+  bool drop_ref = false;
   std::vector<std::string> add_columns;
   std::vector<std::string> drop_columns;
   std::vector<std::string> renames;
   std::vector<std::string> widens;
   std::vector<std::string> optionals;
   std::string older_than = "1d";
+  std::string expire_older_than = "5d";
   bool dry_run = false;
   std::string from;
   std::string where;
   std::string format = "table";
-  int64_t as_of = -1;
+  std::string as_of;
   int64_t limit = -1;
   bool explain = false;
   std::string warehouse = "./warehouse";
@@ -144,12 +154,19 @@ int Snapshots(TableCommand& options, const iceberg::LoadedTable& table, bool his
     }
   } else {
     for (const iceberg::Snapshot& snapshot : table.metadata.snapshots) {
+      nlohmann::json refs = nlohmann::json::array();
+      for (const auto& [name, ref] : table.metadata.refs) {
+        if (ref.snapshot_id == snapshot.snapshot_id) {
+          refs.push_back(ref.is_branch ? "branch:" + name : "tag:" + name);
+        }
+      }
       rows.push_back(
           {{"committed-at", FormatMillis(snapshot.timestamp_ms)},
            {"snapshot-id", snapshot.snapshot_id},
            {"parent-id", snapshot.parent_snapshot_id ? nlohmann::json(*snapshot.parent_snapshot_id)
                                                      : nlohmann::json()},
            {"operation", snapshot.operation()},
+           {"refs", refs},
            {"summary", snapshot.summary}});
     }
   }
@@ -162,10 +179,13 @@ int Snapshots(TableCommand& options, const iceberg::LoadedTable& table, bool his
     return kExitOk;
   }
   for (const auto& row : rows) {
-    std::printf("%s  %20lld  %s\n",
+    std::string refs;
+    for (const auto& ref : row.value("refs", nlohmann::json::array()))
+      refs += " " + ref.get<std::string>();
+    std::printf("%s  %20lld  %-9s%s\n",
                 row.value(history ? "made-current-at" : "committed-at", "").c_str(),
                 static_cast<long long>(row["snapshot-id"].get<int64_t>()),
-                row["operation"].get<std::string>().c_str());
+                row["operation"].get<std::string>().c_str(), refs.c_str());
   }
   return kExitOk;
 }
@@ -330,8 +350,25 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
                     .WithHint("use table, csv or json"));
   }
   std::optional<int64_t> snapshot;
-  if (options.as_of >= 0) snapshot = options.as_of;
-  const iceberg::Schema& schema = table.metadata.CurrentSchema();
+  if (!options.as_of.empty()) {
+    auto resolved = iceberg::ResolveSnapshot(table.metadata, options.as_of);
+    if (!resolved.ok()) return Fail(resolved.error());
+    snapshot = *resolved;
+  }
+  // Time travel reads with the schema the snapshot was written with (as Spark and Trino do for
+  // snapshot ids and tags), so an older state shows the old column names.
+  const iceberg::Schema* snapshot_schema = &table.metadata.CurrentSchema();
+  if (snapshot && options.as_of != "main") {
+    const iceberg::Snapshot* chosen = table.metadata.SnapshotById(*snapshot);
+    const bool is_branch = table.metadata.refs.contains(options.as_of) &&
+                           table.metadata.refs.at(options.as_of).is_branch;
+    if (chosen && chosen->schema_id && !is_branch) {
+      if (const iceberg::Schema* old = table.metadata.SchemaById(*chosen->schema_id)) {
+        snapshot_schema = old;
+      }
+    }
+  }
+  const iceberg::Schema& schema = *snapshot_schema;
   // The filter is parsed against the schema and rendered back as SQL: it prunes manifests and
   // files, and user text never reaches the engine verbatim.
   auto filter = iceberg::ParseFilter(options.where, schema);
@@ -432,6 +469,73 @@ int Orphans(TableCommand& options, iceberg::Warehouse& warehouse,
               report->orphans.size(), static_cast<unsigned long long>(report->orphan_bytes),
               options.dry_run ? "found" : "deleted", report->referenced, report->too_recent,
               options.older_than.c_str());
+  return kExitOk;
+}
+
+int Expire(TableCommand& options, iceberg::Warehouse& warehouse,
+           const iceberg::TableIdentifier& identifier) {
+  auto age = ParseDuration(options.expire_older_than);
+  if (!age.ok()) return Fail(age.error());
+  if (options.retain_last < 1) {
+    return Fail(Status::InvalidArgument("--retain-last must be at least 1")
+                    .WithHint("the current snapshot is always kept"));
+  }
+  const int64_t cutoff_ms = time::NowMicros() / 1000 -
+                            std::chrono::duration_cast<std::chrono::milliseconds>(*age).count();
+  auto report = iceberg::ExpireSnapshots(warehouse, identifier, cutoff_ms, options.retain_last);
+  if (!report.ok()) return Fail(report.error());
+  if (options.json) {
+    std::printf("%s\n", nlohmann::json({{"expired-snapshots", report->expired_snapshots},
+                                        {"deleted-files", report->deleted_files},
+                                        {"deleted-bytes", report->deleted_bytes}})
+                            .dump()
+                            .c_str());
+    return kExitOk;
+  }
+  for (int64_t id : report->expired_snapshots)
+    std::printf("expired snapshot %lld\n", static_cast<long long>(id));
+  std::printf("%zu snapshots expired; %zu files (%llu bytes) no longer reachable deleted\n",
+              report->expired_snapshots.size(), report->deleted_files,
+              static_cast<unsigned long long>(report->deleted_bytes));
+  return kExitOk;
+}
+
+int Rollback(TableCommand& options, iceberg::Warehouse& warehouse,
+             const iceberg::TableIdentifier& identifier) {
+  auto table = warehouse.LoadTable(identifier);
+  if (!table.ok()) return Fail(table.error());
+  auto target = iceberg::ResolveSnapshot(table->metadata, options.target_snapshot);
+  if (!target.ok()) return Fail(target.error());
+  auto rolled = iceberg::RollbackTo(warehouse, identifier, *target, options.force);
+  if (!rolled.ok()) return Fail(rolled.error());
+  std::printf("%s is at snapshot %lld again\n", identifier.ToString().c_str(),
+              static_cast<long long>(*target));
+  return kExitOk;
+}
+
+int Ref(TableCommand& options, iceberg::Warehouse& warehouse,
+        const iceberg::TableIdentifier& identifier, bool is_branch) {
+  const char* kind = is_branch ? "branch" : "tag";
+  if (options.drop_ref) {
+    auto dropped = iceberg::DropRef(warehouse, identifier, options.ref_name);
+    if (!dropped.ok()) return Fail(dropped.error());
+    std::printf("dropped %s %s of %s\n", kind, options.ref_name.c_str(),
+                identifier.ToString().c_str());
+    return kExitOk;
+  }
+  std::optional<int64_t> snapshot;
+  if (!options.target_snapshot.empty()) {
+    auto table = warehouse.LoadTable(identifier);
+    if (!table.ok()) return Fail(table.error());
+    auto resolved = iceberg::ResolveSnapshot(table->metadata, options.target_snapshot);
+    if (!resolved.ok()) return Fail(resolved.error());
+    snapshot = *resolved;
+  }
+  auto updated = iceberg::SetRef(warehouse, identifier, options.ref_name, is_branch, snapshot);
+  if (!updated.ok()) return Fail(updated.error());
+  std::printf("%s %s of %s points at snapshot %lld\n", kind, options.ref_name.c_str(),
+              identifier.ToString().c_str(),
+              static_cast<long long>(updated->metadata.refs.at(options.ref_name).snapshot_id));
   return kExitOk;
 }
 
@@ -536,7 +640,8 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.scan = options.table->add_subcommand("scan", "Print a table's rows");
   AddCommon(options.scan, options, true);
   options.scan->add_option("--where", options.where, "Row filter (SQL expression)");
-  options.scan->add_option("--as-of", options.as_of, "Snapshot id to read (time travel)");
+  options.scan->add_option("--as-of", options.as_of,
+                           "Read an older state: snapshot id, tag or branch, or a UTC time");
   options.scan->add_option("--format", options.format, "table (default), csv or json");
   options.scan->add_option("--limit", options.limit, "At most this many rows");
   options.scan->add_flag("--explain", options.explain,
@@ -565,6 +670,31 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.alter->add_option("--widen", options.widens,
                             "Promote a type: col:long (int→long, float→double, wider decimal)");
   options.alter->add_option("--optional", options.optionals, "Make a required column optional");
+  options.expire = options.table->add_subcommand(
+      "expire", "Expire old snapshots and delete the files only they referenced");
+  AddCommon(options.expire, options, true);
+  options.expire->add_option("--older-than", options.expire_older_than,
+                             "Expire snapshots older than this (default 5d): 30m, 12h, 7d");
+  options.expire->add_option("--retain-last", options.retain_last,
+                             "Always keep this many most recent snapshots (default 1)");
+  options.rollback = options.table->add_subcommand(
+      "rollback", "Make an earlier snapshot current again (no data is rewritten)");
+  AddCommon(options.rollback, options, true);
+  options.rollback->add_option("--to", options.target_snapshot, "Snapshot id, tag, or a UTC time")
+      ->required();
+  options.rollback->add_flag("--force", options.force,
+                             "Allow a snapshot that is not an ancestor of the current one");
+  for (bool is_branch : {false, true}) {
+    CLI::App* command = options.table->add_subcommand(
+        is_branch ? "branch" : "tag",
+        is_branch ? "Create, move or drop a branch" : "Create, move or drop a tag");
+    AddCommon(command, options, true);
+    command->add_option("name", options.ref_name, "Name of the branch or tag")->required();
+    command->add_option("--at", options.target_snapshot,
+                        "Snapshot id, tag or UTC time (default: current snapshot)");
+    command->add_flag("--drop", options.drop_ref, "Drop it instead");
+    (is_branch ? options.branch : options.tag) = command;
+  }
   return &options;
 }
 
@@ -604,6 +734,10 @@ int RunTableCommand(TableCommand& options) {
   }
   if (options.orphans->parsed()) return Orphans(options, **warehouse, *identifier);
   if (options.alter->parsed()) return Alter(options, **warehouse, *identifier);
+  if (options.expire->parsed()) return Expire(options, **warehouse, *identifier);
+  if (options.rollback->parsed()) return Rollback(options, **warehouse, *identifier);
+  if (options.tag->parsed()) return Ref(options, **warehouse, *identifier, false);
+  if (options.branch->parsed()) return Ref(options, **warehouse, *identifier, true);
   if (options.drop->parsed()) {
     Status dropped = (*warehouse)->DropTable(*identifier, options.purge);
     if (!dropped.ok()) return Fail(dropped);

@@ -1,8 +1,11 @@
 #include "iceberg/maintenance.h"
 
+#include <charconv>
+#include <functional>
 #include <set>
 
 #include "common/time.h"
+#include "iceberg/literal_text.h"
 #include "iceberg/manifest.h"
 
 namespace meshwork::iceberg {
@@ -67,6 +70,224 @@ Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifi
     }
   }
   return report;
+}
+
+}  // namespace meshwork::iceberg
+
+namespace meshwork::iceberg {
+namespace {
+
+// Every file a snapshot reaches: its manifest list, manifests and data files (relative paths).
+Status CollectReachable(Warehouse& warehouse, const TableMetadata& metadata,
+                        const Snapshot& snapshot, std::set<std::string>& files,
+                        std::set<std::string>& seen_manifests) {
+  storage::LocalFileIO& io = warehouse.io();
+  MW_ASSIGN_OR_RETURN(std::string list_relative, io.Resolve(snapshot.manifest_list));
+  files.insert(list_relative);
+  MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
+  MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
+  for (const ManifestFile& manifest : manifests) {
+    MW_ASSIGN_OR_RETURN(std::string relative, io.Resolve(manifest.manifest_path));
+    files.insert(relative);
+    if (!seen_manifests.insert(relative).second) continue;
+    MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
+    MW_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, manifest, metadata.CurrentSchema(),
+                                                   metadata.partition_specs));
+    for (const ManifestEntry& entry : entries) {
+      if (entry.status == EntryStatus::kDeleted) continue;
+      MW_ASSIGN_OR_RETURN(std::string data, io.Resolve(entry.data_file.file_path));
+      files.insert(data);
+    }
+  }
+  return Status::OK();
+}
+
+Result<LoadedTable> CommitMetadataChange(Warehouse& warehouse, const TableIdentifier& identifier,
+                                         const std::function<Status(TableMetadata&)>& change) {
+  for (int attempt = 1;; ++attempt) {
+    MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+    TableMetadata updated = table.metadata;
+    MW_RETURN_IF_ERROR(change(updated));
+    auto committed = warehouse.Commit(table, std::move(updated));
+    if (committed.ok() || committed.error().code() != StatusCode::kConflict || attempt >= 10) {
+      return committed;
+    }
+  }
+}
+
+}  // namespace
+
+Result<ExpireReport> ExpireSnapshots(Warehouse& warehouse, const TableIdentifier& identifier,
+                                     int64_t older_than_ms, int retain_last) {
+  MW_ASSIGN_OR_RETURN(LoadedTable before, warehouse.LoadTable(identifier));
+  std::set<int64_t> expired;
+  auto committed = CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) {
+    std::set<int64_t> keep;
+    for (const auto& [name, ref] : metadata.refs)
+      keep.insert(ref.snapshot_id);
+    int kept_on_main = 0;
+    for (const Snapshot* snapshot = metadata.CurrentSnapshot();
+         snapshot != nullptr && kept_on_main < retain_last;
+         snapshot = snapshot->parent_snapshot_id
+                        ? metadata.SnapshotById(*snapshot->parent_snapshot_id)
+                        : nullptr) {
+      keep.insert(snapshot->snapshot_id);
+      ++kept_on_main;
+    }
+    expired.clear();
+    std::vector<Snapshot> remaining;
+    for (Snapshot& snapshot : metadata.snapshots) {
+      if (keep.contains(snapshot.snapshot_id) || snapshot.timestamp_ms >= older_than_ms) {
+        remaining.push_back(std::move(snapshot));
+      } else {
+        expired.insert(snapshot.snapshot_id);
+      }
+    }
+    metadata.snapshots = std::move(remaining);
+    // History entries of expired snapshots go: the log lists only snapshots one can read.
+    std::erase_if(metadata.snapshot_log, [&](const SnapshotLogEntry& entry) {
+      return expired.contains(entry.snapshot_id);
+    });
+    return Status::OK();
+  });
+  if (!committed.ok()) return committed.error();
+  ExpireReport report;
+  report.expired_snapshots.assign(expired.begin(), expired.end());
+  if (expired.empty()) return report;
+
+  // Files reachable only from expired snapshots can go now: no snapshot reads them any more.
+  std::set<std::string> still_reachable, seen_manifests;
+  for (const Snapshot& snapshot : committed->metadata.snapshots) {
+    MW_RETURN_IF_ERROR(CollectReachable(warehouse, committed->metadata, snapshot, still_reachable,
+                                        seen_manifests));
+  }
+  std::set<std::string> expired_files, expired_manifests;
+  for (const Snapshot& snapshot : before.metadata.snapshots) {
+    if (!expired.contains(snapshot.snapshot_id)) continue;
+    // Deleted entries matter here: an expired snapshot may be the last to reference a file.
+    storage::LocalFileIO& io = warehouse.io();
+    MW_ASSIGN_OR_RETURN(std::string list_relative, io.Resolve(snapshot.manifest_list));
+    expired_files.insert(list_relative);
+    MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
+    MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
+    for (const ManifestFile& manifest : manifests) {
+      MW_ASSIGN_OR_RETURN(std::string relative, io.Resolve(manifest.manifest_path));
+      expired_files.insert(relative);
+      if (!expired_manifests.insert(relative).second) continue;
+      MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
+      MW_ASSIGN_OR_RETURN(auto entries,
+                          ReadManifest(bytes, manifest, before.metadata.CurrentSchema(),
+                                       before.metadata.partition_specs));
+      for (const ManifestEntry& entry : entries) {
+        MW_ASSIGN_OR_RETURN(std::string data, io.Resolve(entry.data_file.file_path));
+        expired_files.insert(data);
+      }
+    }
+  }
+  for (const std::string& path : expired_files) {
+    if (still_reachable.contains(path)) continue;
+    auto size = warehouse.io().Size(path);
+    Status deleted = warehouse.io().Delete(path);
+    if (deleted.ok()) {
+      ++report.deleted_files;
+      report.deleted_bytes += size.ok() ? *size : 0;
+    } else if (deleted.code() != StatusCode::kNotFound) {
+      return deleted;
+    }
+  }
+  return report;
+}
+
+Result<LoadedTable> RollbackTo(Warehouse& warehouse, const TableIdentifier& identifier,
+                               int64_t snapshot_id, bool force) {
+  return CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) -> Status {
+    if (metadata.SnapshotById(snapshot_id) == nullptr) {
+      return Status::NotFound("table {} has no snapshot {}", identifier.ToString(), snapshot_id)
+          .WithHint("list snapshots with `meshwork table snapshots`");
+    }
+    if (!force) {
+      bool ancestor = false;
+      for (const Snapshot* snapshot = metadata.CurrentSnapshot(); snapshot != nullptr;
+           snapshot = snapshot->parent_snapshot_id
+                          ? metadata.SnapshotById(*snapshot->parent_snapshot_id)
+                          : nullptr) {
+        if (snapshot->snapshot_id == snapshot_id) ancestor = true;
+        if (ancestor) break;
+      }
+      if (!ancestor) {
+        return Status::FailedPrecondition("snapshot {} is not an ancestor of the current snapshot",
+                                          snapshot_id)
+            .WithHint("to jump to a snapshot of another line of history, set it explicitly");
+      }
+    }
+    metadata.current_snapshot_id = snapshot_id;
+    metadata.refs["main"] = SnapshotRef{snapshot_id, true, {}, {}, {}};
+    metadata.snapshot_log.push_back({time::NowMicros() / 1000, snapshot_id});
+    return Status::OK();
+  });
+}
+
+Result<LoadedTable> SetRef(Warehouse& warehouse, const TableIdentifier& identifier,
+                           const std::string& name, bool is_branch,
+                           std::optional<int64_t> snapshot_id) {
+  if (name.empty() || name == "main") {
+    return Status::InvalidArgument("'{}' cannot be set here", name)
+        .WithHint("main follows the table's commits; use rollback to move it");
+  }
+  return CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) -> Status {
+    const int64_t target =
+        snapshot_id ? *snapshot_id
+                    : (metadata.current_snapshot_id ? *metadata.current_snapshot_id : -1);
+    if (metadata.SnapshotById(target) == nullptr) {
+      return Status::NotFound("table {} has no snapshot {}", identifier.ToString(), target)
+          .WithHint("a table needs a snapshot before it can be tagged");
+    }
+    auto existing = metadata.refs.find(name);
+    if (existing != metadata.refs.end() && existing->second.is_branch != is_branch) {
+      return Status::AlreadyExists("'{}' already exists as a {}", name,
+                                   existing->second.is_branch ? "branch" : "tag");
+    }
+    metadata.refs[name] = SnapshotRef{target, is_branch, {}, {}, {}};
+    return Status::OK();
+  });
+}
+
+Result<LoadedTable> DropRef(Warehouse& warehouse, const TableIdentifier& identifier,
+                            const std::string& name) {
+  return CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) -> Status {
+    if (name == "main") return Status::InvalidArgument("the main branch cannot be dropped");
+    if (metadata.refs.erase(name) == 0) {
+      return Status::NotFound("table {} has no branch or tag '{}'", identifier.ToString(), name);
+    }
+    return Status::OK();
+  });
+}
+
+Result<int64_t> ResolveSnapshot(const TableMetadata& metadata, const std::string& text) {
+  int64_t id = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error == std::errc() && end == text.data() + text.size()) {
+    if (metadata.SnapshotById(id) == nullptr) {
+      return Status::NotFound("the table has no snapshot {}", id)
+          .WithHint("list snapshots with `meshwork table snapshots`");
+    }
+    return id;
+  }
+  if (metadata.refs.contains(text)) {
+    MW_ASSIGN_OR_RETURN(const Snapshot* snapshot, metadata.SnapshotForRef(text));
+    return snapshot->snapshot_id;
+  }
+  auto timestamp = ParseLiteralText(Type::TimestampTz(), text);
+  if (!timestamp.ok()) {
+    return Status::InvalidArgument("'{}' is not a snapshot id, a branch or tag, or a timestamp",
+                                   text)
+        .WithHint(
+            "use a snapshot id from `meshwork table snapshots`, a tag name, or a time like "
+            "'2026-01-02 10:00:00'");
+  }
+  MW_ASSIGN_OR_RETURN(const Snapshot* snapshot,
+                      metadata.SnapshotAsOf(timestamp->as<int64_t>() / 1000));
+  return snapshot->snapshot_id;
 }
 
 }  // namespace meshwork::iceberg

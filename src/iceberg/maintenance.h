@@ -2,6 +2,7 @@
 // Table maintenance: removing files no snapshot references.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,33 @@ struct OrphanReport {
 /// the table's own folder is touched.
 Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifier& table,
                                        std::chrono::seconds older_than, bool dry_run);
+
+struct ExpireReport {
+  std::vector<int64_t> expired_snapshots;
+  size_t deleted_files = 0;
+  uint64_t deleted_bytes = 0;
+};
+
+/// Expires snapshots older than `older_than_ms` (epoch millis), keeping the current snapshot,
+/// every snapshot a branch or tag points to, and the last `retain_last` snapshots of main; then
+/// deletes the manifest lists, manifests and data files only expired snapshots referenced.
+Result<ExpireReport> ExpireSnapshots(Warehouse& warehouse, const TableIdentifier& table,
+                                     int64_t older_than_ms, int retain_last);
+
+/// Makes `snapshot_id` (which must be an ancestor of the current snapshot, unless `force`)
+/// the current snapshot of main again.
+Result<LoadedTable> RollbackTo(Warehouse& warehouse, const TableIdentifier& table,
+                               int64_t snapshot_id, bool force = false);
+
+/// Creates (or moves) a branch or tag at `snapshot_id` (default: current).
+Result<LoadedTable> SetRef(Warehouse& warehouse, const TableIdentifier& table,
+                           const std::string& name, bool is_branch,
+                           std::optional<int64_t> snapshot_id);
+Result<LoadedTable> DropRef(Warehouse& warehouse, const TableIdentifier& table,
+                            const std::string& name);
+
+/// Resolves what a user wrote for a point in time: a snapshot id, a branch or tag name, or a
+/// timestamp ("2026-01-02 10:00:00", interpreted as UTC).
+Result<int64_t> ResolveSnapshot(const TableMetadata& metadata, const std::string& text);
 
 }  // namespace meshwork::iceberg

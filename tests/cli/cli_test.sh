@@ -95,6 +95,25 @@ run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sal
 printf 'id,extra\n1,2\n' >"$scratch/extra.csv"
 run "table append extra column" 2 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/extra.csv" &&
   contains "extra column named" 'columns the table does not: extra'
+first_snapshot=$("$meshwork" table snapshots --warehouse "$wh" sales.orders --json |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["snapshot-id"])')
+run "table tag" 0 "$meshwork" table tag --warehouse "$wh" sales.orders loaded --at "$first_snapshot" &&
+  contains "tag reported" "^tag loaded of sales.orders points at snapshot $first_snapshot"
+run "table scan --as-of tag" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --as-of loaded --format csv &&
+  contains "time travel by tag reads the first rows" '^3,' &&
+  contains "time travel shows the old column name" '^id,ts,customer,amount$'
+run "table scan --as-of time" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --as-of '2999-01-01 00:00:00' \
+  --format csv && contains "time travel by time reads the latest" '^9,'
+run "table scan --as-of nonsense" 2 "$meshwork" table scan --warehouse "$wh" sales.orders --as-of soon &&
+  contains "as-of error says what it accepts" 'not a snapshot id, a branch or tag, or a timestamp'
+run "table rollback" 0 "$meshwork" table rollback --warehouse "$wh" sales.orders --to loaded &&
+  contains "rollback reported" "at snapshot $first_snapshot again"
+run "table scan after rollback" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format csv &&
+  contains "rolled back rows" '^3,'
+run "table expire" 0 "$meshwork" table expire --warehouse "$wh" sales.orders --older-than 0s &&
+  contains "expire reports" '^[0-9]+ snapshots expired; [1-9][0-9]* files'
+run "table snapshots after expire" 0 "$meshwork" table snapshots --warehouse "$wh" sales.orders &&
+  contains "only the tagged current snapshot is left" "$first_snapshot  append +tag:loaded branch:main"
 run "table drop --purge" 0 "$meshwork" table drop --warehouse "$wh" sales.orders --purge
 run "table gone" 1 "$meshwork" table schema --warehouse "$wh" sales.orders
 
