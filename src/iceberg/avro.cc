@@ -48,6 +48,10 @@ constexpr int kMaxDepth = 64;
 
 struct SchemaParser {
   std::map<std::string, NodePtr> named;
+  // Records whose fields are being parsed. A reference to one of them would make a recursive
+  // type: a cycle of shared pointers that is never freed, and a decoder that recurses as deep
+  // as hostile data asks. Iceberg's schemas never recurse, so such schemas are refused.
+  std::set<std::string> records_in_progress;
 
   static std::string FullName(const std::string& name, const std::string& space) {
     if (name.find('.') != std::string::npos || space.empty()) return name;
@@ -101,7 +105,8 @@ struct SchemaParser {
       record_space = dot == std::string::npos ? "" : node->name.substr(0, dot);
       if (kind == "record" || kind == "error") {
         node->kind = Kind::kRecord;
-        named[node->name] = node;  // before the fields: records may refer to themselves
+        named[node->name] = node;
+        records_in_progress.insert(node->name);
         if (!value.contains("fields") || !value["fields"].is_array()) {
           return Status::InvalidArgument("{}: record {} needs a 'fields' array", path, node->name);
         }
@@ -125,6 +130,7 @@ struct SchemaParser {
           }
           node->fields.push_back(std::move(field));
         }
+        records_in_progress.erase(node->name);
       } else if (kind == "enum") {
         node->kind = Kind::kEnum;
         if (!value.contains("symbols") || !value["symbols"].is_array()) {
@@ -178,8 +184,17 @@ struct SchemaParser {
       node->kind = it->second;
       return NodePtr(node);
     }
-    if (auto it = named.find(FullName(name, space)); it != named.end()) return it->second;
-    if (auto it = named.find(name); it != named.end()) return it->second;
+    for (const std::string& candidate : {FullName(name, space), name}) {
+      auto it = named.find(candidate);
+      if (it == named.end()) continue;
+      if (records_in_progress.contains(candidate)) {
+        return Status::InvalidArgument(
+                   "{}: record '{}' refers to itself; recursive Avro types are not supported", path,
+                   candidate.substr(0, 100))
+            .WithHint("Iceberg manifests never use recursive types; is this an Iceberg file?");
+      }
+      return it->second;
+    }
     return Status::InvalidArgument("{}: unknown Avro type '{}'", path, name.substr(0, 100));
   }
 };
