@@ -16,7 +16,9 @@
 #include "iceberg/ddl_parser.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/scan_planner.h"
+#include "iceberg/scan_reader.h"
 #include "iceberg/schema_update.h"
+#include "iceberg/static_table.h"
 #include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
 
@@ -75,7 +77,10 @@ void AddCommon(CLI::App* command, TableCommand& options, bool needs_table) {
   command->add_option("--warehouse", options.warehouse, "Warehouse folder (default ./warehouse)");
   command->add_flag("--json", options.json, "Machine-readable output");
   if (needs_table) {
-    command->add_option("table", options.name, "Table name: namespace.table")->required();
+    command
+        ->add_option("table", options.name,
+                     "Table: namespace.table (or, to read, a table folder or metadata file)")
+        ->required();
   }
 }
 
@@ -344,7 +349,9 @@ void PrintRows(const std::vector<std::string>& names,
   std::printf("(%zu rows)\n", rows.size());
 }
 
-int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::LoadedTable& table) {
+// `io` reads the table's files; the engine may read only below `readable_root`.
+int Scan(TableCommand& options, storage::FileIO& io, const std::string& readable_root,
+         const iceberg::LoadedTable& table) {
   if (options.format != "table" && options.format != "csv" && options.format != "json") {
     return Fail(Status::InvalidArgument("unknown --format '{}'", options.format)
                     .WithHint("use table, csv or json"));
@@ -373,7 +380,7 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   // files, and user text never reaches the engine verbatim.
   auto filter = iceberg::ParseFilter(options.where, schema);
   if (!filter.ok()) return Fail(filter.error());
-  auto plan = iceberg::PlanScan(warehouse, table, snapshot, **filter);
+  auto plan = iceberg::PlanScan(io, table, snapshot, **filter);
   if (!plan.ok()) return Fail(plan.error());
   if (options.explain) {
     if (options.json) {
@@ -397,27 +404,20 @@ int Scan(TableCommand& options, iceberg::Warehouse& warehouse, const iceberg::Lo
   std::vector<std::string> names;
   for (const auto& field : schema.fields())
     names.push_back(field.name);
-  const std::vector<iceberg::DataFile>* files = &plan->files;
-  if (files->empty()) {
+  if (plan->files.empty()) {
     PrintRows(names, {}, options.format);
     return kExitOk;
   }
-  // The engine reads only the warehouse.
-  auto database = engine::Database::Open({.allowed_directories = {warehouse.io().root()},
+  // The engine reads only the table's files.
+  auto database = engine::Database::Open({.allowed_directories = {readable_root},
                                           .lock_down = true,
                                           .settings = {{"TimeZone", "UTC"}}});
   if (!database.ok()) return Fail(database.error());
   auto connection = database->Connect();
   if (!connection.ok()) return Fail(connection.error());
-  std::vector<std::string> paths;
-  for (const auto& file : *files) {
-    auto local = warehouse.io().LocalPath(file.file_path);
-    if (!local.ok()) return Fail(local.error());
-    paths.push_back(*local);
-  }
   // Files are read by field id, so columns renamed, added or widened since a file was written
-  // come out right (a column a file lacks reads as NULL).
-  auto read = iceberg::ReadParquetSql(schema, paths);
+  // come out right; row-level deletes are applied.
+  auto read = iceberg::ScanSql(io, table.metadata, schema, *plan);
   if (!read.ok()) return Fail(read.error());
   std::string sql = "SELECT * FROM (" + *read + ")";
   if ((*filter)->kind != iceberg::Expression::Kind::kTrue) {
@@ -702,7 +702,27 @@ bool TableCommandParsed(const TableCommand& command) {
   return command.table->parsed();
 }
 
+// Read-only commands on a table folder or metadata file that no warehouse manages, e.g. a
+// table Spark wrote: `meshwork table scan ./exports/orders/metadata/v7.metadata.json`.
+int RunOnTableFolder(TableCommand& options) {
+  if (!options.schema->parsed() && !options.scan->parsed() && !options.history->parsed() &&
+      !options.snapshots->parsed()) {
+    return Fail(
+        Status::InvalidArgument("{} names a table folder, which is read-only here", options.name)
+            .WithHint("schema, scan, history and snapshots read a table folder; to "
+                      "change a table, use its name in a warehouse: namespace.table"));
+  }
+  auto opened = iceberg::OpenStaticTable(options.name);
+  if (!opened.ok()) return Fail(opened.error());
+  const std::string folder =
+      std::filesystem::path(opened->table.metadata_location).parent_path().parent_path().string();
+  if (options.schema->parsed()) return Schema(options, opened->table);
+  if (options.scan->parsed()) return Scan(options, *opened->io, folder, opened->table);
+  return Snapshots(options, opened->table, options.history->parsed());
+}
+
 int RunTableCommand(TableCommand& options) {
+  if (iceberg::LooksLikeTablePath(options.name)) return RunOnTableFolder(options);
   auto warehouse = iceberg::Warehouse::Open(options.warehouse);
   if (!warehouse.ok()) return Fail(warehouse.error());
   if (options.list->parsed()) {
@@ -748,7 +768,9 @@ int RunTableCommand(TableCommand& options) {
   auto table = (*warehouse)->LoadTable(*identifier);
   if (!table.ok()) return Fail(table.error());
   if (options.schema->parsed()) return Schema(options, *table);
-  if (options.scan->parsed()) return Scan(options, **warehouse, *table);
+  if (options.scan->parsed()) {
+    return Scan(options, (*warehouse)->io(), (*warehouse)->io().root(), *table);
+  }
   if (options.history->parsed()) return Snapshots(options, *table, true);
   if (options.snapshots->parsed()) return Snapshots(options, *table, false);
   return kExitUsage;

@@ -38,6 +38,9 @@ struct DataFile {
   std::optional<std::string> referenced_data_file;
   /// The spec of the manifest the file is listed in (not stored per file; filled on read).
   int32_t partition_spec_id = 0;
+  /// The entry's data sequence number, inherited as the spec says (filled on read; decides
+  /// which delete files apply to which data files).
+  int64_t data_sequence_number = 0;
 };
 
 struct ManifestEntry {

@@ -116,14 +116,28 @@ ExpressionPtr ProjectToPartition(const Expression& filter, const PartitionSpec& 
 }
 
 std::string ScanPlan::ToString() const {
+  std::string deletes;
+  if (delete_files_total > 0) {
+    size_t positional = 0;
+    for (const DataFile& file : delete_files)
+      positional += file.content == FileContent::kPositionDeletes;
+    deletes = fmt::format("\n  delete files: {} of {} kept ({} position, {} equality)",
+                          delete_files.size(), delete_files_total, positional,
+                          delete_files.size() - positional);
+  }
   return fmt::format(
-      "snapshot {}\n  manifests: {} of {} kept\n  data files: {} of {} kept\n  records: {} of {} "
-      "in kept files\n  partition filter: {}",
-      snapshot_id, manifests_kept, manifests_total, files_kept, files_total, records_kept,
+      "snapshot {}\n  manifests: {} of {} kept\n  data files: {} of {} kept{}\n  records: {} of "
+      "{} in kept files\n  partition filter: {}",
+      snapshot_id, manifests_kept, manifests_total, files_kept, files_total, deletes, records_kept,
       records_total, partition_filter);
 }
 
 Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
+                          std::optional<int64_t> snapshot_id, const Expression& filter) {
+  return PlanScan(warehouse.io(), table, snapshot_id, filter);
+}
+
+Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
                           std::optional<int64_t> snapshot_id, const Expression& filter) {
   const TableMetadata& metadata = table.metadata;
   const Snapshot* snapshot =
@@ -137,14 +151,11 @@ Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
   if (snapshot == nullptr) return plan;
   plan.snapshot_id = snapshot->snapshot_id;
   const Schema& schema = metadata.CurrentSchema();
-  MW_ASSIGN_OR_RETURN(std::string list, warehouse.io().ReadFile(snapshot->manifest_list));
+  MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot->manifest_list));
   MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot->manifest_list));
   std::string partition_filters;
   for (const ManifestFile& manifest : manifests) {
-    if (manifest.content != 0) {
-      return Status::NotImplemented("table {} has delete files; reading them is not supported yet",
-                                    table.identifier.ToString());
-    }
+    const bool deletes = manifest.content != 0;
     ++plan.manifests_total;
     const PartitionSpec* spec = metadata.SpecById(manifest.partition_spec_id);
     if (spec == nullptr) {
@@ -178,11 +189,15 @@ Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
                              summary.contains_nan.value_or(false) || !summary.contains_null;
       return std::optional<ColumnRange>(range);
     });
-    MW_ASSIGN_OR_RETURN(std::string bytes, warehouse.io().ReadFile(manifest.manifest_path));
+    MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
     MW_ASSIGN_OR_RETURN(auto entries,
                         ReadManifest(bytes, manifest, schema, metadata.partition_specs));
     for (ManifestEntry& entry : entries) {
       if (entry.status == EntryStatus::kDeleted) continue;
+      if (deletes) {
+        ++plan.delete_files_total;
+        continue;
+      }
       ++plan.files_total;
       plan.records_total += entry.data_file.record_count;
     }
@@ -198,6 +213,21 @@ Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
         return std::optional<ColumnRange>(ColumnRange{value, value, !value, value.has_value()});
       });
       if (!partition_match) continue;
+      if (deletes) {
+        // A delete file in a pruned partition cannot touch a kept data file. Its column bounds
+        // describe deleted rows, not the rows a filter keeps, so they are not used here.
+        if (file.content != FileContent::kPositionDeletes &&
+            file.content != FileContent::kEqualityDeletes) {
+          return Status::InvalidArgument("delete manifest {} lists a file with content {}",
+                                         manifest.manifest_path, static_cast<int>(file.content));
+        }
+        plan.delete_files.push_back(std::move(entry.data_file));
+        continue;
+      }
+      if (file.content != FileContent::kData) {
+        return Status::InvalidArgument("data manifest {} lists a delete file {}",
+                                       manifest.manifest_path, file.file_path);
+      }
       const bool bounds_match = MightMatch(filter, [&](int32_t field_id) {
         const NestedField* field = schema.FindField(field_id);
         if (field == nullptr || !field->type->is_primitive()) return std::optional<ColumnRange>();

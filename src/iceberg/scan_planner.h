@@ -17,6 +17,9 @@ namespace meshwork::iceberg {
 struct ScanPlan {
   int64_t snapshot_id = 0;
   std::vector<DataFile> files;
+  /// Position and equality delete files that may apply to `files` (v2 row-level deletes).
+  std::vector<DataFile> delete_files;
+  size_t delete_files_total = 0;
   size_t manifests_total = 0;
   size_t manifests_kept = 0;
   size_t files_total = 0;
@@ -30,6 +33,9 @@ struct ScanPlan {
 
 /// Plans a scan of `snapshot_id` (default: current). An empty table plans to no files.
 Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
+                          std::optional<int64_t> snapshot_id, const Expression& filter);
+/// The same over any FileIO (a table read from its folder, see static_table.h).
+Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
                           std::optional<int64_t> snapshot_id, const Expression& filter);
 
 /// The filter rewritten over partition fields (inclusive projection: it is true for every

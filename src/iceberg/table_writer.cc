@@ -18,29 +18,12 @@
 #include "iceberg/manifest.h"
 #include "iceberg/murmur3.h"
 #include "iceberg/scan_planner.h"
+#include "iceberg/sql_text.h"
 #include "iceberg/table_commit.h"
 #include "iceberg/value_codec.h"
 
 namespace meshwork::iceberg {
 namespace {
-
-std::string QuoteIdentifier(std::string_view name) {
-  std::string quoted = "\"";
-  for (char c : name) {
-    quoted += c;
-    if (c == '"') quoted += '"';
-  }
-  return quoted + "\"";
-}
-
-std::string QuoteString(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    quoted += c;
-    if (c == '\'') quoted += '\'';
-  }
-  return quoted + "'";
-}
 
 std::string Lower(std::string text) {
   for (char& c : text)
@@ -86,8 +69,11 @@ Result<std::string> ReadParquetSql(const Schema& schema,
                     field.id, QuoteString(field.name), QuoteString(type));
     columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(field.name);
   }
-  return fmt::format("SELECT {} FROM read_parquet([{}], schema = MAP {{{}}})", columns, list,
-                     id_map);
+  // Our own partition folders look like Hive's ("__p0=v2026-01-02"); DuckDB must not turn them
+  // into columns.
+  return fmt::format(
+      "SELECT {} FROM read_parquet([{}], schema = MAP {{{}}}, hive_partitioning = false)", columns,
+      list, id_map);
 }
 
 namespace {

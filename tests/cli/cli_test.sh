@@ -53,8 +53,14 @@ run "table create bad type" 2 "$meshwork" table create --warehouse "$wh" sales.x
 run "table create bad transform" 2 "$meshwork" table create --warehouse "$wh" sales.x \
   --schema 'id long' --partition 'hour(id)' &&
   contains "bad transform named" 'hour cannot be applied to column .id.'
-run "table bad name" 2 "$meshwork" table schema --warehouse "$wh" ../etc &&
-  contains "bad name" "namespace name in '../etc'"
+run "table bad name" 2 "$meshwork" table schema --warehouse "$wh" 'sales.or ders' &&
+  contains "bad name" "table name 'or ders' in 'sales.or ders' contains ' '"
+run "table folder is read-only" 2 "$meshwork" table append --warehouse "$wh" ../etc --from x.csv &&
+  contains "read-only folder explained" 'names a table folder, which is read-only here'
+run "table folder missing" 1 "$meshwork" table schema ./nope &&
+  contains "missing folder named" 'nope does not exist'
+run "not a table folder" 1 "$meshwork" table scan "$scratch" &&
+  contains "not a table folder explained" 'is not an Iceberg table folder: it has no metadata/ folder'
 run "table missing" 1 "$meshwork" table snapshots --warehouse "$wh" sales.nope &&
   contains "missing table" 'not_found: table sales.nope does not exist'
 printf 'id,ts,customer,amount\n1,2026-01-01 10:00:00+00,00112233-4455-6677-8899-aabbccddeeff,12.50\n2,2026-01-02 11:00:00+00,,99.99\n3,,,\n' >"$scratch/orders.csv"
