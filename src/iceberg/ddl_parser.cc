@@ -137,9 +137,11 @@ Result<TypePtr> ParseType(Scanner& scanner, int depth) {
     return Type::ParsePrimitive(fmt::format("decimal({}, {})", precision, scale));
   }
   if (lower == "fixed") {
-    MW_RETURN_IF_ERROR(scanner.Expect('(', "after fixed: write fixed(L)"));
+    // fixed(L), or fixed[L] as Iceberg writes it.
+    const bool bracket = scanner.Accept('[');
+    if (!bracket) MW_RETURN_IF_ERROR(scanner.Expect('(', "after fixed: write fixed(L)"));
     MW_ASSIGN_OR_RETURN(int32_t length, scanner.Number("for the fixed length"));
-    MW_RETURN_IF_ERROR(scanner.Expect(')', "to close fixed(L)"));
+    MW_RETURN_IF_ERROR(scanner.Expect(bracket ? ']' : ')', "to close fixed(L)"));
     return Type::ParsePrimitive(fmt::format("fixed[{}]", length));
   }
   static const std::vector<std::pair<std::string_view, std::string_view>> kAliases = {

@@ -1,5 +1,7 @@
 #include "iceberg/literal_text.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -167,6 +169,27 @@ Result<Literal> ParseLiteralText(const TypePtr& type, std::string_view text) {
         bytes[index] = static_cast<uint8_t>(value);
       }
       return Literal(type, bytes);
+    }
+    case TypeKind::kFixed:
+    case TypeKind::kBinary: {
+      // Hexadecimal, as Literal::ToString prints bytes: "0x0AFF" (the 0x is optional).
+      std::string_view hex = text;
+      if (hex.starts_with("0x") || hex.starts_with("0X")) hex.remove_prefix(2);
+      if (hex.size() % 2 != 0) return Bad(type, text, "bytes in hexadecimal like 0x0AFF");
+      Bytes bytes;
+      for (size_t index = 0; index < hex.size(); index += 2) {
+        int value = 0;
+        auto [end, error] = std::from_chars(hex.data() + index, hex.data() + index + 2, value, 16);
+        if (error != std::errc() || end != hex.data() + index + 2) {
+          return Bad(type, text, "bytes in hexadecimal like 0x0AFF");
+        }
+        bytes.data.push_back(static_cast<char>(value));
+      }
+      if (type->kind() == TypeKind::kFixed &&
+          bytes.data.size() != static_cast<size_t>(type->length())) {
+        return Bad(type, text, fmt::format("exactly {} bytes", type->length()));
+      }
+      return Literal(type, std::move(bytes));
     }
     default:
       return Status::NotImplemented("cannot parse {} values from text", type->ToString());
