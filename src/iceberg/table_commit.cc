@@ -198,8 +198,13 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
         }
         const PartitionSpec* spec = updated.SpecById(manifest.partition_spec_id);
         ManifestFile summary;
-        auto manifest_bytes = WriteManifest(schema, *spec, FileContent::kData, rewritten,
-                                            result.snapshot_id, summary);
+        // A delete manifest stays one (a data file's delete never touches it today, but the
+        // content must never flip).
+        const FileContent content = manifest.content == 0 ? FileContent::kData
+                                    : rewritten.empty()   ? FileContent::kPositionDeletes
+                                                          : rewritten.front().data_file.content;
+        auto manifest_bytes =
+            WriteManifest(schema, *spec, content, rewritten, result.snapshot_id, summary);
         if (!manifest_bytes.ok()) {
           failure = manifest_bytes.error();
           break;

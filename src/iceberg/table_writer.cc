@@ -730,8 +730,12 @@ Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTa
   MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot->manifest_list));
   for (const ManifestFile& manifest : manifests) {
     if (manifest.content != 0) {
-      return Status::NotImplemented("table {} has delete files; reading them is not supported yet",
-                                    table.identifier.ToString());
+      // Rewriting data files would resurrect rows the delete files remove.
+      return Status::NotImplemented(
+                 "table {} has row-level delete files (written by another engine); changing "
+                 "such a table is not supported yet",
+                 table.identifier.ToString())
+          .WithHint("compact the table's deletes with the engine that wrote them, then retry");
     }
     MW_ASSIGN_OR_RETURN(std::string bytes, warehouse.io().ReadFile(manifest.manifest_path));
     MW_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, manifest, table.metadata.CurrentSchema(),

@@ -227,7 +227,7 @@ TEST_F(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
 // Eight processes append to one table concurrently; every append survives.
 TEST_F(TableWriterTest, ConcurrentAppendsFromProcessesLoseNothing) {
   Create("id long not null, writer int", "bucket(2, id)");
-  constexpr int kProcesses = 8, kAppends = 5;
+  constexpr int kProcesses = 8, kAppends = 50;  // 400 commits, as the issue asks
   std::vector<pid_t> children;
   for (int process = 0; process < kProcesses; ++process) {
     const pid_t child = ::fork();
