@@ -108,6 +108,8 @@ Result<LoadedTable> CommitMetadataChange(Warehouse& warehouse, const TableIdenti
     MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
     TableMetadata updated = table.metadata;
     MW_RETURN_IF_ERROR(change(updated));
+    // No new metadata file (and no new history entry) for a change that changes nothing.
+    if (TableMetadataToString(updated) == TableMetadataToString(table.metadata)) return table;
     auto committed = warehouse.Commit(table, std::move(updated));
     if (committed.ok() || committed.error().code() != StatusCode::kConflict || attempt >= 10) {
       return committed;
@@ -220,6 +222,7 @@ Result<LoadedTable> RollbackTo(Warehouse& warehouse, const TableIdentifier& iden
             .WithHint("to jump to a snapshot of another line of history, set it explicitly");
       }
     }
+    if (metadata.current_snapshot_id == snapshot_id) return Status::OK();  // nothing to log
     metadata.current_snapshot_id = snapshot_id;
     metadata.refs["main"] = SnapshotRef{snapshot_id, true, {}, {}, {}};
     metadata.snapshot_log.push_back({time::NowMicros() / 1000, snapshot_id});

@@ -135,6 +135,10 @@ TEST_F(MaintenanceTest, RollbackMovesMainBackAndRefusesOtherHistoriesUnlessForce
   EXPECT_EQ(rolled.metadata.current_snapshot_id, first);
   EXPECT_EQ(rolled.metadata.refs.at("main").snapshot_id, first);
   EXPECT_EQ(CountRows(std::nullopt), 10);
+  // Rolling back to where the table already is changes nothing: no new metadata, no log entry.
+  ASSERT_OK_AND_ASSIGN(LoadedTable again, RollbackTo(*warehouse_, table_, first));
+  EXPECT_EQ(again.metadata_location, rolled.metadata_location);
+  EXPECT_EQ(again.metadata.snapshot_log.size(), rolled.metadata.snapshot_log.size());
   // An append after the rollback starts a new line of history from `first`.
   const int64_t third = Append("ap", 200);
   ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(table_));
