@@ -66,6 +66,7 @@ struct TableCommand {
   std::string namespace_name;
   std::string columns;
   std::string partition;
+  std::string sort;
   std::vector<std::string> properties;
   bool json = false;
   bool purge = false;
@@ -113,9 +114,11 @@ int Create(TableCommand& options, iceberg::Warehouse& warehouse,
   if (!schema.ok()) return Fail(schema.error());
   auto spec = iceberg::ParsePartitionExpression(options.partition, *schema);
   if (!spec.ok()) return Fail(spec.error());
+  auto sort_order = iceberg::ParseSortOrder(options.sort, *schema);
+  if (!sort_order.ok()) return Fail(sort_order.error());
   auto properties = ParseProperties(options.properties);
   if (!properties.ok()) return Fail(properties.error());
-  auto created = warehouse.CreateTable(identifier, *schema, *spec, *properties);
+  auto created = warehouse.CreateTable(identifier, *schema, *spec, *properties, *sort_order);
   if (!created.ok()) return Fail(created.error());
   if (options.json) {
     std::printf("%s\n", nlohmann::json({{"table", identifier.ToString()},
@@ -145,6 +148,10 @@ int Schema(TableCommand& options, const iceberg::LoadedTable& table) {
   }
   std::printf("partition: %s\n",
               iceberg::ToPartitionExpression(table.metadata.DefaultSpec(), schema).c_str());
+  if (const iceberg::SortOrder* order =
+          table.metadata.SortOrderById(table.metadata.default_sort_order_id)) {
+    std::printf("sort:      %s\n", iceberg::ToSortExpression(*order, schema).c_str());
+  }
   return kExitOk;
 }
 
@@ -620,6 +627,8 @@ TableCommand* AddTableCommand(CLI::App& app) {
       ->required();
   options.create->add_option("--partition", options.partition,
                              "Partitioning: 'day(ts), bucket(16, id)'");
+  options.create->add_option("--sort", options.sort,
+                             "Sort rows within written files: 'ts desc, id' (asc by default)");
   options.create->add_option("--property", options.properties, "Table property KEY=VALUE");
   options.list = options.table->add_subcommand("list", "List the tables of a namespace");
   AddCommon(options.list, options, false);

@@ -340,4 +340,72 @@ std::string ToPartitionExpression(const PartitionSpec& spec, const Schema& schem
   return text.empty() ? "(unpartitioned)" : text;
 }
 
+Result<SortOrder> ParseSortOrder(std::string_view text, const Schema& schema) {
+  SortOrder order;
+  Scanner scanner(text, "sort order");
+  if (scanner.AtEnd()) return order;
+  order.order_id = 1;
+  do {
+    const size_t start = scanner.offset();
+    const std::string column = scanner.Identifier();
+    if (column.empty()) return scanner.Error("expected a column name");
+    if (scanner.Peek('(')) {
+      return Status::NotImplemented(
+                 "sort order at position {}: sorting by a transform ({}(...)) "
+                 "is not supported yet",
+                 start + 1, column)
+          .WithHint("sort by columns: 'ts desc, id'");
+    }
+    const NestedField* source = schema.FindField(column);
+    if (source == nullptr) {
+      return Status::InvalidArgument("sort order at position {}: the schema has no column '{}'",
+                                     start + 1, column)
+          .WithHint("columns: " + ToColumnList(schema));
+    }
+    if (!source->type->is_primitive()) {
+      return Status::InvalidArgument(
+                 "sort order at position {}: column '{}' is a {}, which cannot be sorted by",
+                 start + 1, column, source->type->ToString())
+          .WithHint("sort by primitive columns");
+    }
+    SortField field;
+    field.source_id = source->id;
+    if (scanner.AcceptWord("desc")) {
+      field.ascending = false;
+    } else {
+      (void)scanner.AcceptWord("asc");
+    }
+    field.nulls_first = field.ascending;
+    if (scanner.AcceptWord("nulls")) {
+      if (scanner.AcceptWord("first")) {
+        field.nulls_first = true;
+      } else if (scanner.AcceptWord("last")) {
+        field.nulls_first = false;
+      } else {
+        return scanner.Error("expected FIRST or LAST after NULLS");
+      }
+    }
+    for (const SortField& existing : order.fields) {
+      if (existing.source_id == field.source_id) {
+        return scanner.Error(fmt::format("column '{}' appears twice", column));
+      }
+    }
+    order.fields.push_back(field);
+  } while (scanner.Accept(','));
+  if (!scanner.AtEnd()) {
+    return scanner.Error("expected ',', ASC, DESC, NULLS FIRST/LAST or the end of the sort order");
+  }
+  return order;
+}
+
+std::string ToSortExpression(const SortOrder& order, const Schema& schema) {
+  std::string text;
+  for (const SortField& field : order.fields) {
+    text +=
+        fmt::format("{}{} {} nulls {}", text.empty() ? "" : ", ", schema.FullName(field.source_id),
+                    field.ascending ? "asc" : "desc", field.nulls_first ? "first" : "last");
+  }
+  return text.empty() ? "(unsorted)" : text;
+}
+
 }  // namespace meshwork::iceberg

@@ -26,4 +26,11 @@ Result<PartitionSpec> ParsePartitionExpression(std::string_view text, const Sche
 /// The inverse: "day(ts), bucket(16, id)".
 std::string ToPartitionExpression(const PartitionSpec& spec, const Schema& schema);
 
+/// A sort order (order id 1) from "ts desc, id asc nulls last": columns with an optional
+/// direction (asc by default) and null order (nulls first for asc, nulls last for desc, as in
+/// Spark). An empty text is the unsorted order (id 0).
+Result<SortOrder> ParseSortOrder(std::string_view text, const Schema& schema);
+/// The inverse: "ts desc nulls last, id asc nulls first", or "(unsorted)".
+std::string ToSortExpression(const SortOrder& order, const Schema& schema);
+
 }  // namespace meshwork::iceberg

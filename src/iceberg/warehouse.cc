@@ -58,7 +58,8 @@ Result<std::string> Warehouse::WriteMetadataFile(const TableIdentifier& identifi
 
 Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, const Schema& schema,
                                            const PartitionSpec& spec,
-                                           std::map<std::string, std::string> properties) {
+                                           std::map<std::string, std::string> properties,
+                                           const SortOrder& sort_order) {
   MW_ASSIGN_OR_RETURN(auto existing, pointers_.Load(identifier));
   if (existing) {
     return Status::AlreadyExists("table {} already exists", identifier.ToString())
@@ -80,6 +81,18 @@ Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, co
   metadata.last_partition_id = spec.LastFieldId();
   metadata.sort_orders.push_back(SortOrder::Unsorted());
   metadata.default_sort_order_id = 0;
+  if (!sort_order.fields.empty()) {
+    for (const SortField& field : sort_order.fields) {
+      if (schema.FindField(field.source_id) == nullptr) {
+        return Status::InvalidArgument(
+            "the sort order refers to column id {}, which the schema "
+            "does not have",
+            field.source_id);
+      }
+    }
+    metadata.sort_orders.push_back(SortOrder{1, sort_order.fields});
+    metadata.default_sort_order_id = 1;
+  }
   properties.emplace("write.format.default", "parquet");
   properties.emplace("write.parquet.compression-codec", "zstd");
   metadata.properties = std::move(properties);

@@ -32,9 +32,11 @@ class Warehouse {
   storage::LocalFileIO& io() { return *io_; }
   PointerStore& pointers() { return pointers_; }
 
+  /// `sort_order` (if not unsorted) becomes the default order: writes sort rows by it.
   Result<LoadedTable> CreateTable(const TableIdentifier& identifier, const Schema& schema,
                                   const PartitionSpec& spec,
-                                  std::map<std::string, std::string> properties = {});
+                                  std::map<std::string, std::string> properties = {},
+                                  const SortOrder& sort_order = SortOrder::Unsorted());
   Result<LoadedTable> LoadTable(const TableIdentifier& identifier);
   /// Writes `updated` as the next metadata file and swaps the pointer from `base`. conflict when
   /// another writer committed first (reload and retry); the new file is then removed.

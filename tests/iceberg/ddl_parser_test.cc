@@ -92,5 +92,34 @@ TEST(DdlParserTest, PartitionExpressions) {
   EXPECT_TRUE(none.IsUnpartitioned());
 }
 
+TEST(DdlParserTest, SortOrders) {
+  ASSERT_OK_AND_ASSIGN(Schema schema,
+                       ParseColumnList("id long, ts timestamptz, tags list<string>"));
+  ASSERT_OK_AND_ASSIGN(SortOrder order, ParseSortOrder("ts DESC, id asc nulls last", schema));
+  EXPECT_EQ(order.order_id, 1);
+  ASSERT_EQ(order.fields.size(), 2u);
+  EXPECT_EQ(order.fields[0].source_id, 2);
+  EXPECT_FALSE(order.fields[0].ascending);
+  EXPECT_FALSE(order.fields[0].nulls_first);  // desc defaults to nulls last
+  EXPECT_TRUE(order.fields[1].ascending);
+  EXPECT_FALSE(order.fields[1].nulls_first);
+  EXPECT_EQ(ToSortExpression(order, schema), "ts desc nulls last, id asc nulls last");
+  ASSERT_OK_AND_ASSIGN(SortOrder none, ParseSortOrder("  ", schema));
+  EXPECT_EQ(none.order_id, 0);
+  EXPECT_EQ(ToSortExpression(none, schema), "(unsorted)");
+  EXPECT_THAT(ParseSortOrder("nope", schema).status(),
+              IsError(StatusCode::kInvalidArgument, "the schema has no column 'nope'"));
+  EXPECT_THAT(ParseSortOrder("tags", schema).status(),
+              IsError(StatusCode::kInvalidArgument, "cannot be sorted by"));
+  EXPECT_THAT(ParseSortOrder("id, id desc", schema).status(),
+              IsError(StatusCode::kInvalidArgument, "appears twice"));
+  EXPECT_THAT(ParseSortOrder("id nulls sometimes", schema).status(),
+              IsError(StatusCode::kInvalidArgument, "expected FIRST or LAST"));
+  EXPECT_THAT(ParseSortOrder("day(ts)", schema).status(),
+              IsError(StatusCode::kNotImplemented, "not supported yet"));
+  EXPECT_THAT(ParseSortOrder("id sideways", schema).status(),
+              IsError(StatusCode::kInvalidArgument, "expected ','"));
+}
+
 }  // namespace
 }  // namespace meshwork::iceberg

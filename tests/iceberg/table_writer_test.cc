@@ -205,6 +205,38 @@ TEST_F(TableWriterTest, WritesEveryTransformOfEveryType) {
   EXPECT_EQ(Scan("count(*)"), (std::vector<std::vector<std::string>>{{"9"}}));
 }
 
+// DuckDB interleaves threads in partitioned and size-rotated writes; every file must still come
+// out sorted by the table's sort order, and say so in its manifest entry.
+TEST_F(TableWriterTest, SortOrderSortsRowsWithinEachFile) {
+  ASSERT_OK_AND_ASSIGN(Schema schema, ParseColumnList("id long, g int, v double"));
+  ASSERT_OK_AND_ASSIGN(PartitionSpec spec, ParsePartitionExpression("g", schema));
+  ASSERT_OK_AND_ASSIGN(SortOrder order, ParseSortOrder("v desc, id", schema));
+  ASSERT_OK(warehouse_->CreateTable(orders_, schema, spec, {}, order).status());
+  ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
+                        "SELECT i AS id, (i % 2)::INTEGER AS g, CASE WHEN i % 97 = 0 THEN NULL "
+                        "ELSE hash(i) % 100000 / 7.0 END AS v FROM range(600000) t(i)")
+                .status());
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(orders_));
+  EXPECT_EQ(table.metadata.default_sort_order_id, 1);
+  ASSERT_OK_AND_ASSIGN(auto files, LiveDataFiles(*warehouse_, table));
+  ASSERT_EQ(files.size(), 2u);
+  for (const DataFile& file : files) {
+    EXPECT_EQ(file.sort_order_id, 1);
+    ASSERT_OK_AND_ASSIGN(std::string local, warehouse_->io().LocalPath(file.file_path));
+    // Out of order: v rising, or equal v with id falling, or a value after a NULL.
+    ASSERT_OK_AND_ASSIGN(
+        auto out_of_order,
+        connection_->QueryText(fmt::format(
+            "SELECT count(*) FROM (SELECT v, id, lag(v) OVER w AS pv, lag(id) OVER w AS pid, "
+            "row_number() OVER w AS n FROM read_parquet('{}', file_row_number = true) "
+            "WINDOW w AS (ORDER BY file_row_number)) WHERE n > 1 AND (v > pv OR (v = pv AND id < "
+            "pid) OR (pv IS NULL AND v IS NOT NULL))",
+            local)));
+    EXPECT_EQ(out_of_order[0][0], "0") << file.file_path;
+  }
+  EXPECT_THAT(Scan("count(*), count(v)"), ElementsAre(ElementsAre("600000", "593814")));
+}
+
 TEST_F(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
   Create("id long not null, name string", "");
   EXPECT_THAT(
