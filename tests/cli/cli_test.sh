@@ -40,7 +40,7 @@ run "table create" 0 "$meshwork" table create --warehouse "$wh" sales.orders \
   --partition 'day(ts), bucket(16, id)' &&
   contains "table create shows the partitioning" 'partition  day\(ts\), bucket\(16, id\)' &&
   contains "table create names the metadata file" 'metadata   file://.*/sales/orders/metadata/00000-.*\.metadata\.json'
-run "table create --sort" 0 "$meshwork" table create --warehouse "$wh" sales.sorted --schema 'id long, v double' \
+run "table create --sort" 0 "$meshwork" table create sales.sorted --schema 'id long, v double' \
   --sort 'v desc, id' --warehouse "$scratch/wh-sorted" && run "table schema shows the sort" 0 "$meshwork" table schema --warehouse "$scratch/wh-sorted" sales.sorted &&
   contains "sort order listed" '^sort: +v desc nulls last, id asc nulls first$'
 run "table create bad sort" 2 "$meshwork" table create --warehouse "$wh" sales.sorted2 --schema 'id long' --sort 'idd' &&
