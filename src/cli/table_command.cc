@@ -52,6 +52,8 @@ struct TableCommand {
   std::vector<std::string> renames;
   std::vector<std::string> widens;
   std::vector<std::string> optionals;
+  std::vector<std::string> set_properties;
+  std::vector<std::string> unset_properties;
   std::string older_than = "1d";
   std::string expire_older_than = "5d";
   bool dry_run = false;
@@ -148,6 +150,8 @@ int Schema(TableCommand& options, const iceberg::LoadedTable& table) {
   }
   std::printf("partition: %s\n",
               iceberg::ToPartitionExpression(table.metadata.DefaultSpec(), schema).c_str());
+  for (const auto& [key, value] : table.metadata.properties)
+    std::printf("property:  %s = %s\n", key.c_str(), value.c_str());
   if (const iceberg::SortOrder* order =
           table.metadata.SortOrderById(table.metadata.default_sort_order_id)) {
     std::printf("sort:      %s\n", iceberg::ToSortExpression(*order, schema).c_str());
@@ -588,10 +592,23 @@ int Alter(TableCommand& options, iceberg::Warehouse& warehouse,
     if (!type.ok()) return Fail(type.error());
     widen_types.emplace_back(pair->first, type->fields()[0].type);
   }
-  if (additions.empty() && renames.empty() && widen_types.empty() && options.drop_columns.empty() &&
-      options.optionals.empty()) {
-    return Fail(Status::InvalidArgument("nothing to change")
-                    .WithHint("use --add, --drop, --rename, --widen or --optional"));
+  auto set_properties = ParseProperties(options.set_properties);
+  if (!set_properties.ok()) return Fail(set_properties.error());
+  const bool schema_change = !additions.empty() || !renames.empty() || !widen_types.empty() ||
+                             !options.drop_columns.empty() || !options.optionals.empty();
+  const bool property_change = !set_properties->empty() || !options.unset_properties.empty();
+  if (!schema_change && !property_change) {
+    return Fail(
+        Status::InvalidArgument("nothing to change")
+            .WithHint("use --add, --drop, --rename, --widen, --optional, --set or --unset"));
+  }
+  if (property_change) {
+    auto updated =
+        iceberg::UpdateProperties(warehouse, identifier, *set_properties, options.unset_properties);
+    if (!updated.ok()) return Fail(updated.error());
+    std::printf("%s properties: %zu set, %zu removed\n", identifier.ToString().c_str(),
+                set_properties->size(), options.unset_properties.size());
+    if (!schema_change) return kExitOk;
   }
   auto updated =
       iceberg::UpdateTableSchema(warehouse, identifier, [&](iceberg::SchemaUpdate& update) {
@@ -679,6 +696,8 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.alter->add_option("--widen", options.widens,
                             "Promote a type: col:long (int→long, float→double, wider decimal)");
   options.alter->add_option("--optional", options.optionals, "Make a required column optional");
+  options.alter->add_option("--set", options.set_properties, "Set a table property KEY=VALUE");
+  options.alter->add_option("--unset", options.unset_properties, "Remove a table property");
   options.expire = options.table->add_subcommand(
       "expire", "Expire old snapshots and delete the files only they referenced");
   AddCommon(options.expire, options, true);

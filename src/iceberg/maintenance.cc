@@ -1,5 +1,6 @@
 #include "iceberg/maintenance.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -291,6 +292,48 @@ Result<int64_t> ResolveSnapshot(const TableMetadata& metadata, const std::string
   MW_ASSIGN_OR_RETURN(const Snapshot* snapshot,
                       metadata.SnapshotAsOf(timestamp->as<int64_t>() / 1000));
   return snapshot->snapshot_id;
+}
+
+Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier& identifier,
+                                     const std::map<std::string, std::string>& set,
+                                     const std::vector<std::string>& unset) {
+  static const std::set<std::string> kReserved = {
+      "format-version", "uuid", "snapshot-count", "current-snapshot-id", "current-snapshot-summary",
+      "current-snapshot-timestamp-ms", "current-schema", "default-partition-spec",
+      "default-sort-order"};
+  static const std::set<std::string> kPositiveNumbers = {"write.target-file-size-bytes",
+                                                         "write.metadata.previous-versions-max"};
+  for (const auto& [key, value] : set) {
+    if (key.empty()) return Status::InvalidArgument("a property needs a name");
+    if (kReserved.contains(key)) {
+      return Status::InvalidArgument("'{}' is reserved by the Iceberg spec and cannot be set", key)
+          .WithHint("it is derived from the table's metadata");
+    }
+    if (kPositiveNumbers.contains(key)) {
+      int64_t number = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (error != std::errc() || end != value.data() + value.size() || number <= 0) {
+        return Status::InvalidArgument("property {} must be a positive whole number, not '{}'",
+                                       key, value)
+            .WithHint(key == "write.target-file-size-bytes" ? "e.g. 134217728 for 128 MiB"
+                                                            : "e.g. 100");
+      }
+    }
+    if (std::find(unset.begin(), unset.end(), key) != unset.end()) {
+      return Status::InvalidArgument("property {} is both set and removed", key);
+    }
+  }
+  return CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) -> Status {
+    for (const std::string& key : unset) {
+      if (metadata.properties.erase(key) == 0) {
+        return Status::NotFound("table {} has no property '{}'", identifier.ToString(), key)
+            .WithHint("list properties with `meshwork table schema`");
+      }
+    }
+    for (const auto& [key, value] : set)
+      metadata.properties[key] = value;
+    return Status::OK();
+  });
 }
 
 }  // namespace meshwork::iceberg

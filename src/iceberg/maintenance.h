@@ -2,6 +2,7 @@
 // Table maintenance: removing files no snapshot references.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,13 @@ Result<LoadedTable> SetRef(Warehouse& warehouse, const TableIdentifier& table,
                            std::optional<int64_t> snapshot_id);
 Result<LoadedTable> DropRef(Warehouse& warehouse, const TableIdentifier& table,
                             const std::string& name);
+
+/// Sets and removes table properties in one commit. Values of properties meshwork acts on are
+/// checked (write.target-file-size-bytes must be a positive number, ...); the spec's reserved
+/// names (format-version, uuid, ...) are refused: they are not properties.
+Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier& table,
+                                     const std::map<std::string, std::string>& set,
+                                     const std::vector<std::string>& unset);
 
 /// Resolves what a user wrote for a point in time: a snapshot id, a branch or tag name, or a
 /// timestamp ("2026-01-02 10:00:00", interpreted as UTC).

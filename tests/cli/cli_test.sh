@@ -87,6 +87,11 @@ run "table alter" 0 "$meshwork" table alter --warehouse "$wh" sales.orders --ren
   contains "alter prints the new schema" 'schema 1: id long not null, ts timestamptz, buyer uuid, amount decimal\(14,2\), note string'
 run "table scan after alter" 0 "$meshwork" table scan --warehouse "$wh" sales.orders --format csv --where "id = 1" &&
   contains "renamed column keeps its data" '^1,2026-01-01 10:00:00\+00,00112233-4455-6677-8899-aabbccddeeff,12.50,$'
+run "table alter --set" 0 "$meshwork" table alter --warehouse "$wh" sales.orders --set owner=finance &&
+  run "properties shown" 0 "$meshwork" table schema --warehouse "$wh" sales.orders &&
+  contains "property listed" '^property: +owner = finance$'
+run "table alter --set refused" 2 "$meshwork" table alter --warehouse "$wh" sales.orders \
+  --set write.target-file-size-bytes=lots && contains "bad size explained" 'must be a positive whole number'
 run "table alter refused" 2 "$meshwork" table alter --warehouse "$wh" sales.orders --widen amount:int &&
   contains "bad promotion named" 'cannot change column .amount.'
 run "table delete" 0 "$meshwork" table delete --warehouse "$wh" sales.orders --where "id = 3" &&

@@ -184,5 +184,28 @@ TEST_F(MaintenanceTest, ResolvesIdsRefsAndTimes) {
   EXPECT_THAT(garbage.error().message(), HasSubstr("not a snapshot id, a branch or tag"));
 }
 
+TEST_F(MaintenanceTest, PropertiesAreSetRemovedAndChecked) {
+  ASSERT_OK_AND_ASSIGN(
+      LoadedTable set,
+      UpdateProperties(*warehouse_, table_,
+                       {{"owner", "finance"}, {"write.target-file-size-bytes", "1024"}}, {}));
+  EXPECT_EQ(set.metadata.properties.at("owner"), "finance");
+  ASSERT_OK_AND_ASSIGN(LoadedTable unset, UpdateProperties(*warehouse_, table_, {}, {"owner"}));
+  EXPECT_FALSE(unset.metadata.properties.contains("owner"));
+  EXPECT_EQ(unset.metadata.PropertyAsLong("write.target-file-size-bytes", 0), 1024);
+  EXPECT_THAT(
+      UpdateProperties(*warehouse_, table_, {{"write.target-file-size-bytes", "big"}}, {}).status(),
+      IsError(StatusCode::kInvalidArgument, "must be a positive whole number"));
+  EXPECT_THAT(UpdateProperties(*warehouse_, table_, {{"current-snapshot-id", "1"}}, {}).status(),
+              IsError(StatusCode::kInvalidArgument, "reserved by the Iceberg spec"));
+  EXPECT_THAT(UpdateProperties(*warehouse_, table_, {}, {"owner"}).status(),
+              IsError(StatusCode::kNotFound, "has no property 'owner'"));
+  EXPECT_THAT(UpdateProperties(*warehouse_, table_, {{"a", "1"}}, {"a"}).status(),
+              IsError(StatusCode::kInvalidArgument, "both set and removed"));
+  // A refused change commits nothing.
+  ASSERT_OK_AND_ASSIGN(LoadedTable after, warehouse_->LoadTable(table_));
+  EXPECT_EQ(after.metadata_location, unset.metadata_location);
+}
+
 }  // namespace
 }  // namespace meshwork::iceberg
