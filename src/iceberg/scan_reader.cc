@@ -105,7 +105,9 @@ Result<std::string> ScanSql(storage::FileIO& io, const TableMetadata& metadata,
   }
 
   // Identity partition values stand in for columns a data file does not store (spec "Column
-  // Projection"); pyiceberg and Hive migrations write files without them.
+  // Projection"); pyiceberg and Hive migrations write files without them. Manifest metrics cannot
+  // tell: Spark records metrics for a partition column its DuckDB-written files lack (the
+  // reference table duckdb-partition-integer), so every file gets the fallback.
   std::map<int32_t, std::vector<std::string>> partition_constants;  // field id → per file SQL
   for (size_t index = 0; index < plan.files.size(); ++index) {
     const DataFile& file = plan.files[index];
