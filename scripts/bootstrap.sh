@@ -28,6 +28,7 @@ APT_PACKAGES=(
   zlib1g-dev libsnappy-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-client
+  python3-avro avro-bin
 )
 
 die() { echo "bootstrap: $*" >&2; exit 1; }
