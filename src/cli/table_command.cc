@@ -751,6 +751,13 @@ int RunOnTableFolder(TableCommand& options) {
 
 int RunTableCommand(TableCommand& options) {
   if (iceberg::LooksLikeTablePath(options.name)) return RunOnTableFolder(options);
+  // Only create makes a warehouse folder: a typo in --warehouse must not leave empty folders.
+  std::error_code missing;
+  if (!options.create->parsed() && !std::filesystem::is_directory(options.warehouse, missing)) {
+    return Fail(Status::NotFound("there is no warehouse at {}", options.warehouse)
+                    .WithHint("pass --warehouse DIR (default ./warehouse); `meshwork table create` "
+                              "makes one"));
+  }
   auto warehouse = iceberg::Warehouse::Open(options.warehouse);
   if (!warehouse.ok()) return Fail(warehouse.error());
   if (options.list->parsed()) {

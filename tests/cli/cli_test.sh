@@ -66,6 +66,9 @@ run "table folder missing" 1 "$meshwork" table schema ./nope &&
   contains "missing folder named" 'nope does not exist'
 run "not a table folder" 1 "$meshwork" table scan "$scratch" &&
   contains "not a table folder explained" 'is not an Iceberg table folder: it has no metadata/ folder'
+run "no warehouse" 1 "$meshwork" table list --warehouse "$scratch/typo" sales &&
+  contains "missing warehouse named" "there is no warehouse at $scratch/typo"
+[[ ! -e "$scratch/typo" ]] || { echo "FAIL a read command created the warehouse folder"; failures=$((failures + 1)); }
 run "table missing" 1 "$meshwork" table snapshots --warehouse "$wh" sales.nope &&
   contains "missing table" 'not_found: table sales.nope does not exist'
 printf 'id,ts,customer,amount\n1,2026-01-01 10:00:00+00,00112233-4455-6677-8899-aabbccddeeff,12.50\n2,2026-01-02 11:00:00+00,,99.99\n3,,,\n' >"$scratch/orders.csv"
