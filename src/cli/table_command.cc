@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
+#include "common/logging.h"
 #include "common/time.h"
 #include "engine/database.h"
 #include "iceberg/ddl_parser.h"
@@ -435,6 +436,7 @@ int Scan(TableCommand& options, storage::FileIO& io, const std::string& readable
     sql += " WHERE " + iceberg::FilterToSql(**filter);
   }
   if (options.limit >= 0) sql += fmt::format(" LIMIT {}", options.limit);
+  logging::Debug("scan of {} runs: {}", table.identifier.ToString(), sql);
   auto rows = connection->QueryText(sql);
   if (!rows.ok()) return Fail(rows.error());
   PrintRows(names, *rows, options.format);

@@ -88,4 +88,22 @@ Result<std::vector<TableIdentifier>> FilesystemPointerStore::List(
   return tables;
 }
 
+namespace {
+class FileCommitGuard final : public PointerStore::CommitGuard {
+ public:
+  explicit FileCommitGuard(storage::LocalFileIO::Lock lock) : lock_(std::move(lock)) {}
+
+ private:
+  storage::LocalFileIO::Lock lock_;
+};
+}  // namespace
+
+Result<std::unique_ptr<PointerStore::CommitGuard>> FilesystemPointerStore::LockForCommit(
+    const TableIdentifier& table) {
+  MW_ASSIGN_OR_RETURN(
+      storage::LocalFileIO::Lock lock,
+      io_.LockExclusive(table.RelativeLocation() + "/" + std::string(kCommitLockFile)));
+  return std::unique_ptr<CommitGuard>(std::make_unique<FileCommitGuard>(std::move(lock)));
+}
+
 }  // namespace meshwork::iceberg

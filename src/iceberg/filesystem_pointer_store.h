@@ -21,9 +21,12 @@ class FilesystemPointerStore final : public PointerStore {
   Status Drop(const TableIdentifier& table) override;
   Result<std::vector<TableIdentifier>> List(
       const std::vector<std::string>& namespace_levels) override;
+  Result<std::unique_ptr<CommitGuard>> LockForCommit(const TableIdentifier& table) override;
 
   static constexpr std::string_view kPointerFile = "metadata/meshwork-pointer.txt";
   static constexpr std::string_view kLockFile = "metadata/.pointer.lock";
+  /// A separate lock: the swap inside a guarded commit takes kLockFile itself.
+  static constexpr std::string_view kCommitLockFile = "metadata/.commit.lock";
 
  private:
   storage::LocalFileIO& io_;

@@ -48,6 +48,7 @@ Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifi
   const std::string prefix = identifier.RelativeLocation() + "/";
   referenced.insert(prefix + std::string(FilesystemPointerStore::kPointerFile));
   referenced.insert(prefix + std::string(FilesystemPointerStore::kLockFile));
+  referenced.insert(prefix + std::string(FilesystemPointerStore::kCommitLockFile));
 
   MW_ASSIGN_OR_RETURN(auto files, io.List(prefix));
   OrphanReport report;
@@ -298,8 +299,10 @@ Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier
                                      const std::map<std::string, std::string>& set,
                                      const std::vector<std::string>& unset) {
   static const std::set<std::string> kReserved = {
-      "format-version", "uuid", "snapshot-count", "current-snapshot-id", "current-snapshot-summary",
-      "current-snapshot-timestamp-ms", "current-schema", "default-partition-spec",
+      "format-version",           "uuid",
+      "snapshot-count",           "current-snapshot-id",
+      "current-snapshot-summary", "current-snapshot-timestamp-ms",
+      "current-schema",           "default-partition-spec",
       "default-sort-order"};
   static const std::set<std::string> kPositiveNumbers = {"write.target-file-size-bytes",
                                                          "write.metadata.previous-versions-max"};
@@ -313,8 +316,8 @@ Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier
       int64_t number = 0;
       auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
       if (error != std::errc() || end != value.data() + value.size() || number <= 0) {
-        return Status::InvalidArgument("property {} must be a positive whole number, not '{}'",
-                                       key, value)
+        return Status::InvalidArgument("property {} must be a positive whole number, not '{}'", key,
+                                       value)
             .WithHint(key == "write.target-file-size-bytes" ? "e.g. 134217728 for 128 MiB"
                                                             : "e.g. 100");
       }

@@ -3,6 +3,7 @@
 // swaps the pointer with compare-and-swap: the swap is the commit point, so of two concurrent
 // committers exactly one wins and the other reloads and retries.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,19 @@ class PointerStore {
   /// Tables directly in a namespace, sorted.
   virtual Result<std::vector<TableIdentifier>> List(
       const std::vector<std::string>& namespace_levels) = 0;
+
+  /// Held while a committer that keeps losing races prepares and swaps, so that heavy contention
+  /// turns into a queue instead of starving someone. Optional: stores that cannot lock return
+  /// nullptr and committers rely on optimistic retries alone. Not needed for correctness (the
+  /// compare-and-swap is), only for progress.
+  class CommitGuard {
+   public:
+    virtual ~CommitGuard() = default;
+  };
+  virtual Result<std::unique_ptr<CommitGuard>> LockForCommit(const TableIdentifier& table) {
+    (void)table;
+    return std::unique_ptr<CommitGuard>();
+  }
 };
 
 }  // namespace meshwork::iceberg

@@ -94,8 +94,21 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
 
   std::mt19937_64 jitter(static_cast<uint64_t>(result.snapshot_id));
   LoadedTable table = base;
+  // After two lost races, queue on the table's commit guard (where the store has one): each
+  // attempt re-reads and re-writes manifest lists, so under heavy contention pure optimism lets
+  // slow writers lose forever.
+  constexpr int kAttemptsBeforeQueueing = 3;
+  std::unique_ptr<PointerStore::CommitGuard> guard;
   for (int attempt = 1; attempt <= change.max_attempts; ++attempt) {
     result.attempts = attempt;
+    if (attempt == kAttemptsBeforeQueueing) {
+      auto locked = warehouse.pointers().LockForCommit(identifier);
+      if (!locked.ok()) {
+        cleanup();
+        return locked.error();
+      }
+      guard = std::move(*locked);
+    }
     if (attempt > 1) {
       auto reloaded = warehouse.LoadTable(identifier);
       if (!reloaded.ok()) {
