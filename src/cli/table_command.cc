@@ -40,6 +40,10 @@ struct TableCommand {
   CLI::App* remove = nullptr;
   CLI::App* overwrite = nullptr;
   CLI::App* expire = nullptr;
+  CLI::App* compact = nullptr;
+  int64_t target_file_size = 0;
+  int min_input_files = 2;
+  std::optional<std::string> new_partition;
   CLI::App* rollback = nullptr;
   CLI::App* tag = nullptr;
   CLI::App* branch = nullptr;
@@ -513,6 +517,51 @@ int Expire(TableCommand& options, iceberg::Warehouse& warehouse,
   return kExitOk;
 }
 
+int Compact(TableCommand& options, iceberg::Warehouse& warehouse,
+            const iceberg::TableIdentifier& identifier) {
+  auto database = engine::Database::Open({.allowed_directories = {warehouse.io().root()},
+                                          .lock_down = true,
+                                          .settings = {{"TimeZone", "UTC"}}});
+  if (!database.ok()) return Fail(database.error());
+  auto connection = database->Connect();
+  if (!connection.ok()) return Fail(connection.error());
+  iceberg::CompactOptions compact_options;
+  compact_options.target_file_size = options.target_file_size;
+  compact_options.min_input_files = options.min_input_files;
+  compact_options.filter = options.where;
+  if (!options.json) {
+    compact_options.progress = [](const std::string& message) {
+      std::fprintf(stderr, "%s...\n", message.c_str());
+    };
+  }
+  auto result = iceberg::CompactTable(warehouse, identifier, *connection, compact_options);
+  if (!result.ok()) return Fail(result.error());
+  if (options.json) {
+    std::printf("%s\n", nlohmann::json({{"snapshot-id", result->snapshot_id},
+                                        {"rewritten-files", result->rewritten_files},
+                                        {"rewritten-bytes", result->rewritten_bytes},
+                                        {"added-files", result->added_files},
+                                        {"added-bytes", result->added_bytes},
+                                        {"records", result->records},
+                                        {"partitions", result->partitions}})
+                            .dump()
+                            .c_str());
+    return kExitOk;
+  }
+  if (result->snapshot_id == 0) {
+    std::printf("%s: nothing to compact\n", identifier.ToString().c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "compacted %s: %lld files (%lld bytes) of %lld partitions rewritten as %lld files (%lld "
+      "bytes), %lld rows, snapshot %lld\n",
+      identifier.ToString().c_str(), static_cast<long long>(result->rewritten_files),
+      static_cast<long long>(result->rewritten_bytes), static_cast<long long>(result->partitions),
+      static_cast<long long>(result->added_files), static_cast<long long>(result->added_bytes),
+      static_cast<long long>(result->records), static_cast<long long>(result->snapshot_id));
+  return kExitOk;
+}
+
 int Rollback(TableCommand& options, iceberg::Warehouse& warehouse,
              const iceberg::TableIdentifier& identifier) {
   auto table = warehouse.LoadTable(identifier);
@@ -599,10 +648,25 @@ int Alter(TableCommand& options, iceberg::Warehouse& warehouse,
   const bool schema_change = !additions.empty() || !renames.empty() || !widen_types.empty() ||
                              !options.drop_columns.empty() || !options.optionals.empty();
   const bool property_change = !set_properties->empty() || !options.unset_properties.empty();
-  if (!schema_change && !property_change) {
-    return Fail(
-        Status::InvalidArgument("nothing to change")
-            .WithHint("use --add, --drop, --rename, --widen, --optional, --set or --unset"));
+  if (!schema_change && !property_change && !options.new_partition) {
+    return Fail(Status::InvalidArgument("nothing to change")
+                    .WithHint("use --add, --drop, --rename, --widen, --optional, --partition, "
+                              "--set or --unset"));
+  }
+  if (options.new_partition) {
+    auto table = warehouse.LoadTable(identifier);
+    if (!table.ok()) return Fail(table.error());
+    auto spec =
+        iceberg::ParsePartitionExpression(*options.new_partition, table->metadata.CurrentSchema());
+    if (!spec.ok()) return Fail(spec.error());
+    auto updated = iceberg::UpdatePartitionSpec(warehouse, identifier, *spec);
+    if (!updated.ok()) return Fail(updated.error());
+    std::printf("%s now writes partition spec %d: %s (existing files keep theirs)\n",
+                identifier.ToString().c_str(), updated->metadata.default_spec_id,
+                iceberg::ToPartitionExpression(updated->metadata.DefaultSpec(),
+                                               updated->metadata.CurrentSchema())
+                    .c_str());
+    if (!schema_change && !property_change) return kExitOk;
   }
   if (property_change) {
     auto updated =
@@ -698,6 +762,9 @@ TableCommand* AddTableCommand(CLI::App& app) {
   options.alter->add_option("--widen", options.widens,
                             "Promote a type: col:long (int→long, float→double, wider decimal)");
   options.alter->add_option("--optional", options.optionals, "Make a required column optional");
+  options.alter->add_option("--partition", options.new_partition,
+                            "New partitioning for new writes: 'day(ts), bucket(16, id)' ('' = "
+                            "unpartitioned)");
   options.alter->add_option("--set", options.set_properties, "Set a table property KEY=VALUE");
   options.alter->add_option("--unset", options.unset_properties, "Remove a table property");
   options.expire = options.table->add_subcommand(
@@ -707,6 +774,15 @@ TableCommand* AddTableCommand(CLI::App& app) {
                              "Expire snapshots older than this (default 5d): 30m, 12h, 7d");
   options.expire->add_option("--retain-last", options.retain_last,
                              "Always keep this many most recent snapshots (default 1)");
+  options.compact = options.table->add_subcommand(
+      "compact", "Rewrite small files into target-sized ones (all rows kept, one snapshot)");
+  AddCommon(options.compact, options, true);
+  options.compact->add_option("--target-file-size", options.target_file_size,
+                              "Bytes per written file (default: write.target-file-size-bytes)");
+  options.compact->add_option("--min-input-files", options.min_input_files,
+                              "Rewrite a partition's small files only if there are this many "
+                              "(default 2)");
+  options.compact->add_option("--where", options.where, "Only files that may hold matching rows");
   options.rollback = options.table->add_subcommand(
       "rollback", "Make an earlier snapshot current again (no data is rewritten)");
   AddCommon(options.rollback, options, true);
@@ -792,6 +868,7 @@ int RunTableCommand(TableCommand& options) {
   if (options.orphans->parsed()) return Orphans(options, **warehouse, *identifier);
   if (options.alter->parsed()) return Alter(options, **warehouse, *identifier);
   if (options.expire->parsed()) return Expire(options, **warehouse, *identifier);
+  if (options.compact->parsed()) return Compact(options, **warehouse, *identifier);
   if (options.rollback->parsed()) return Rollback(options, **warehouse, *identifier);
   if (options.tag->parsed()) return Ref(options, **warehouse, *identifier, false);
   if (options.branch->parsed()) return Ref(options, **warehouse, *identifier, true);

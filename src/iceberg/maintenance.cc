@@ -339,4 +339,43 @@ Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier
   });
 }
 
+Result<LoadedTable> UpdatePartitionSpec(Warehouse& warehouse, const TableIdentifier& identifier,
+                                        const PartitionSpec& requested) {
+  return CommitMetadataChange(warehouse, identifier, [&](TableMetadata& metadata) -> Status {
+    const Schema& schema = metadata.CurrentSchema();
+    std::vector<PartitionField> fields;
+    int32_t last_id = metadata.last_partition_id;
+    for (PartitionField field : requested.fields()) {
+      // Reuse the id of an equivalent field of any earlier spec (the spec requires it), so
+      // readers see one partition field across specs.
+      std::optional<int32_t> reused;
+      for (const PartitionSpec& earlier : metadata.partition_specs) {
+        for (const PartitionField& old : earlier.fields()) {
+          if (old.source_id == field.source_id && old.transform == field.transform) {
+            reused = old.field_id;
+            field.name = old.name;
+          }
+        }
+      }
+      field.field_id = reused ? *reused : ++last_id;
+      fields.push_back(std::move(field));
+    }
+    PartitionSpec candidate(0, fields);
+    MW_RETURN_IF_ERROR(candidate.Validate(schema));
+    for (const PartitionSpec& earlier : metadata.partition_specs) {
+      if (earlier.fields() == fields) {
+        metadata.default_spec_id = earlier.spec_id();  // an identical spec: no duplicate
+        return Status::OK();
+      }
+    }
+    int32_t next_spec_id = 0;
+    for (const PartitionSpec& earlier : metadata.partition_specs)
+      next_spec_id = std::max(next_spec_id, earlier.spec_id() + 1);
+    metadata.partition_specs.push_back(PartitionSpec(next_spec_id, std::move(fields)));
+    metadata.default_spec_id = next_spec_id;
+    metadata.last_partition_id = std::max(metadata.last_partition_id, last_id);
+    return Status::OK();
+  });
+}
+
 }  // namespace meshwork::iceberg

@@ -59,6 +59,15 @@ Result<LoadedTable> UpdateProperties(Warehouse& warehouse, const TableIdentifier
                                      const std::map<std::string, std::string>& set,
                                      const std::vector<std::string>& unset);
 
+/// Makes `spec` (parsed with ParsePartitionExpression; its field ids are reassigned here) the
+/// table's default partition spec, as the spec's partition evolution requires: a field equal to
+/// one of an earlier spec (same source, transform) keeps that field id, new fields continue from
+/// last-partition-id, and an identical earlier spec is reused instead of adding a duplicate.
+/// Existing files keep their spec; new writes use the new one. Returns the table and whether
+/// the default changed.
+Result<LoadedTable> UpdatePartitionSpec(Warehouse& warehouse, const TableIdentifier& table,
+                                        const PartitionSpec& spec);
+
 /// Resolves what a user wrote for a point in time: a snapshot id, a branch or tag name, or a
 /// timestamp ("2026-01-02 10:00:00", interpreted as UTC).
 Result<int64_t> ResolveSnapshot(const TableMetadata& metadata, const std::string& text);

@@ -19,6 +19,7 @@
 #include "iceberg/manifest.h"
 #include "iceberg/murmur3.h"
 #include "iceberg/scan_planner.h"
+#include "iceberg/scan_reader.h"
 #include "iceberg/sql_text.h"
 #include "iceberg/table_commit.h"
 #include "iceberg/value_codec.h"
@@ -755,6 +756,96 @@ Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier&
   auto committed = CommitTableChange(warehouse, table, change);
   if (!committed.ok()) return fail(committed.error());
   return ToAppendResult(*committed);
+}
+
+Result<CompactResult> CompactTable(Warehouse& warehouse, const TableIdentifier& identifier,
+                                   engine::Connection& connection, const CompactOptions& options) {
+  MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
+  MW_RETURN_IF_ERROR(UseUtc(connection));
+  MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
+  if (options.min_input_files < 1) {
+    return Status::InvalidArgument("--min-input-files must be at least 1");
+  }
+  const int64_t target =
+      options.target_file_size > 0
+          ? options.target_file_size
+          : table.metadata.PropertyAsLong("write.target-file-size-bytes", 128LL << 20);
+  if (target < 1024) {
+    return Status::InvalidArgument("a target file size of {} bytes is too small", target)
+        .WithHint("use at least 1 KiB; the default is 128 MiB");
+  }
+  MW_ASSIGN_OR_RETURN(ExpressionPtr filter,
+                      ParseFilter(options.filter, table.metadata.CurrentSchema()));
+  MW_ASSIGN_OR_RETURN(ScanPlan plan, PlanScan(warehouse, table, std::nullopt, *filter));
+  if (!plan.delete_files.empty()) {
+    return Status::NotImplemented(
+               "table {} has row-level delete files; compacting such a table is not supported yet",
+               identifier.ToString())
+        .WithHint("compact its deletes with the engine that wrote them");
+  }
+
+  // Group candidates by spec and partition: small files, and every file of an older spec.
+  std::map<std::pair<int32_t, std::string>, std::vector<DataFile>> groups;
+  for (DataFile& file : plan.files) {
+    const bool old_spec = file.partition_spec_id != table.metadata.default_spec_id;
+    if (!old_spec && file.file_size_in_bytes >= target / 4 * 3) continue;
+    std::string key;
+    for (const auto& value : file.partition)
+      key += value ? "v" + value->ToString() + "\x1f" : std::string("n\x1f");
+    groups[{file.partition_spec_id, key}].push_back(std::move(file));
+  }
+  ScanPlan inputs;
+  CompactResult result;
+  for (auto& [key, files] : groups) {
+    const bool old_spec = key.first != table.metadata.default_spec_id;
+    if (!old_spec && static_cast<int>(files.size()) < options.min_input_files) continue;
+    ++result.partitions;
+    for (DataFile& file : files) {
+      ++result.rewritten_files;
+      result.rewritten_bytes += file.file_size_in_bytes;
+      result.records += file.record_count;
+      inputs.files.push_back(std::move(file));
+    }
+  }
+  if (inputs.files.empty()) return result;
+
+  // One COPY rewrites every group: it partitions by the current spec and splits by the target.
+  LoadedTable writing = table;
+  writing.metadata.properties["write.target-file-size-bytes"] = std::to_string(target);
+  const std::string staging_dir = StagingDir(identifier, "compact");
+  auto fail = [&](Status status) {
+    RemoveStaged(warehouse, staging_dir);
+    return std::move(status).WithContext(fmt::format("cannot compact {}", identifier.ToString()));
+  };
+  auto source = ScanSql(warehouse.io(), table.metadata, table.metadata.CurrentSchema(), inputs);
+  if (!source.ok()) return fail(source.error());
+  if (options.progress) {
+    options.progress(fmt::format("rewriting {} files ({} rows) of {} partitions",
+                                 result.rewritten_files, result.records, result.partitions));
+  }
+  AppendOptions append_options;
+  append_options.progress = options.progress;
+  auto staged = StageQuery(warehouse, writing, connection, *source, staging_dir, append_options);
+  if (!staged.ok()) return fail(staged.error());
+  int64_t written_records = 0;
+  for (const DataFile& file : *staged) {
+    written_records += file.record_count;
+    ++result.added_files;
+    result.added_bytes += file.file_size_in_bytes;
+  }
+  if (written_records != result.records) {  // never commit a rewrite that lost or made rows
+    return fail(Status::Internal("the rewrite wrote {} rows for {} rows read", written_records,
+                                 result.records));
+  }
+  TableChange change;
+  change.operation = "replace";
+  for (const DataFile& file : inputs.files)
+    change.removed.insert(file.file_path);
+  change.added[table.metadata.default_spec_id] = std::move(*staged);
+  auto committed = CommitTableChange(warehouse, table, change);
+  if (!committed.ok()) return fail(committed.error());
+  result.snapshot_id = committed->snapshot_id;
+  return result;
 }
 
 Result<std::vector<DataFile>> LiveDataFiles(Warehouse& warehouse, const LoadedTable& table,

@@ -61,6 +61,36 @@ Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier&
                                     const std::string& filter_text,
                                     const AppendOptions& options = {});
 
+struct CompactOptions {
+  /// Size of the files written; 0 takes write.target-file-size-bytes (default 128 MiB).
+  int64_t target_file_size = 0;
+  /// A partition's small files are rewritten only when there are at least this many.
+  int min_input_files = 2;
+  /// Only files that may hold rows matching this filter are considered ("" = all). Whole files
+  /// are rewritten: every row is kept.
+  std::string filter;
+  std::function<void(const std::string&)> progress;
+};
+
+struct CompactResult {
+  int64_t snapshot_id = 0;  // 0: nothing to do
+  int64_t rewritten_files = 0;
+  int64_t rewritten_bytes = 0;
+  int64_t added_files = 0;
+  int64_t added_bytes = 0;
+  int64_t records = 0;
+  int64_t partitions = 0;
+};
+
+/// Compaction: per partition, data files smaller than 3/4 of the target size are rewritten into
+/// target-sized files, all rows kept (read by field id, written in the current partition spec
+/// and sort order); files of an older partition spec are always rewritten into the current one.
+/// Commits one `replace` snapshot. A concurrent append is kept; a concurrent delete or rewrite
+/// of an input file makes it fail with a conflict and leave nothing behind.
+Result<CompactResult> CompactTable(Warehouse& warehouse, const TableIdentifier& table,
+                                   engine::Connection& connection,
+                                   const CompactOptions& options = {});
+
 /// COPY options that make DuckDB write Iceberg data files for `schema`: field ids, zstd, the
 /// Iceberg schema in the footer.
 std::string ParquetCopyOptions(const Schema& schema);

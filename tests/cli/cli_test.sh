@@ -114,6 +114,14 @@ run "table append missing file" 1 "$meshwork" table append --warehouse "$wh" sal
 printf 'id,extra\n1,2\n' >"$scratch/extra.csv"
 run "table append extra column" 2 "$meshwork" table append --warehouse "$wh" sales.orders --from "$scratch/extra.csv" &&
   contains "extra column named" 'columns the table does not: extra'
+run "table alter --partition" 0 "$meshwork" table alter --warehouse "$wh" sales.orders --partition 'bucket(2, id)' &&
+  contains "new spec reported" 'now writes partition spec 1: bucket\(2, id\)'
+run "table alter bad partition" 2 "$meshwork" table alter --warehouse "$wh" sales.orders --partition 'hour(amount)' &&
+  contains "bad partition explained" "hour cannot be applied to column 'amount'"
+run "table compact" 0 "$meshwork" table compact --warehouse "$wh" sales.orders &&
+  contains "compaction reported" '^compacted sales.orders: [0-9]+ files .* rewritten as [0-9]+ files'
+run "table compact again" 0 "$meshwork" table compact --warehouse "$wh" sales.orders --json &&
+  contains "nothing left" '"snapshot-id":0'
 first_snapshot=$("$meshwork" table snapshots --warehouse "$wh" sales.orders --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["snapshot-id"])')
 run "table tag" 0 "$meshwork" table tag --warehouse "$wh" sales.orders loaded --at "$first_snapshot" &&
