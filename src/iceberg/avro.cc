@@ -5,18 +5,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <climits>
 #include <cstring>
 #include <set>
 
 #include "common/uuid.h"
 
 namespace meshwork::iceberg::avro {
-
-int32_t Field::FieldId() const {
-  auto it = attributes.find("field-id");
-  if (it == attributes.end() || !it->is_number_integer()) return -1;
-  return it->get<int32_t>();
-}
 
 int Node::FieldIndexById(int32_t field_id) const {
   for (size_t index = 0; index < fields.size(); ++index) {
@@ -127,6 +122,11 @@ struct SchemaParser {
               field.type, Parse(field_json["type"], record_space, field_path + ".type", depth + 1));
           for (const auto& [key, attribute] : field_json.items()) {
             if (key != "name" && key != "type") field.attributes[key] = attribute;
+          }
+          if (auto id = field.attributes.find("field-id");
+              id != field.attributes.end() && id->is_number_integer() &&
+              id->get<int64_t>() >= INT32_MIN && id->get<int64_t>() <= INT32_MAX) {
+            field.field_id = id->get<int32_t>();
           }
           node->fields.push_back(std::move(field));
         }

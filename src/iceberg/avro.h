@@ -47,8 +47,9 @@ struct Field {
   NodePtr type;
   /// Attributes other than name/type (field-id, doc, default, ...), written back unchanged.
   nlohmann::json attributes = nlohmann::json::object();
-  /// The "field-id" attribute, or -1.
-  int32_t FieldId() const;
+  /// The "field-id" attribute, or -1. Parsed once: record decoding looks fields up by id.
+  int32_t field_id = -1;
+  int32_t FieldId() const { return field_id; }
 };
 
 struct Node {

@@ -512,6 +512,7 @@ Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes,
     DataFile& file = entry.data_file;
     file.partition_spec_id = manifest.partition_spec_id;
     file.data_sequence_number = entry.sequence_number.value_or(0);
+    file.added_snapshot_id = entry.snapshot_id.value_or(0);
     file.content = static_cast<FileContent>(file_view.OptionalLong(134).value_or(0));
     MW_ASSIGN_OR_RETURN(file.file_path, file_view.String(100, "file_path"));
     MW_ASSIGN_OR_RETURN(file.file_format, file_view.String(101, "file_format"));

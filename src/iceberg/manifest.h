@@ -41,6 +41,8 @@ struct DataFile {
   /// The entry's data sequence number, inherited as the spec says (filled on read; decides
   /// which delete files apply to which data files).
   int64_t data_sequence_number = 0;
+  /// The snapshot that added the file (filled on read, inherited as the spec says).
+  int64_t added_snapshot_id = 0;
 };
 
 struct ManifestEntry {

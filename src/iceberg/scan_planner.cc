@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "iceberg/value_codec.h"
 
 namespace meshwork::iceberg {
@@ -93,6 +97,44 @@ std::optional<Literal> Decode(const TypePtr& type, const std::optional<std::stri
   return *value;
 }
 
+struct ManifestPruning {
+  const PartitionSpec* spec = nullptr;
+  ExpressionPtr partition_filter;
+  bool may_match = true;
+};
+
+// Whether a manifest may hold files matching `filter`, from its partition summaries.
+Result<ManifestPruning> PruneManifest(const ManifestFile& manifest, const TableMetadata& metadata,
+                                      const Schema& schema, const Expression& filter) {
+  ManifestPruning result;
+  result.spec = metadata.SpecById(manifest.partition_spec_id);
+  if (result.spec == nullptr) {
+    return Status::InvalidArgument("manifest {} uses unknown partition spec {}",
+                                   manifest.manifest_path, manifest.partition_spec_id);
+  }
+  const PartitionSpec& spec = *result.spec;
+  MW_ASSIGN_OR_RETURN(TypePtr partition_type, spec.PartitionType(schema));
+  result.partition_filter = ProjectToPartition(filter, spec, schema);
+  result.may_match = MightMatch(*result.partition_filter, [&](int32_t field_id) {
+    size_t index = 0;
+    while (index < spec.fields().size() && spec.fields()[index].field_id != field_id)
+      ++index;
+    if (index >= spec.fields().size() || index >= manifest.partitions.size()) {
+      return std::optional<ColumnRange>();
+    }
+    const PartitionFieldSummary& summary = manifest.partitions[index];
+    const TypePtr& type = partition_type->fields()[index].type;
+    ColumnRange range;
+    range.lower = Decode(type, summary.lower_bound);
+    range.upper = Decode(type, summary.upper_bound);
+    range.may_have_null = summary.contains_null;
+    range.may_have_value = summary.lower_bound.has_value() ||
+                           summary.contains_nan.value_or(false) || !summary.contains_null;
+    return std::optional<ColumnRange>(range);
+  });
+  return result;
+}
+
 }  // namespace
 
 ExpressionPtr ProjectToPartition(const Expression& filter, const PartitionSpec& spec,
@@ -153,17 +195,51 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
   const Schema& schema = metadata.CurrentSchema();
   MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot->manifest_list));
   MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot->manifest_list));
+  // Pass 1: prune manifests by their partition summaries.
+  std::vector<ManifestPruning> pruning;
+  std::vector<size_t> to_read;
+  for (size_t index = 0; index < manifests.size(); ++index) {
+    MW_ASSIGN_OR_RETURN(ManifestPruning decided,
+                        PruneManifest(manifests[index], metadata, schema, filter));
+    // A pruned manifest is not read: the manifest list's counts say what it holds. (v1 lists
+    // may lack the counts; then it is read just to count.)
+    const ManifestFile& manifest = manifests[index];
+    if (decided.may_match || manifest.added_files_count + manifest.existing_files_count == 0) {
+      to_read.push_back(index);
+    }
+    pruning.push_back(std::move(decided));
+  }
+  // Pass 2: read and decode the manifests that survive, in parallel (decoding dominates).
+  std::vector<std::optional<Result<std::vector<ManifestEntry>>>> decoded(manifests.size());
+  {
+    std::atomic<size_t> next{0};
+    auto work = [&]() {
+      for (size_t slot = next++; slot < to_read.size(); slot = next++) {
+        const ManifestFile& manifest = manifests[to_read[slot]];
+        auto bytes = io.ReadFile(manifest.manifest_path);
+        decoded[to_read[slot]] =
+            bytes.ok() ? ReadManifest(*bytes, manifest, schema, metadata.partition_specs)
+                       : Result<std::vector<ManifestEntry>>(bytes.error());
+      }
+    };
+    const size_t threads =
+        std::min<size_t>(to_read.size(), std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+    std::vector<std::thread> workers;
+    for (size_t worker = 1; worker < threads; ++worker)
+      workers.emplace_back(work);
+    work();
+    for (std::thread& worker : workers)
+      worker.join();
+  }
+  // Pass 3: prune files, in manifest order (plans are deterministic).
   std::string partition_filters;
-  for (const ManifestFile& manifest : manifests) {
+  for (size_t manifest_index = 0; manifest_index < manifests.size(); ++manifest_index) {
+    const ManifestFile& manifest = manifests[manifest_index];
     const bool deletes = manifest.content != 0;
     ++plan.manifests_total;
-    const PartitionSpec* spec = metadata.SpecById(manifest.partition_spec_id);
-    if (spec == nullptr) {
-      return Status::InvalidArgument("manifest {} uses unknown partition spec {}",
-                                     manifest.manifest_path, manifest.partition_spec_id);
-    }
-    MW_ASSIGN_OR_RETURN(TypePtr partition_type, spec->PartitionType(schema));
-    const ExpressionPtr partition_filter = ProjectToPartition(filter, *spec, schema);
+    const PartitionSpec* spec = pruning[manifest_index].spec;
+    const ExpressionPtr& partition_filter = pruning[manifest_index].partition_filter;
+    const bool manifest_may_match = pruning[manifest_index].may_match;
     if (partition_filters.find(FilterToSql(*partition_filter)) == std::string::npos) {
       partition_filters += (partition_filters.empty() ? "" : "; ") + FilterToSql(*partition_filter);
     }
@@ -173,25 +249,17 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
       }
       return -1;
     };
-    // Manifest pruning by partition summaries.
-    const bool manifest_may_match = MightMatch(*partition_filter, [&](int32_t field_id) {
-      const int index = field_index(field_id);
-      if (index < 0 || static_cast<size_t>(index) >= manifest.partitions.size()) {
-        return std::optional<ColumnRange>();
+    if (!decoded[manifest_index]) {
+      const int64_t listed_files = manifest.added_files_count + manifest.existing_files_count;
+      if (deletes) {
+        plan.delete_files_total += static_cast<size_t>(listed_files);
+      } else {
+        plan.files_total += static_cast<size_t>(listed_files);
+        plan.records_total += manifest.added_rows_count + manifest.existing_rows_count;
       }
-      const PartitionFieldSummary& summary = manifest.partitions[static_cast<size_t>(index)];
-      const TypePtr& type = partition_type->fields()[static_cast<size_t>(index)].type;
-      ColumnRange range;
-      range.lower = Decode(type, summary.lower_bound);
-      range.upper = Decode(type, summary.upper_bound);
-      range.may_have_null = summary.contains_null;
-      range.may_have_value = summary.lower_bound.has_value() ||
-                             summary.contains_nan.value_or(false) || !summary.contains_null;
-      return std::optional<ColumnRange>(range);
-    });
-    MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
-    MW_ASSIGN_OR_RETURN(auto entries,
-                        ReadManifest(bytes, manifest, schema, metadata.partition_specs));
+      continue;
+    }
+    MW_ASSIGN_OR_RETURN(std::vector<ManifestEntry> entries, std::move(*decoded[manifest_index]));
     for (ManifestEntry& entry : entries) {
       if (entry.status == EntryStatus::kDeleted) continue;
       if (deletes) {

@@ -31,14 +31,21 @@ bool IsParquet(const DataFile& file) {
 // lacks read as NULL.
 std::string ReadByFieldId(const std::vector<std::string>& paths,
                           const std::vector<std::pair<int32_t, std::string>>& columns,
-                          const std::map<int32_t, std::string>& types) {
+                          const std::map<int32_t, std::string>& types,
+                          const std::map<int32_t, std::string>& defaults = {}) {
   std::string list, id_map;
   for (const std::string& path : paths)
     list += (list.empty() ? "" : ", ") + QuoteString(path);
   for (const auto& [field_id, name] : columns) {
+    // Defaults go in as text, which DuckDB casts to the column's type: the map's values must
+    // all have one type.
+    auto fallback = defaults.find(field_id);
+    const std::string default_value = fallback == defaults.end()
+                                          ? std::string("NULL")
+                                          : fmt::format("CAST({} AS VARCHAR)", fallback->second);
     id_map +=
-        fmt::format("{}{}: {{name: {}, type: {}, default_value: NULL}}", id_map.empty() ? "" : ", ",
-                    field_id, QuoteString(name), QuoteString(types.at(field_id)));
+        fmt::format("{}{}: {{name: {}, type: {}, default_value: {}}}", id_map.empty() ? "" : ", ",
+                    field_id, QuoteString(name), QuoteString(types.at(field_id)), default_value);
   }
   return fmt::format("read_parquet([{}], schema = MAP {{{}}}, hive_partitioning = false)", list,
                      id_map);
@@ -93,24 +100,34 @@ Result<std::string> ScanSql(storage::FileIO& io, const TableMetadata& metadata,
     return fmt::format("SELECT {} WHERE false", nulls);
   }
 
-  std::vector<std::string> data_paths;
   for (const DataFile& file : plan.files) {
     if (!IsParquet(file)) {
       return Status::NotImplemented("data file {} is {}; only Parquet data files can be read",
                                     file.file_path, file.file_format)
           .WithHint("rewrite the table's data as Parquet with the engine that wrote it");
     }
-    MW_ASSIGN_OR_RETURN(std::string local, io.LocalPath(file.file_path));
-    data_paths.push_back(std::move(local));
   }
 
   // Identity partition values stand in for columns a data file does not store (spec "Column
   // Projection"); pyiceberg and Hive migrations write files without them. Manifest metrics cannot
-  // tell: Spark records metrics for a partition column its DuckDB-written files lack (the
-  // reference table duckdb-partition-integer), so every file gets the fallback.
+  // tell (Spark records metrics for a partition column its DuckDB-written files lack: the
+  // reference table duckdb-partition-integer), so every file needs the fallback. Files are read
+  // in groups of equal partition values, given to read_parquet as the default of a missing
+  // column: free for files that have the column, where a COALESCE would cost every row.
+  // meshwork's own writers always store every column, so files they added need no fallback
+  // (known from the adding snapshot's engine-name; once it is expired, the fallback applies).
+  std::set<int64_t> complete_writers;
+  for (const Snapshot& snapshot : metadata.snapshots) {
+    auto engine = snapshot.summary.find("engine-name");
+    if (engine != snapshot.summary.end() && engine->second == "meshwork") {
+      complete_writers.insert(snapshot.snapshot_id);
+    }
+  }
   std::map<int32_t, std::vector<std::string>> partition_constants;  // field id → per file SQL
+  std::vector<bool> stores_every_column(plan.files.size());
   for (size_t index = 0; index < plan.files.size(); ++index) {
     const DataFile& file = plan.files[index];
+    stores_every_column[index] = complete_writers.contains(file.added_snapshot_id);
     const PartitionSpec* spec = metadata.SpecById(file.partition_spec_id);
     if (spec == nullptr) continue;
     for (size_t position = 0; position < spec->fields().size(); ++position) {
@@ -163,39 +180,83 @@ Result<std::string> ScanSql(storage::FileIO& io, const TableMetadata& metadata,
     }
   }
 
-  const bool needs_file_columns =
-      !partition_constants.empty() || !position_deletes.empty() || !equality_deletes.empty();
-  if (!needs_file_columns) {
-    return fmt::format("SELECT {} FROM {}", output, ReadByFieldId(data_paths, read_columns, types));
+  // Group the files by their identity partition values (first-appearance order); with too many
+  // groups, one read with a per-row fallback instead.
+  constexpr size_t kMaxReadGroups = 64;
+  std::vector<std::string> group_keys(plan.files.size());
+  for (const auto& [field_id, constants] : partition_constants) {
+    for (size_t index = 0; index < plan.files.size(); ++index) {
+      if (!stores_every_column[index]) group_keys[index] += "v" + constants[index] + "\x1f";
+    }
   }
+  std::vector<std::string> order_of_groups;
+  std::map<std::string, std::vector<size_t>> members;
+  for (size_t index = 0; index < plan.files.size(); ++index) {
+    auto [it, fresh] = members.try_emplace(group_keys[index]);
+    if (fresh) order_of_groups.push_back(group_keys[index]);
+    it->second.push_back(index);
+  }
+  const bool per_row_fallback = order_of_groups.size() > kMaxReadGroups;
+  if (per_row_fallback) {
+    order_of_groups = {""};
+    members = {{"", {}}};
+    for (size_t index = 0; index < plan.files.size(); ++index)
+      members[""].push_back(index);
+  }
+  const bool with_deletes = !position_deletes.empty() || !equality_deletes.empty();
+  // `files` holds the plan's files in read order; __file (file_index + the group's offset) is a
+  // position in it.
+  std::vector<const DataFile*> files;
+  std::string all_rows;
+  for (const std::string& key : order_of_groups) {
+    const std::vector<size_t>& group = members[key];
+    std::vector<std::string> paths;
+    std::map<int32_t, std::string> defaults;
+    if (!per_row_fallback && !stores_every_column[group.front()]) {
+      for (const auto& [field_id, constants] : partition_constants)
+        defaults[field_id] = constants[group.front()];
+    }
+    const size_t offset = files.size();
+    for (size_t index : group) {
+      MW_ASSIGN_OR_RETURN(std::string local, io.LocalPath(plan.files[index].file_path));
+      paths.push_back(std::move(local));
+      files.push_back(&plan.files[index]);
+    }
+    std::string columns;
+    for (const auto& [field_id, name] : read_columns) {
+      auto constants = partition_constants.find(field_id);
+      columns += columns.empty() ? "" : ", ";
+      if (!per_row_fallback || constants == partition_constants.end()) {
+        columns += name;
+        continue;
+      }
+      std::string list;
+      for (size_t index : group)
+        list += (list.empty() ? "" : ", ") + constants->second[index];
+      // A list indexed by file_index, NULL where the spec had no value.
+      columns += fmt::format(
+          "COALESCE({0}, CAST(([{1}])[CAST(file_index AS BIGINT) + 1] AS {2})) "
+          "AS {0}",
+          name, list, types.at(field_id));
+    }
+    if (with_deletes) {
+      columns += fmt::format(", file_index + {} AS __file, file_row_number AS __pos", offset);
+    }
+    all_rows += fmt::format("{}SELECT {} FROM {}", all_rows.empty() ? "" : " UNION ALL ", columns,
+                            ReadByFieldId(paths, read_columns, types, defaults));
+  }
+  if (!with_deletes) return fmt::format("SELECT {} FROM ({})", output, all_rows);
 
   // __rows: every row with the index of its data file and its position in it.
-  std::string columns;
-  for (const auto& [field_id, name] : read_columns) {
-    auto constants = partition_constants.find(field_id);
-    if (constants == partition_constants.end()) {
-      columns += ", " + name;
-      continue;
-    }
-    std::string list;
-    for (const std::string& constant : constants->second)
-      list += (list.empty() ? "" : ", ") + constant;
-    // A list indexed by file_index: cheaper than a join, and NULL where the spec had no value.
-    columns +=
-        fmt::format(", COALESCE({0}, CAST(([{1}])[CAST(file_index AS BIGINT) + 1] AS {2})) AS {0}",
-                    name, list, types.at(field_id));
-  }
-  std::string sql = fmt::format(
-      "WITH __rows AS (SELECT file_index AS __file, file_row_number AS __pos{} FROM {})", columns,
-      ReadByFieldId(data_paths, read_columns, types));
+  std::string sql = fmt::format("WITH __rows AS ({})", all_rows);
   std::string anti_joins;
 
   if (!position_deletes.empty() || !equality_deletes.empty()) {
     // Data files with what decides which deletes apply to them: their recorded path (position
     // deletes name it), data sequence number and partition.
     std::string values;
-    for (size_t index = 0; index < plan.files.size(); ++index) {
-      const DataFile& data = plan.files[index];
+    for (size_t index = 0; index < files.size(); ++index) {
+      const DataFile& data = *files[index];
       values += fmt::format("{}({}, {}, {}, {})", values.empty() ? "" : ", ", index,
                             QuoteString(data.file_path), data.data_sequence_number,
                             QuoteString(PartitionKey(data)));

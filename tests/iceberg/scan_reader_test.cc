@@ -226,17 +226,58 @@ TEST_F(ScanReaderTest, EqualityDeletesRespectSequenceNumbersPartitionsAndNulls) 
                           ElementsAre("3", "eu"), ElementsAre("100", "us")));
 }
 
+// Rewrites every live data file without its region column and marks the snapshots as written
+// by another engine, as pyiceberg (write.parquet.write-partition-values=false) or a Hive
+// migration leaves a table.
+void StripRegionAsAForeignWriterWould(Warehouse& warehouse, const TableIdentifier& identifier,
+                                      engine::Connection& connection) {
+  ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse.LoadTable(identifier));
+  ASSERT_OK_AND_ASSIGN(auto files, LiveDataFiles(warehouse, table));
+  for (const DataFile& file : files) {
+    ASSERT_OK_AND_ASSIGN(std::string local, warehouse.io().LocalPath(file.file_path));
+    ASSERT_OK(connection.Execute(fmt::format(
+        "COPY (SELECT id FROM read_parquet('{0}')) TO '{0}.tmp' (FORMAT parquet, FIELD_IDS {{id: "
+        "1}})",
+        local)));
+    std::filesystem::rename(local + ".tmp", local);
+  }
+  TableMetadata updated = table.metadata;
+  for (Snapshot& snapshot : updated.snapshots)
+    snapshot.summary["engine-name"] = "pyiceberg";
+  ASSERT_OK(warehouse.Commit(table, std::move(updated)).status());
+}
+
 TEST_F(ScanReaderTest, IdentityPartitionValuesFillColumnsMissingFromFiles) {
   Append("SELECT i AS id, 'eu' AS region FROM range(3) t(i)");
-  // Rewrite the data file without its region column, as pyiceberg and Hive migrations do.
-  auto [file, position] = Locate(0);
-  auto local = warehouse_->io().LocalPath(file.file_path);
-  ASSERT_OK(connection_->Execute(fmt::format(
-      "COPY (SELECT id FROM read_parquet('{0}')) TO '{0}.tmp' (FORMAT parquet, FIELD_IDS {{id: "
-      "1}})",
-      *local)));
-  std::filesystem::rename(*local + ".tmp", *local);
-  EXPECT_THAT(Read("SELECT DISTINCT region FROM t"), ElementsAre(ElementsAre("eu")));
+  Append(
+      "SELECT 10 + i AS id, CASE WHEN i = 0 THEN NULL ELSE 'us' END AS region FROM range(3) t(i)");
+  StripRegionAsAForeignWriterWould(*warehouse_, table_, *connection_);
+  EXPECT_THAT(
+      Read("SELECT id, region FROM t ORDER BY id"),
+      ElementsAre(ElementsAre("0", "eu"), ElementsAre("1", "eu"), ElementsAre("2", "eu"),
+                  ElementsAre("10", "NULL"), ElementsAre("11", "us"), ElementsAre("12", "us")));
+  // Grouped reads number files by group: a position delete must still hit the right row.
+  CommitDeletes({PositionDeletes({11})}, 0);
+  EXPECT_THAT(Read("SELECT id FROM t WHERE region = 'us'"), ElementsAre(ElementsAre("12")));
+  // Files meshwork writes afterwards are trusted to hold the column (and do).
+  Append("SELECT 20 AS id, 'ap' AS region");
+  EXPECT_THAT(Read("SELECT region, count(*) FROM t GROUP BY ALL ORDER BY ALL"),
+              ElementsAre(ElementsAre("ap", "1"), ElementsAre("eu", "3"), ElementsAre("us", "1"),
+                          ElementsAre("NULL", "1")));
+}
+
+// Past 64 distinct partitions the files are read in one scan with a per-row fallback.
+TEST_F(ScanReaderTest, ManyPartitionsWithoutTheirColumnStillRead) {
+  Append("SELECT i AS id, 'r' || (i % 80) AS region FROM range(400) t(i)");
+  StripRegionAsAForeignWriterWould(*warehouse_, table_, *connection_);
+  EXPECT_THAT(Read("SELECT count(DISTINCT region), count(*), min(region), max(region) FROM t "
+                   "WHERE region = 'r' || (id % 80)"),
+              ElementsAre(ElementsAre("80", "400", "r0", "r9")));
+  // With a position delete on top, the fallback's file numbering must still line up.
+  CommitDeletes({PositionDeletes({7})}, 0);
+  EXPECT_THAT(Read("SELECT count(*), count(*) FILTER (WHERE id = 7) FROM t WHERE region = 'r' || "
+                   "(id % 80)"),
+              ElementsAre(ElementsAre("399", "0")));
 }
 
 }  // namespace
