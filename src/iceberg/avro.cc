@@ -7,7 +7,9 @@
 
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "common/uuid.h"
 
@@ -204,6 +206,23 @@ struct SchemaParser {
 Result<NodePtr> SchemaFromJson(const nlohmann::json& value) {
   SchemaParser parser;
   return parser.Parse(value, "", "schema", 0);
+}
+
+Result<NodePtr> ParseSchemaCached(const std::string& json_text) {
+  // A table's manifests share a handful of schemas; parsing the JSON of each again costs more
+  // than decoding a small manifest. Parsed schemas are immutable, so sharing them is safe.
+  static std::mutex mutex;
+  static std::unordered_map<std::string, NodePtr> cache;
+  constexpr size_t kMaxCached = 256;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(json_text); it != cache.end()) return it->second;
+  }
+  MW_ASSIGN_OR_RETURN(NodePtr schema, ParseSchema(json_text));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= kMaxCached) cache.clear();
+  cache.emplace(json_text, schema);
+  return schema;
 }
 
 Result<NodePtr> ParseSchema(std::string_view json_text) {
@@ -447,7 +466,8 @@ Status EncodeImpl(const Node& schema, const Value& value, std::string& out, int 
 
 class Decoder {
  public:
-  Decoder(std::string_view bytes, size_t offset) : bytes_(bytes), offset_(offset) {}
+  Decoder(std::string_view bytes, size_t offset, const std::set<int32_t>* skipped = nullptr)
+      : bytes_(bytes), offset_(offset), skipped_(skipped) {}
   size_t offset() const { return offset_; }
 
   Status Truncated(std::string_view what) const {
@@ -479,6 +499,65 @@ class Decoder {
   Result<std::string_view> LengthPrefixed(std::string_view what) {
     MW_ASSIGN_OR_RETURN(int64_t length, Long());
     return Take(length, what);
+  }
+
+  // Moves past a value without building it (fields the caller does not need).
+  Status Skip(const Node& schema, int depth) {
+    if (depth > kMaxDepth) return Status::InvalidArgument("Avro value nests too deeply");
+    switch (schema.kind) {
+      case Kind::kNull:
+        return Status::OK();
+      case Kind::kBoolean:
+        return Take(1, "boolean").status();
+      case Kind::kInt:
+      case Kind::kLong:
+      case Kind::kEnum:
+        return Long().status();
+      case Kind::kFloat:
+        return Take(4, "float").status();
+      case Kind::kDouble:
+        return Take(8, "double").status();
+      case Kind::kString:
+      case Kind::kBytes:
+        return LengthPrefixed("string or bytes").status();
+      case Kind::kFixed:
+        return Take(schema.size, "fixed").status();
+      case Kind::kRecord:
+        for (const Field& field : schema.fields)
+          MW_RETURN_IF_ERROR(Skip(*field.type, depth + 1));
+        return Status::OK();
+      case Kind::kArray:
+      case Kind::kMap:
+        while (true) {
+          MW_ASSIGN_OR_RETURN(int64_t count, Long());
+          if (count == 0) return Status::OK();
+          if (count < 0) {
+            if (count == INT64_MIN) return Status::InvalidArgument("bad block count");
+            // A negative count comes with the block's size: skip it whole.
+            MW_ASSIGN_OR_RETURN(int64_t block_bytes, Long());
+            MW_RETURN_IF_ERROR(Take(block_bytes, "array or map block").status());
+            continue;
+          }
+          const Node& item_type = schema.kind == Kind::kArray ? *schema.items : *schema.values;
+          if (item_type.kind != Kind::kNull &&
+              static_cast<uint64_t>(count) > bytes_.size() - offset_) {
+            return Truncated("array or map block");
+          }
+          for (int64_t index = 0; index < count; ++index) {
+            if (schema.kind == Kind::kMap) MW_RETURN_IF_ERROR(LengthPrefixed("map key").status());
+            MW_RETURN_IF_ERROR(Skip(item_type, depth + 1));
+          }
+        }
+      case Kind::kUnion: {
+        MW_ASSIGN_OR_RETURN(int64_t branch, Long());
+        if (branch < 0 || static_cast<size_t>(branch) >= schema.branches.size()) {
+          return Status::InvalidArgument("union branch {} does not exist (byte {})", branch,
+                                         offset_);
+        }
+        return Skip(*schema.branches[static_cast<size_t>(branch)], depth + 1);
+      }
+    }
+    return Status::Internal("unknown Avro kind");
   }
 
   Result<Value> Read(const Node& schema, int depth) {
@@ -540,6 +619,15 @@ class Decoder {
         Record record;
         record.fields.reserve(schema.fields.size());
         for (const Field& field : schema.fields) {
+          if (skipped_ != nullptr && field.field_id >= 0 && skipped_->contains(field.field_id)) {
+            Status skipped = Skip(*field.type, depth + 1);
+            if (!skipped.ok()) {
+              return std::move(skipped).WithContext(
+                  fmt::format("field {}.{}", schema.name, field.name));
+            }
+            record.fields.emplace_back();
+            continue;
+          }
           auto value = Read(*field.type, depth + 1);
           if (!value.ok()) {
             return std::move(value).error().WithContext(
@@ -601,6 +689,7 @@ class Decoder {
  private:
   std::string_view bytes_;
   size_t offset_;
+  const std::set<int32_t>* skipped_ = nullptr;
 };
 
 }  // namespace
@@ -609,8 +698,9 @@ Status Encode(const Node& schema, const Value& value, std::string& out) {
   return EncodeImpl(schema, value, out, 0);
 }
 
-Result<Value> Decode(const Node& schema, std::string_view bytes, size_t& offset) {
-  Decoder decoder(bytes, offset);
+Result<Value> Decode(const Node& schema, std::string_view bytes, size_t& offset,
+                     const std::set<int32_t>* skipped) {
+  Decoder decoder(bytes, offset, skipped);
   MW_ASSIGN_OR_RETURN(Value value, decoder.Read(schema, 0));
   offset = decoder.offset();
   return value;
@@ -856,7 +946,7 @@ Result<FileReader> FileReader::Open(std::string_view bytes, std::string name) {
   reader.offset_ = decoder.offset();
   auto schema_text = reader.Metadata("avro.schema");
   if (!schema_text) return fail(Status::InvalidArgument("the header has no avro.schema"));
-  auto schema = ParseSchema(*schema_text);
+  auto schema = ParseSchemaCached(*schema_text);
   if (!schema.ok()) return fail(schema.error());
   reader.schema_ = *schema;
   const std::string codec = reader.Metadata("avro.codec").value_or("null");
@@ -914,7 +1004,7 @@ Result<std::optional<Value>> FileReader::Next() {
           fmt::format("cannot read Avro file {}", name_));
     }
   }
-  auto value = Decode(*schema_, block_, block_offset_);
+  auto value = Decode(*schema_, block_, block_offset_, skipped_.empty() ? nullptr : &skipped_);
   if (!value.ok()) {
     return std::move(value).error().WithResource(name_).WithContext(
         fmt::format("cannot read Avro file {} (block {})", name_, block_index_));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -73,6 +74,8 @@ struct Node {
 };
 
 Result<NodePtr> ParseSchema(std::string_view json_text);
+/// ParseSchema through a small process-wide cache keyed by the text (for file headers).
+Result<NodePtr> ParseSchemaCached(const std::string& json_text);
 Result<NodePtr> SchemaFromJson(const nlohmann::json& value);
 nlohmann::json SchemaToJson(const Node& node);
 
@@ -116,7 +119,8 @@ struct Value {
 /// Binary encoding of one datum. Fails when the value does not fit the schema.
 Status Encode(const Node& schema, const Value& value, std::string& out);
 /// Decodes one datum from `bytes` starting at `offset` (advanced past it).
-Result<Value> Decode(const Node& schema, std::string_view bytes, size_t& offset);
+Result<Value> Decode(const Node& schema, std::string_view bytes, size_t& offset,
+                     const std::set<int32_t>* skipped = nullptr);
 
 enum class Codec { kNull, kDeflate, kSnappy, kZstd };
 
@@ -155,6 +159,9 @@ class FileReader {
   Result<std::optional<Value>> Next();
   /// All remaining records.
   Result<std::vector<Value>> ReadAll();
+  /// Fields with these ids (at any depth) are skipped, not decoded: they read as null. For
+  /// readers that need a few fields of large records.
+  void SkipFieldIds(std::set<int32_t> ids) { skipped_ = std::move(ids); }
 
  private:
   FileReader() = default;
@@ -170,6 +177,7 @@ class FileReader {
   size_t block_offset_ = 0;  // position in block_
   int64_t block_remaining_ = 0;
   int64_t block_index_ = -1;
+  std::set<int32_t> skipped_;
 };
 
 }  // namespace meshwork::iceberg::avro

@@ -458,9 +458,11 @@ Result<std::string> WriteManifest(const Schema& schema, const PartitionSpec& spe
 
 Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes,
                                                 const ManifestFile& manifest, const Schema& schema,
-                                                const std::vector<PartitionSpec>& specs) {
+                                                const std::vector<PartitionSpec>& specs,
+                                                ManifestDetail detail) {
   const std::string& name = manifest.manifest_path;
   MW_ASSIGN_OR_RETURN(avro::FileReader reader, avro::FileReader::Open(bytes, name));
+  if (detail == ManifestDetail::kForPlanning) reader.SkipFieldIds({108, 131, 132, 137, 140});
   const PartitionSpec* spec = nullptr;
   for (const PartitionSpec& candidate : specs) {
     if (candidate.spec_id() == manifest.partition_spec_id) spec = &candidate;

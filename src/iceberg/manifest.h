@@ -87,9 +87,14 @@ Result<std::string> WriteManifest(const Schema& schema, const PartitionSpec& spe
 /// Reads a manifest; null snapshot ids and sequence numbers of ADDED entries are inherited from
 /// `manifest` (its added_snapshot_id and sequence_number), as the spec requires. `specs` maps
 /// spec ids to specs of the table (partition values are typed by the manifest's spec).
+/// What a reader needs of each entry: everything (to rewrite manifests), or what scan planning
+/// uses (column sizes, NaN counts, split offsets, key metadata and sort order ids are skipped
+/// undecoded: planning large tables is dominated by decoding).
+enum class ManifestDetail { kFull, kForPlanning };
 Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes,
                                                 const ManifestFile& manifest, const Schema& schema,
-                                                const std::vector<PartitionSpec>& specs);
+                                                const std::vector<PartitionSpec>& specs,
+                                                ManifestDetail detail = ManifestDetail::kFull);
 
 Result<std::string> WriteManifestList(const std::vector<ManifestFile>& manifests,
                                       int64_t snapshot_id, std::optional<int64_t> parent_id,

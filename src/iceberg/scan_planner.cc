@@ -218,7 +218,8 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
         const ManifestFile& manifest = manifests[to_read[slot]];
         auto bytes = io.ReadFile(manifest.manifest_path);
         decoded[to_read[slot]] =
-            bytes.ok() ? ReadManifest(*bytes, manifest, schema, metadata.partition_specs)
+            bytes.ok() ? ReadManifest(*bytes, manifest, schema, metadata.partition_specs,
+                                      ManifestDetail::kForPlanning)
                        : Result<std::vector<ManifestEntry>>(bytes.error());
       }
     };
