@@ -1,6 +1,7 @@
 #include "cli/table_command.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -104,6 +105,35 @@ Result<std::map<std::string, std::string>> ParseProperties(const std::vector<std
   }
   return properties;
 }
+
+// Progress of a long write on stderr: one line rewritten in place on a terminal, a plain line
+// every few seconds otherwise (logs, CI), nothing at all with --json.
+struct ProgressPrinter {
+  bool terminal = ::isatty(2) == 1;
+  double last_line_seconds = 0;
+  bool line_open = false;
+
+  void Stage(const std::string& message) {
+    Finish();
+    std::fprintf(stderr, "%s...\n", message.c_str());
+  }
+  void Write(double percent, double seconds) {
+    if (!terminal && seconds - last_line_seconds < 5) return;
+    last_line_seconds = seconds;
+    const std::string done = percent >= 0 ? fmt::format("{:.0f}%", percent) : "working";
+    if (terminal) {
+      std::fprintf(stderr, "\r  %s, %.1f s   ", done.c_str(), seconds);
+      line_open = true;
+    } else {
+      std::fprintf(stderr, "  %s, %.1f s\n", done.c_str(), seconds);
+    }
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (line_open) std::fprintf(stderr, "\n");
+    line_open = false;
+  }
+};
 
 int Fail(const Status& status) {
   // Bad names, schemas and expressions are usage errors; everything else a failed operation.
@@ -259,9 +289,11 @@ int Append(TableCommand& options, iceberg::Warehouse& warehouse,
   auto connection = database->Connect();
   if (!connection.ok()) return Fail(connection.error());
   iceberg::AppendOptions append_options;
+  ProgressPrinter printer;
   if (!options.json) {
-    append_options.progress = [](const std::string& message) {
-      std::fprintf(stderr, "%s...\n", message.c_str());
+    append_options.progress = [&](const std::string& message) { printer.Stage(message); };
+    append_options.write_progress = [&](double percent, double seconds) {
+      printer.Write(percent, seconds);
     };
   }
   auto result =
@@ -271,6 +303,7 @@ int Append(TableCommand& options, iceberg::Warehouse& warehouse,
           ? iceberg::OverwriteQuery(warehouse, identifier, *connection, *source, options.where,
                                     append_options)
           : iceberg::AppendQuery(warehouse, identifier, *connection, *source, append_options);
+  printer.Finish();
   if (!result.ok()) return Fail(result.error());
   if (options.json) {
     std::printf("%s\n", nlohmann::json({{"snapshot-id", result->snapshot_id},
@@ -529,12 +562,15 @@ int Compact(TableCommand& options, iceberg::Warehouse& warehouse,
   compact_options.target_file_size = options.target_file_size;
   compact_options.min_input_files = options.min_input_files;
   compact_options.filter = options.where;
+  ProgressPrinter printer;
   if (!options.json) {
-    compact_options.progress = [](const std::string& message) {
-      std::fprintf(stderr, "%s...\n", message.c_str());
+    compact_options.progress = [&](const std::string& message) { printer.Stage(message); };
+    compact_options.write_progress = [&](double percent, double seconds) {
+      printer.Write(percent, seconds);
     };
   }
   auto result = iceberg::CompactTable(warehouse, identifier, *connection, compact_options);
+  printer.Finish();
   if (!result.ok()) return Fail(result.error());
   if (options.json) {
     std::printf("%s\n", nlohmann::json({{"snapshot-id", result->snapshot_id},

@@ -139,6 +139,19 @@ QueryProgress Connection::Progress() const {
   return {progress.percentage, progress.rows_processed, progress.total_rows_to_process};
 }
 
+Status EnableProgressTracking(duckdb_connection connection) {
+  duckdb_result result;
+  const bool failed =
+      duckdb_query(connection,
+                   "SET enable_progress_bar = true; SET enable_progress_bar_print = false",
+                   &result) == DuckDBError;
+  const std::string error =
+      failed && duckdb_result_error(&result) ? duckdb_result_error(&result) : "";
+  duckdb_destroy_result(&result);
+  if (failed) return Status::Internal("cannot enable progress tracking: {}", error);
+  return Status::OK();
+}
+
 Status Connection::LockDown(const std::vector<std::string>& allowed_directories) {
   std::string list;
   for (const std::string& directory : allowed_directories) {
@@ -161,8 +174,21 @@ Status Connection::LockDown(const std::vector<std::string>& allowed_directories)
       "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
       "SET enable_external_access = false; SET lock_configuration = true;",
       list);
+  DatabaseHandle& database = *handle_->database;
+  {
+    // The next connection someone asks for is prepared now, while settings can still change.
+    std::lock_guard<std::mutex> lock(database.spare_mutex);
+    if (database.spare == nullptr && !database.locked) {
+      if (duckdb_connect(database.database, &database.spare) == DuckDBError) {
+        database.spare = nullptr;
+        return Status::Internal("cannot connect to the DuckDB database");
+      }
+      MW_RETURN_IF_ERROR(EnableProgressTracking(database.spare));
+    }
+  }
   Status status = Execute(sql);
   if (!status.ok()) return std::move(status).WithContext("cannot lock down the engine");
+  database.locked = true;
   return Status::OK();
 }
 

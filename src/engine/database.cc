@@ -99,9 +99,18 @@ Result<Database> Database::Open(const DatabaseOptions& options) {
 Result<Connection> Database::Connect() const {
   auto connection = std::make_shared<ConnectionHandle>();
   connection->database = handle_;
+  {
+    std::lock_guard<std::mutex> lock(handle_->spare_mutex);
+    std::swap(connection->connection, handle_->spare);
+  }
+  if (connection->connection != nullptr) return Connection(std::move(connection));
   if (duckdb_connect(handle_->database, &connection->connection) == DuckDBError) {
     connection->connection = nullptr;
     return Status::Internal("cannot connect to the DuckDB database");
+  }
+  // A locked database refuses the setting; its spare connection was prepared before the lock.
+  if (!handle_->locked) {
+    MW_RETURN_IF_ERROR(EnableProgressTracking(connection->connection));
   }
   return Connection(std::move(connection));
 }

@@ -3,7 +3,9 @@
 
 #include <duckdb.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +21,14 @@ namespace meshwork::engine {
 struct DatabaseHandle {
   duckdb_database database = nullptr;
   DatabaseOptions options;
+  // Set by Connection::LockDown: from then on no connection can change its settings.
+  std::atomic<bool> locked{false};
+  // A connection prepared just before the lock-down (progress tracking on), handed out by the
+  // next Connect().
+  std::mutex spare_mutex;
+  duckdb_connection spare = nullptr;
   ~DatabaseHandle() {
+    if (spare != nullptr) duckdb_disconnect(&spare);
     if (database != nullptr) duckdb_close(&database);
   }
 };
@@ -63,6 +72,10 @@ Result<QueryResult> RunPreparedStatement(const std::shared_ptr<ConnectionHandle>
 
 /// Registers a UDF on a connection (scalar_function.cc).
 Status RegisterScalarFunctionImpl(duckdb_connection connection, ScalarFunctionSpec spec);
+
+/// Turns on DuckDB's progress tracking (needed by Connection::Progress) without its printed bar;
+/// a per-connection setting that a locked configuration refuses.
+Status EnableProgressTracking(duckdb_connection connection);
 
 /// 'text' with quotes doubled, for the few settings that can only be applied as SQL.
 std::string QuoteSqlString(std::string_view text);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -414,8 +416,39 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
     copy_options += fmt::format(", PARTITION_BY ({})", partition_by);
   }
   if (options.progress) options.progress("writing Parquet files");
-  MW_RETURN_IF_ERROR(connection.Execute(
-      fmt::format("COPY ({}) TO {} ({})", inner, QuoteString(target), copy_options)));
+  {
+    // A long write reports how far DuckDB is, from a thread that polls the connection.
+    std::mutex mutex;
+    std::condition_variable finished_signal;
+    bool finished = false;
+    std::thread monitor;
+    const auto started = std::chrono::steady_clock::now();
+    if (options.write_progress) {
+      monitor = std::thread([&]() {
+        std::unique_lock<std::mutex> lock(mutex);
+        while (
+            !finished_signal.wait_for(lock, options.progress_interval, [&] { return finished; })) {
+          const engine::QueryProgress progress = connection.Progress();
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          lock.unlock();
+          options.write_progress(progress.percentage, seconds);
+          lock.lock();
+        }
+      });
+    }
+    Status written = connection.Execute(
+        fmt::format("COPY ({}) TO {} ({})", inner, QuoteString(target), copy_options));
+    if (monitor.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        finished = true;
+      }
+      finished_signal.notify_all();
+      monitor.join();
+    }
+    MW_RETURN_IF_ERROR(written);
+  }
 
   MW_ASSIGN_OR_RETURN(auto listed, warehouse.io().List(staging_dir + "/"));
   std::vector<WrittenFile> files;
@@ -838,6 +871,7 @@ Result<CompactResult> CompactTable(Warehouse& warehouse, const TableIdentifier& 
   }
   AppendOptions append_options;
   append_options.progress = options.progress;
+  append_options.write_progress = options.write_progress;
   auto staged = StageQuery(warehouse, writing, connection, *source, staging_dir, append_options);
   if (!staged.ok()) return fail(staged.error());
   int64_t written_records = 0;

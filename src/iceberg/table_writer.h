@@ -4,6 +4,7 @@
 // Murmur3 as a UDF); we take statistics from the written files' footers, write a manifest and a
 // manifest list, and commit a new snapshot with optimistic concurrency.
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,8 +19,12 @@ namespace meshwork::iceberg {
 struct AppendOptions {
   /// Commit attempts before giving up on conflicts.
   int max_attempts = 50;
-  /// Called with progress messages on long appends (may be empty).
+  /// Called with each stage of the write ("writing Parquet files", ...); may be empty.
   std::function<void(const std::string&)> progress;
+  /// Called every `progress_interval` while DuckDB writes the data files, with DuckDB's estimate
+  /// of how far it is (0..100, or -1 when it cannot tell) and the seconds since the write began.
+  std::function<void(double percent, double seconds)> write_progress;
+  std::chrono::milliseconds progress_interval{500};
 };
 
 struct AppendResult {
@@ -70,6 +75,7 @@ struct CompactOptions {
   /// are rewritten: every row is kept.
   std::string filter;
   std::function<void(const std::string&)> progress;
+  std::function<void(double percent, double seconds)> write_progress;  // as AppendOptions
 };
 
 struct CompactResult {

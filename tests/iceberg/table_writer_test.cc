@@ -137,6 +137,35 @@ TEST_F(TableWriterTest, UnpartitionedAppendFromCsvSplitsByTargetSize) {
               ElementsAre(ElementsAre("200", "19900", "name 99")));
 }
 
+TEST_F(TableWriterTest, LongWritesReportProgress) {
+  Create("id long not null, name string", "");
+  const std::string csv = (scratch_.path() / "large.csv").string();
+  ASSERT_OK(connection_->Execute(fmt::format(
+      "COPY (SELECT i AS id, 'name ' || i AS name FROM range(3000000) t(i)) TO '{}'", csv)));
+  // DuckDB reports progress only after progress_bar_time; the CLI keeps its default of 2 s.
+  ASSERT_OK(connection_->Execute("SET progress_bar_time = 0"));
+  std::vector<std::pair<double, double>> reports;
+  AppendOptions options;
+  options.progress_interval = std::chrono::milliseconds(10);
+  options.write_progress = [&](double percent, double seconds) {
+    reports.emplace_back(percent, seconds);
+  };
+  ASSERT_OK_AND_ASSIGN(AppendResult result,
+                       AppendQuery(*warehouse_, orders_, *connection_,
+                                   fmt::format("SELECT * FROM read_csv('{}')", csv), options));
+  EXPECT_EQ(result.added_records, 3000000);
+  ASSERT_GE(reports.size(), 2u) << "a write of 3M CSV rows takes more than 20 ms";
+  double best = -1;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_LE(reports[i].first, 100.0);
+    if (i > 0) {
+      EXPECT_GE(reports[i].second, reports[i - 1].second) << "time runs forward";
+    }
+    best = std::max(best, reports[i].first);
+  }
+  EXPECT_GT(best, 0.0) << "DuckDB estimated the CSV scan's progress";
+}
+
 // Every transform on every type it applies to: the partition tuple of each written file equals
 // what our spec-tested Transform code computes from the file's own rows.
 TEST_F(TableWriterTest, WritesEveryTransformOfEveryType) {
