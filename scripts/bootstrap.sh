@@ -27,7 +27,7 @@ APT_PACKAGES=(
   libcpp-httplib-dev libasio-dev libssl-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   zlib1g-dev libsnappy-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-client
+  postgresql-client postgresql-15
   python3-avro avro-bin
 )
 
