@@ -24,6 +24,7 @@ class ObjectReader {
   static Result<ObjectReader> Make(const nlohmann::json& value, std::string path);
 
   const std::string& path() const { return path_; }
+  const nlohmann::json& json() const { return *value_; }
   std::string PathOf(std::string_view key) const;
   bool Has(std::string_view key) const;
   /// The member, or nullptr when absent or JSON null.

@@ -94,8 +94,6 @@ int64_t TableMetadata::PropertyAsLong(const std::string& key, int64_t fallback) 
   }
 }
 
-namespace {
-
 Result<Snapshot> SnapshotFromJson(const nlohmann::json& value, const std::string& path,
                                   int format_version) {
   MW_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Make(value, path));
@@ -129,7 +127,7 @@ Result<Snapshot> SnapshotFromJson(const nlohmann::json& value, const std::string
   return snapshot;
 }
 
-Result<SnapshotRef> RefFromJson(const nlohmann::json& value, const std::string& path) {
+Result<SnapshotRef> SnapshotRefFromJson(const nlohmann::json& value, const std::string& path) {
   MW_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Make(value, path));
   SnapshotRef ref;
   MW_ASSIGN_OR_RETURN(ref.snapshot_id, reader.RequiredLong("snapshot-id"));
@@ -168,6 +166,18 @@ Result<StatisticsFile> StatisticsFromJson(const nlohmann::json& value, const std
   }
   return file;
 }
+
+Result<PartitionStatisticsFile> PartitionStatisticsFromJson(const nlohmann::json& value,
+                                                            const std::string& path) {
+  MW_ASSIGN_OR_RETURN(auto entry, json::ObjectReader::Make(value, path));
+  PartitionStatisticsFile file;
+  MW_ASSIGN_OR_RETURN(file.snapshot_id, entry.RequiredLong("snapshot-id"));
+  MW_ASSIGN_OR_RETURN(file.statistics_path, entry.RequiredString("statistics-path"));
+  MW_ASSIGN_OR_RETURN(file.file_size_in_bytes, entry.RequiredLong("file-size-in-bytes"));
+  return file;
+}
+
+namespace {
 
 // The upstream Java messages, so users who search for them find the same explanations.
 Status MissingInV2(std::string_view field) {
@@ -325,7 +335,7 @@ Result<TableMetadata> Parse(const nlohmann::json& value, const std::string& docu
   if (const nlohmann::json* refs = reader.Find("refs")) {
     if (!refs->is_object()) return reader.Invalid("refs", "expected an object");
     for (const auto& [name, ref_value] : refs->items()) {
-      MW_ASSIGN_OR_RETURN(SnapshotRef ref, RefFromJson(ref_value, "refs." + name));
+      MW_ASSIGN_OR_RETURN(SnapshotRef ref, SnapshotRefFromJson(ref_value, "refs." + name));
       if (metadata.SnapshotById(ref.snapshot_id) == nullptr) {
         return Status::InvalidArgument("refs.{}: snapshot {} does not exist", name,
                                        ref.snapshot_id);
@@ -347,13 +357,10 @@ Result<TableMetadata> Parse(const nlohmann::json& value, const std::string& docu
   }
   MW_ASSIGN_OR_RETURN(auto partition_statistics, reader.OptionalArray("partition-statistics"));
   for (size_t index = 0; partition_statistics && index < partition_statistics->size(); ++index) {
-    MW_ASSIGN_OR_RETURN(auto entry,
-                        json::ObjectReader::Make(*(*partition_statistics)[index],
-                                                 json::IndexPath("partition-statistics", index)));
-    PartitionStatisticsFile file;
-    MW_ASSIGN_OR_RETURN(file.snapshot_id, entry.RequiredLong("snapshot-id"));
-    MW_ASSIGN_OR_RETURN(file.statistics_path, entry.RequiredString("statistics-path"));
-    MW_ASSIGN_OR_RETURN(file.file_size_in_bytes, entry.RequiredLong("file-size-in-bytes"));
+    MW_ASSIGN_OR_RETURN(
+        PartitionStatisticsFile file,
+        PartitionStatisticsFromJson(*(*partition_statistics)[index],
+                                    json::IndexPath("partition-statistics", index)));
     metadata.partition_statistics.push_back(std::move(file));
   }
   (void)document;

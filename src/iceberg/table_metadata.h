@@ -114,6 +114,15 @@ struct TableMetadata {
 Result<TableMetadata> TableMetadataFromJson(std::string_view text, std::string_view document);
 Result<TableMetadata> TableMetadataFromJsonValue(const nlohmann::json& value,
                                                  std::string_view document);
+/// The parts of metadata JSON on their own (REST commit updates carry them); `path` names the
+/// object in errors.
+Result<Snapshot> SnapshotFromJson(const nlohmann::json& value, const std::string& path,
+                                  int format_version);
+Result<SnapshotRef> SnapshotRefFromJson(const nlohmann::json& value, const std::string& path);
+Result<StatisticsFile> StatisticsFromJson(const nlohmann::json& value, const std::string& path);
+Result<PartitionStatisticsFile> PartitionStatisticsFromJson(const nlohmann::json& value,
+                                                            const std::string& path);
+
 /// Writes format v2 (a v1 table is upgraded on write).
 nlohmann::json TableMetadataToJson(const TableMetadata& metadata);
 std::string TableMetadataToString(const TableMetadata& metadata);
