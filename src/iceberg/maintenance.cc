@@ -45,7 +45,7 @@ Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifi
         MW_RETURN_IF_ERROR(reference(entry.data_file.file_path));
     }
   }
-  const std::string prefix = identifier.RelativeLocation() + "/";
+  const std::string prefix = warehouse.TableFolder(table) + "/";
   referenced.insert(prefix + std::string(FilesystemPointerStore::kPointerFile));
   referenced.insert(prefix + std::string(FilesystemPointerStore::kLockFile));
   referenced.insert(prefix + std::string(FilesystemPointerStore::kCommitLockFile));

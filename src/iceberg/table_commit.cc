@@ -34,10 +34,10 @@ std::set<int64_t> Ancestry(const TableMetadata& metadata, const Snapshot* snapsh
   return ids;
 }
 
-Result<std::string> SaveManifest(Warehouse& warehouse, const TableIdentifier& identifier,
+Result<std::string> SaveManifest(Warehouse& warehouse, const LoadedTable& table,
                                  const std::string& bytes) {
   const std::string relative =
-      fmt::format("{}/metadata/{}-m0.avro", identifier.RelativeLocation(), Uuid::V4().ToString());
+      fmt::format("{}/metadata/{}-m0.avro", warehouse.TableFolder(table), Uuid::V4().ToString());
   MW_RETURN_IF_ERROR(warehouse.io().WriteFileAtomic(relative, bytes, {.create_only = true}));
   return relative;
 }
@@ -81,7 +81,7 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
     ManifestFile summary;
     MW_ASSIGN_OR_RETURN(std::string bytes, WriteManifest(schema, *spec, FileContent::kData, entries,
                                                          result.snapshot_id, summary));
-    auto relative = SaveManifest(warehouse, identifier, bytes);
+    auto relative = SaveManifest(warehouse, base, bytes);
     if (!relative.ok()) {
       cleanup();
       return relative.error();
@@ -222,7 +222,7 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
           failure = manifest_bytes.error();
           break;
         }
-        auto relative = SaveManifest(warehouse, identifier, *manifest_bytes);
+        auto relative = SaveManifest(warehouse, table, *manifest_bytes);
         if (!relative.ok()) {
           failure = relative.error();
           break;
@@ -249,7 +249,7 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
                             parent ? std::optional(parent->snapshot_id) : std::nullopt, sequence);
       if (!list_bytes.ok()) failure = list_bytes.error();
       if (failure.ok()) {
-        list_relative = fmt::format("{}/metadata/snap-{}-{}-{}.avro", identifier.RelativeLocation(),
+        list_relative = fmt::format("{}/metadata/snap-{}-{}-{}.avro", warehouse.TableFolder(table),
                                     result.snapshot_id, attempt, Uuid::V4().ToString());
         failure = warehouse.io().WriteFileAtomic(list_relative, *list_bytes, {.create_only = true});
         if (failure.ok()) attempt_files.push_back(list_relative);

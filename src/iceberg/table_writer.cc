@@ -604,8 +604,9 @@ Status UseUtc(engine::Connection& connection) {
   return Status::OK();
 }
 
-std::string StagingDir(const TableIdentifier& identifier, std::string_view kind) {
-  return fmt::format("{}/data/{}-{}", identifier.RelativeLocation(), kind, Uuid::V7().ToString());
+std::string StagingDir(const Warehouse& warehouse, const LoadedTable& table,
+                       std::string_view kind) {
+  return fmt::format("{}/data/{}-{}", warehouse.TableFolder(table), kind, Uuid::V7().ToString());
 }
 
 void RemoveStaged(Warehouse& warehouse, const std::string& staging_dir) {
@@ -711,7 +712,7 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
   MW_RETURN_IF_ERROR(RegisterIcebergFunctions(connection));
   MW_RETURN_IF_ERROR(UseUtc(connection));
   MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
-  const std::string staging_dir = StagingDir(identifier, "append");
+  const std::string staging_dir = StagingDir(warehouse, table, "append");
   auto staged = StageQuery(warehouse, table, connection, source_sql, staging_dir, options);
   if (!staged.ok()) {
     RemoveStaged(warehouse, staging_dir);
@@ -743,7 +744,7 @@ Result<AppendResult> DeleteWhere(Warehouse& warehouse, const TableIdentifier& id
             "to empty the table, use --where with a condition that is always true, e.g. "
             "\"id is null or id is not null\"");
   }
-  const std::string staging_dir = StagingDir(identifier, "delete");
+  const std::string staging_dir = StagingDir(warehouse, table, "delete");
   auto plan = PlanRowDelete(warehouse, table, connection, *filter, staging_dir);
   if (!plan.ok()) {
     RemoveStaged(warehouse, staging_dir);
@@ -773,7 +774,7 @@ Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier&
   MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
   MW_ASSIGN_OR_RETURN(ExpressionPtr filter,
                       ParseFilter(filter_text, table.metadata.CurrentSchema()));
-  const std::string staging_dir = StagingDir(identifier, "overwrite");
+  const std::string staging_dir = StagingDir(warehouse, table, "overwrite");
   TableChange change;
   change.operation = "overwrite";
   change.max_attempts = options.max_attempts;
@@ -858,7 +859,7 @@ Result<CompactResult> CompactTable(Warehouse& warehouse, const TableIdentifier& 
   // One COPY rewrites every group: it partitions by the current spec and splits by the target.
   LoadedTable writing = table;
   writing.metadata.properties["write.target-file-size-bytes"] = std::to_string(target);
-  const std::string staging_dir = StagingDir(identifier, "compact");
+  const std::string staging_dir = StagingDir(warehouse, table, "compact");
   auto fail = [&](Status status) {
     RemoveStaged(warehouse, staging_dir);
     return std::move(status).WithContext(fmt::format("cannot compact {}", identifier.ToString()));

@@ -21,9 +21,18 @@ int64_t MetadataFileVersion(std::string_view location) {
   return error == std::errc() && end == name.data() + dash ? version : -1;
 }
 
-Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root) {
+Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root,
+                                                   PointerStoreFactory pointers) {
   MW_ASSIGN_OR_RETURN(auto io, storage::LocalFileIO::Make(root));
-  return std::unique_ptr<Warehouse>(new Warehouse(std::move(io)));
+  std::unique_ptr<Warehouse> warehouse(new Warehouse(std::move(io)));
+  warehouse->pointers_ = pointers ? pointers(*warehouse->io_)
+                                  : std::make_unique<FilesystemPointerStore>(*warehouse->io_);
+  return warehouse;
+}
+
+std::string Warehouse::TableFolder(const LoadedTable& table) const {
+  auto folder = io_->Resolve(table.metadata.location);
+  return folder.ok() && !folder->empty() ? *folder : table.identifier.RelativeLocation();
 }
 
 std::string Warehouse::TableLocation(const TableIdentifier& identifier) const {
@@ -46,11 +55,10 @@ std::string Warehouse::FileUri(std::string_view relative) const {
   return uri;
 }
 
-Result<std::string> Warehouse::WriteMetadataFile(const TableIdentifier& identifier, int64_t version,
+Result<std::string> Warehouse::WriteMetadataFile(const std::string& folder, int64_t version,
                                                  const TableMetadata& metadata) {
   const std::string relative =
-      fmt::format("{}/metadata/{:05d}-{}.metadata.json", identifier.RelativeLocation(), version,
-                  Uuid::V4().ToString());
+      fmt::format("{}/metadata/{:05d}-{}.metadata.json", folder, version, Uuid::V4().ToString());
   MW_RETURN_IF_ERROR(
       io_->WriteFileAtomic(relative, TableMetadataToString(metadata), {.create_only = true}));
   return FileUri(relative);
@@ -60,7 +68,7 @@ Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, co
                                            const PartitionSpec& spec,
                                            std::map<std::string, std::string> properties,
                                            const SortOrder& sort_order) {
-  MW_ASSIGN_OR_RETURN(auto existing, pointers_.Load(identifier));
+  MW_ASSIGN_OR_RETURN(auto existing, pointers_->Load(identifier));
   if (existing) {
     return Status::AlreadyExists("table {} already exists", identifier.ToString())
         .WithHint("choose another name, or drop the table first");
@@ -97,8 +105,9 @@ Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, co
   properties.emplace("write.parquet.compression-codec", "zstd");
   metadata.properties = std::move(properties);
 
-  MW_ASSIGN_OR_RETURN(std::string location, WriteMetadataFile(identifier, 0, metadata));
-  Status swapped = pointers_.CompareAndSwap(identifier, std::nullopt, location);
+  MW_ASSIGN_OR_RETURN(std::string location,
+                      WriteMetadataFile(identifier.RelativeLocation(), 0, metadata));
+  Status swapped = pointers_->CompareAndSwap(identifier, std::nullopt, location);
   if (!swapped.ok()) {
     (void)io_->Delete(location);
     return swapped;
@@ -107,7 +116,7 @@ Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, co
 }
 
 Result<LoadedTable> Warehouse::LoadTable(const TableIdentifier& identifier) {
-  MW_ASSIGN_OR_RETURN(auto location, pointers_.Load(identifier));
+  MW_ASSIGN_OR_RETURN(auto location, pointers_->Load(identifier));
   if (!location) {
     return Status::NotFound("table {} does not exist in warehouse {}", identifier.ToString(),
                             io_->root())
@@ -118,38 +127,65 @@ Result<LoadedTable> Warehouse::LoadTable(const TableIdentifier& identifier) {
   return LoadedTable{identifier, *location, std::move(metadata)};
 }
 
-Result<LoadedTable> Warehouse::Commit(const LoadedTable& base, TableMetadata updated) {
-  updated.last_updated_ms = std::max(time::NowMicros() / 1000, base.metadata.last_updated_ms + 1);
-  updated.metadata_log.push_back({base.metadata.last_updated_ms, base.metadata_location});
-  // Keep the log bounded like the reference implementation's default (100 previous files).
-  const int64_t keep = updated.PropertyAsLong("write.metadata.previous-versions-max", 100);
-  if (keep >= 0 && static_cast<int64_t>(updated.metadata_log.size()) > keep) {
-    updated.metadata_log.erase(updated.metadata_log.begin(), updated.metadata_log.end() - keep);
+Result<std::string> Warehouse::WriteNextMetadataFile(const LoadedTable* base,
+                                                     TableMetadata& updated) {
+  const int64_t now = time::NowMicros() / 1000;
+  int64_t version = 0;
+  if (base != nullptr) {
+    updated.last_updated_ms = std::max(now, base->metadata.last_updated_ms + 1);
+    updated.metadata_log.push_back({base->metadata.last_updated_ms, base->metadata_location});
+    // Keep the log bounded like the reference implementation's default (100 previous files).
+    const int64_t keep = updated.PropertyAsLong("write.metadata.previous-versions-max", 100);
+    if (keep >= 0 && static_cast<int64_t>(updated.metadata_log.size()) > keep) {
+      updated.metadata_log.erase(updated.metadata_log.begin(), updated.metadata_log.end() - keep);
+    }
+    version = std::max<int64_t>(MetadataFileVersion(base->metadata_location), 0) + 1;
+  } else {
+    updated.last_updated_ms = std::max(now, updated.last_updated_ms);
   }
-  const int64_t version = std::max<int64_t>(MetadataFileVersion(base.metadata_location), 0) + 1;
-  MW_ASSIGN_OR_RETURN(std::string location, WriteMetadataFile(base.identifier, version, updated));
-  Status swapped = pointers_.CompareAndSwap(base.identifier, base.metadata_location, location);
+  MW_ASSIGN_OR_RETURN(std::string folder, io_->Resolve(updated.location));
+  if (folder.empty()) {
+    return Status::InvalidArgument("table location {} is the warehouse root", updated.location)
+        .WithHint("give each table its own folder");
+  }
+  return WriteMetadataFile(folder, version, updated);
+}
+
+Result<LoadedTable> Warehouse::Commit(const LoadedTable& base, TableMetadata updated) {
+  MW_ASSIGN_OR_RETURN(std::string location, WriteNextMetadataFile(&base, updated));
+  Status swapped = pointers_->CompareAndSwap(base.identifier, base.metadata_location, location);
   if (!swapped.ok()) {
-    (void)io_->Delete(location);  // never referenced: safe to remove
+    // Only a definite "no" makes the file garbage; after an unknown outcome (a metastore that
+    // stopped answering mid-commit) the pointer may already name it.
+    const StatusCode code = swapped.code();
+    if (code == StatusCode::kConflict || code == StatusCode::kNotFound ||
+        code == StatusCode::kAlreadyExists) {
+      (void)io_->Delete(location);
+    }
     return swapped;
   }
   return LoadedTable{base.identifier, location, std::move(updated)};
 }
 
-Result<std::vector<TableIdentifier>> Warehouse::ListTables(
-    const std::vector<std::string>& namespace_levels) {
-  return pointers_.List(namespace_levels);
-}
-
-Status Warehouse::DropTable(const TableIdentifier& identifier, bool purge) {
-  MW_RETURN_IF_ERROR(pointers_.Drop(identifier));
-  if (!purge) return Status::OK();
-  MW_ASSIGN_OR_RETURN(auto files, io_->List(identifier.RelativeLocation() + "/"));
+Status Warehouse::DeleteTableFiles(const std::string& folder) {
+  if (folder.empty()) return Status::InvalidArgument("refusing to purge the warehouse root");
+  MW_ASSIGN_OR_RETURN(auto files, io_->List(folder + "/"));
   for (const storage::FileInfo& file : files) {
     Status deleted = io_->Delete(file.path);
     if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
   }
   return Status::OK();
+}
+
+Result<std::vector<TableIdentifier>> Warehouse::ListTables(
+    const std::vector<std::string>& namespace_levels) {
+  return pointers_->List(namespace_levels);
+}
+
+Status Warehouse::DropTable(const TableIdentifier& identifier, bool purge) {
+  MW_RETURN_IF_ERROR(pointers_->Drop(identifier));
+  if (!purge) return Status::OK();
+  return DeleteTableFiles(identifier.RelativeLocation());
 }
 
 Result<LoadedTable> UpdateTableSchema(Warehouse& warehouse, const TableIdentifier& identifier,

@@ -26,11 +26,20 @@ struct LoadedTable {
 
 class Warehouse {
  public:
+  /// Makes the store that decides which metadata file is current (a catalog's); by default the
+  /// filesystem pointer store in the table folders.
+  using PointerStoreFactory = std::function<std::unique_ptr<PointerStore>(storage::LocalFileIO&)>;
+
   /// Opens (creating if needed) the warehouse folder.
-  static Result<std::unique_ptr<Warehouse>> Open(const std::string& root);
+  static Result<std::unique_ptr<Warehouse>> Open(const std::string& root,
+                                                 PointerStoreFactory pointers = {});
 
   storage::LocalFileIO& io() { return *io_; }
-  PointerStore& pointers() { return pointers_; }
+  PointerStore& pointers() { return *pointers_; }
+
+  /// The table's folder relative to the warehouse root, from its metadata location (tables a
+  /// catalog created or registered need not sit at namespace/name).
+  std::string TableFolder(const LoadedTable& table) const;
 
   /// `sort_order` (if not unsorted) becomes the default order: writes sort rows by it.
   Result<LoadedTable> CreateTable(const TableIdentifier& identifier, const Schema& schema,
@@ -41,6 +50,13 @@ class Warehouse {
   /// Writes `updated` as the next metadata file and swaps the pointer from `base`. conflict when
   /// another writer committed first (reload and retry); the new file is then removed.
   Result<LoadedTable> Commit(const LoadedTable& base, TableMetadata updated);
+  /// The first half of Commit, for callers that swap pointers themselves (a catalog committing
+  /// several tables at once): records `base` in the metadata log, stamps the time, and writes the
+  /// next metadata file (version 0 when `base` is null) into the table folder of
+  /// `updated.location`. Returns the new file's location.
+  Result<std::string> WriteNextMetadataFile(const LoadedTable* base, TableMetadata& updated);
+  /// Deletes every file below a table folder (purge).
+  Status DeleteTableFiles(const std::string& folder);
   Result<std::vector<TableIdentifier>> ListTables(const std::vector<std::string>& namespace_levels);
   /// Forgets the table; with `purge`, also deletes every file under its location.
   Status DropTable(const TableIdentifier& identifier, bool purge);
@@ -52,11 +68,11 @@ class Warehouse {
   std::string FileUri(std::string_view relative) const;
 
  private:
-  Warehouse(std::unique_ptr<storage::LocalFileIO> io) : io_(std::move(io)), pointers_(*io_) {}
-  Result<std::string> WriteMetadataFile(const TableIdentifier& identifier, int64_t version,
+  explicit Warehouse(std::unique_ptr<storage::LocalFileIO> io) : io_(std::move(io)) {}
+  Result<std::string> WriteMetadataFile(const std::string& folder, int64_t version,
                                         const TableMetadata& metadata);
   std::unique_ptr<storage::LocalFileIO> io_;
-  FilesystemPointerStore pointers_;
+  std::unique_ptr<PointerStore> pointers_;
 };
 
 class SchemaUpdate;
