@@ -1,0 +1,828 @@
+#include "catalog/catalog.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "catalog/credentials.h"
+#include "common/logging.h"
+#include "common/time.h"
+#include "common/uuid.h"
+#include "iceberg/table_update.h"
+
+namespace meshwork::catalog {
+namespace {
+
+using iceberg::LoadedTable;
+using iceberg::TableIdentifier;
+using iceberg::TableMetadata;
+using metastore::Levels;
+using metastore::ObjectKind;
+
+constexpr std::string_view kRootPrincipal = "root";
+constexpr std::string_view kSigningKeySetting = "token-signing-key";
+constexpr int kCommitAttempts = 4;
+constexpr size_t kMetadataCacheEntries = 4096;
+
+// Metastore-backed pointers for the warehouse's own reads and writes (table maintenance and
+// data writes that go through src/iceberg); catalog commits swap pointers themselves.
+class MetastorePointerStore final : public iceberg::PointerStore {
+ public:
+  explicit MetastorePointerStore(metastore::Metastore& metastore) : metastore_(metastore) {}
+
+  Result<std::optional<std::string>> Load(const TableIdentifier& table) override {
+    auto record = metastore_.LoadObject(table.namespace_levels, table.name, ObjectKind::kTable);
+    if (!record.ok()) {
+      if (record.error().code() == StatusCode::kNotFound) return std::optional<std::string>();
+      return record.error();
+    }
+    return std::optional<std::string>(record->metadata_location);
+  }
+  Status CompareAndSwap(const TableIdentifier& table, const std::optional<std::string>& expected,
+                        const std::string& new_location) override {
+    return metastore_.CommitPointers(kSystem, {{.namespace_levels = table.namespace_levels,
+                                                .name = table.name,
+                                                .expected = expected,
+                                                .new_location = new_location}});
+  }
+  Status Drop(const TableIdentifier& table) override {
+    return metastore_.DropObject(kSystem, ObjectKind::kTable, table.namespace_levels, table.name)
+        .status();
+  }
+  Result<std::vector<TableIdentifier>> List(const Levels& namespace_levels) override {
+    std::vector<TableIdentifier> tables;
+    metastore::PageRequest page;
+    do {
+      MW_ASSIGN_OR_RETURN(auto listed,
+                          metastore_.ListObjects(namespace_levels, ObjectKind::kTable, page));
+      for (const auto& record : listed.items)
+        tables.push_back({namespace_levels, record.name});
+      page.token = listed.next_token;
+    } while (!page.token.empty());
+    return tables;
+  }
+
+ private:
+  static inline const metastore::Actor kSystem{"meshwork", ""};
+  metastore::Metastore& metastore_;
+};
+
+bool IsNameCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+Status ValidateName(std::string_view what, std::string_view name) {
+  if (name.empty()) {
+    return Status::InvalidArgument("{} name is empty", what).WithHint("give every level a name");
+  }
+  if (name.size() > 255) {
+    return Status::InvalidArgument("{} name is {} characters long; the limit is 255", what,
+                                   name.size());
+  }
+  for (char c : name) {
+    if (!IsNameCharacter(c)) {
+      std::string shown;
+      for (char s : name.substr(0, 64)) {
+        shown += static_cast<unsigned char>(s) < 0x20 || s == 0x7f ? '?' : s;
+      }
+      return Status::InvalidArgument("{} name '{}' contains '{}'", what, shown,
+                                     static_cast<unsigned char>(c) < 0x20 || c == 0x7f
+                                         ? std::string("a control character")
+                                         : std::string(1, c))
+          .WithHint("names use letters, digits, '_' and '-' (they become folder names)");
+    }
+  }
+  return Status::OK();
+}
+
+// Update actions that only add or move data (WRITE_DATA); everything else changes the table's
+// definition (ALTER).
+bool IsDataUpdate(std::string_view action) {
+  static const std::set<std::string, std::less<>> kData = {"add-snapshot",
+                                                           "set-snapshot-ref",
+                                                           "remove-snapshots",
+                                                           "remove-snapshot-ref",
+                                                           "set-statistics",
+                                                           "remove-statistics",
+                                                           "set-partition-statistics",
+                                                           "remove-partition-statistics"};
+  return kData.contains(action);
+}
+
+bool RequiresCreate(const nlohmann::json* requirements) {
+  if (requirements == nullptr || !requirements->is_array()) return false;
+  for (const auto& requirement : *requirements) {
+    if (requirement.is_object() && requirement.value("type", "") == "assert-create") return true;
+  }
+  return false;
+}
+
+const nlohmann::json& EmptyArray() {
+  static const nlohmann::json empty = nlohmann::json::array();
+  return empty;
+}
+
+}  // namespace
+
+Status ValidateNamespace(const Levels& levels) {
+  if (levels.empty()) return Status::InvalidArgument("namespace is empty");
+  if (levels.size() > 16) {
+    return Status::InvalidArgument("namespace has {} levels; the limit is 16", levels.size());
+  }
+  for (const std::string& level : levels)
+    MW_RETURN_IF_ERROR(ValidateName("namespace", level));
+  return Status::OK();
+}
+
+Status ValidateIdentifier(const Levels& namespace_levels, const std::string& name) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(namespace_levels));
+  return ValidateName("table", name);
+}
+
+Catalog::Catalog(metastore::Metastore& metastore, CatalogOptions options)
+    : metastore_(metastore), options_(std::move(options)) {}
+Catalog::~Catalog() = default;
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
+                                               const CatalogOptions& options) {
+  std::unique_ptr<Catalog> catalog(new Catalog(metastore, options));
+  MW_ASSIGN_OR_RETURN(catalog->warehouse_,
+                      iceberg::Warehouse::Open(options.warehouse_root, [&](storage::LocalFileIO&) {
+                        return std::make_unique<MetastorePointerStore>(metastore);
+                      }));
+  // Every server on this metastore signs with the same key, so any of them accepts a token.
+  MW_ASSIGN_OR_RETURN(std::string encoded, metastore.SetSettingIfAbsent(
+                                               std::string(kSigningKeySetting), GenerateSecret()));
+  MW_ASSIGN_OR_RETURN(catalog->signing_key_, Base64UrlDecode(encoded));
+  MW_RETURN_IF_ERROR(catalog->Bootstrap());
+  return catalog;
+}
+
+Status Catalog::Bootstrap() {
+  const metastore::Actor actor{"meshwork", "bootstrap"};
+  std::string client_id, secret;
+  if (!options_.bootstrap_credentials.empty()) {
+    const size_t colon = options_.bootstrap_credentials.find(':');
+    if (colon == std::string::npos || colon == 0 ||
+        colon + 1 >= options_.bootstrap_credentials.size()) {
+      return Status::InvalidArgument("bootstrap credentials must look like CLIENT_ID:SECRET")
+          .WithHint("pass --bootstrap-credentials ID:SECRET or MESHWORK_BOOTSTRAP_CREDENTIALS");
+    }
+    client_id = options_.bootstrap_credentials.substr(0, colon);
+    secret = options_.bootstrap_credentials.substr(colon + 1);
+    if (secret.size() < 8) {
+      return Status::InvalidArgument("the bootstrap secret is shorter than 8 characters")
+          .WithHint("use a longer secret");
+    }
+  }
+  auto root = metastore_.LoadPrincipal(std::string(kRootPrincipal));
+  if (root.ok()) {
+    bootstrap_.client_id = root->client_id;
+    if (secret.empty()) return Status::OK();
+    if (root->client_id == client_id && VerifySecret(secret, root->secret_hash)) {
+      return Status::OK();
+    }
+    // The operator restarted with other root credentials: they win (whoever can restart the
+    // server with a flag is the administrator anyway).
+    MW_RETURN_IF_ERROR(metastore_.DropPrincipal(actor, std::string(kRootPrincipal)));
+    bootstrap_.root_reset = true;
+  } else if (root.error().code() != StatusCode::kNotFound) {
+    return root.error();
+  }
+  if (secret.empty()) {
+    client_id = GenerateClientId();
+    secret = GenerateSecret();
+    bootstrap_.generated_secret = secret;
+  }
+  MW_RETURN_IF_ERROR(metastore_.CreatePrincipal(actor, {.name = std::string(kRootPrincipal),
+                                                        .client_id = client_id,
+                                                        .secret_hash = HashSecret(secret),
+                                                        .kind = "root"}));
+  bootstrap_.root_created = true;
+  bootstrap_.client_id = client_id;
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication and authorization
+
+Result<IssuedToken> Catalog::IssueToken(const std::string& client_id,
+                                        const std::string& client_secret) {
+  // The same work whether or not the client exists, so timing does not reveal client ids.
+  static const std::string kDecoy = HashSecret("decoy-secret-for-unknown-clients");
+  auto principal = metastore_.LoadPrincipalByClientId(client_id);
+  if (!principal.ok() && principal.error().code() != StatusCode::kNotFound) {
+    return principal.error();
+  }
+  const bool valid =
+      VerifySecret(client_secret, principal.ok() ? principal->secret_hash : kDecoy) &&
+      principal.ok();
+  if (!valid) {
+    return Status::Unauthenticated("invalid client credentials")
+        .WithHint("check the client id and secret; a rotated secret replaces the old one");
+  }
+  const int64_t now = time::NowMillis() / 1000;
+  const std::string token = SignToken({.principal = principal->name,
+                                       .credential_version = principal->credential_version,
+                                       .issued_at = now,
+                                       .expires_at = now + options_.token_lifetime_seconds,
+                                       .token_id = Uuid::V4().ToString()},
+                                      signing_key_);
+  return IssuedToken{token, options_.token_lifetime_seconds};
+}
+
+Result<Catalog::PrincipalState> Catalog::State(const std::string& principal) {
+  const int64_t now = time::NowMillis();
+  {
+    std::lock_guard<std::mutex> lock(principals_mutex_);
+    auto found = principals_.find(principal);
+    if (found != principals_.end() &&
+        now - found->second.fetched_at_ms < options_.principal_cache_millis) {
+      return found->second;
+    }
+  }
+  MW_ASSIGN_OR_RETURN(auto record, metastore_.LoadPrincipal(principal));
+  PrincipalState state;
+  state.credential_version = record.credential_version;
+  state.is_root = record.kind == "root";
+  MW_ASSIGN_OR_RETURN(state.grants, metastore_.GrantsOfPrincipal(principal));
+  state.fetched_at_ms = now;
+  std::lock_guard<std::mutex> lock(principals_mutex_);
+  if (principals_.size() > 100000) principals_.clear();
+  principals_[principal] = state;
+  return state;
+}
+
+void Catalog::ForgetPrincipals() {
+  std::lock_guard<std::mutex> lock(principals_mutex_);
+  principals_.clear();
+}
+
+Result<Caller> Catalog::Authenticate(std::string_view bearer_token, std::string request_id) {
+  MW_ASSIGN_OR_RETURN(TokenClaims claims,
+                      VerifyToken(bearer_token, signing_key_, time::NowMillis() / 1000));
+  auto state = State(claims.principal);
+  if (!state.ok()) {
+    if (state.error().code() == StatusCode::kNotFound) {
+      return Status::Unauthenticated("the token's principal '{}' no longer exists",
+                                     claims.principal);
+    }
+    return state.error();
+  }
+  if (state->credential_version != claims.credential_version) {
+    return Status::Unauthenticated("the token was revoked: the principal's secret was rotated")
+        .WithHint("get a new token with the current secret");
+  }
+  return Caller{claims.principal, state->is_root, std::move(request_id)};
+}
+
+Status Catalog::Authorize(const Caller& caller, Privilege privilege, const Securable& securable) {
+  if (caller.is_root) return Status::OK();
+  MW_ASSIGN_OR_RETURN(PrincipalState state, State(caller.principal));
+  if (state.is_root || GrantsAllow(state.grants, privilege, securable)) return Status::OK();
+  return Status::PermissionDenied("principal '{}' lacks {} on {}", caller.principal,
+                                  PrivilegeName(privilege), securable.ToString())
+      .WithResource(securable.ToString())
+      .WithHint("ask someone with MANAGE_GRANTS on it to grant " +
+                std::string(PrivilegeName(privilege)) + " to one of your roles");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces
+
+Result<metastore::Page<metastore::NamespaceRecord>> Catalog::ListNamespaces(
+    const Caller& caller, const Levels& parent, const metastore::PageRequest& page) {
+  if (!parent.empty()) MW_RETURN_IF_ERROR(ValidateNamespace(parent));
+  MW_ASSIGN_OR_RETURN(auto listed, metastore_.ListNamespaces(parent, page));
+  if (caller.is_root) return listed;
+  MW_ASSIGN_OR_RETURN(PrincipalState state, State(caller.principal));
+  if (state.is_root) return listed;
+  std::erase_if(listed.items, [&](const metastore::NamespaceRecord& record) {
+    return !GrantsReveal(state.grants, Securable::Namespace(record.levels));
+  });
+  return listed;
+}
+
+Result<metastore::NamespaceRecord> Catalog::CreateNamespace(
+    const Caller& caller, const Levels& levels, const metastore::Properties& properties) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(levels));
+  const Levels parent(levels.begin(), levels.end() - 1);
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateDomain,
+                               parent.empty() ? Securable::Mesh() : Securable::Namespace(parent)));
+  MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, properties));
+  return metastore_.LoadNamespace(levels);
+}
+
+Result<metastore::NamespaceRecord> Catalog::LoadNamespace(const Caller& caller,
+                                                          const Levels& levels) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(levels));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadMetadata, Securable::Namespace(levels)));
+  return metastore_.LoadNamespace(levels);
+}
+
+Result<metastore::PropertiesUpdate> Catalog::UpdateNamespaceProperties(
+    const Caller& caller, const Levels& levels, const std::vector<std::string>& removals,
+    const metastore::Properties& updates) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(levels));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter, Securable::Namespace(levels)));
+  return metastore_.UpdateNamespaceProperties(caller.actor(), levels, removals, updates);
+}
+
+Status Catalog::DropNamespace(const Caller& caller, const Levels& levels) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(levels));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kDrop, Securable::Namespace(levels)));
+  return metastore_.DropNamespace(caller.actor(), levels);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+Result<metastore::Page<std::string>> Catalog::ListTables(const Caller& caller,
+                                                         const Levels& namespace_levels,
+                                                         const metastore::PageRequest& page) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(namespace_levels));
+  MW_ASSIGN_OR_RETURN(auto listed,
+                      metastore_.ListObjects(namespace_levels, ObjectKind::kTable, page));
+  std::optional<PrincipalState> state;
+  if (!caller.is_root) {
+    MW_ASSIGN_OR_RETURN(state, State(caller.principal));
+  }
+  metastore::Page<std::string> names;
+  names.next_token = listed.next_token;
+  for (const auto& record : listed.items) {
+    if (state && !state->is_root &&
+        !GrantsReveal(state->grants, Securable::Table(namespace_levels, record.name))) {
+      continue;
+    }
+    names.items.push_back(record.name);
+  }
+  return names;
+}
+
+std::string Catalog::DefaultLocation(const TableIdentifier& identifier) {
+  std::string folder = identifier.RelativeLocation();
+  // A renamed or unpurged table may still own the folder: never share one.
+  auto taken = warehouse_->io().Exists(folder + "/metadata");
+  if (!taken.ok() || *taken) folder += "-" + Uuid::V4().ToString().substr(0, 8);
+  return warehouse_->FileUri(folder);
+}
+
+Status Catalog::CheckLocation(const TableIdentifier& identifier, const std::string& location,
+                              const std::string& expected) {
+  std::string normalized = location;
+  while (normalized.size() > 1 && normalized.back() == '/')
+    normalized.pop_back();
+  if (normalized == expected) return Status::OK();
+  return Status::InvalidArgument("table {} cannot be placed at {}", identifier.ToString(), location)
+      .WithHint("this catalog places tables itself (at " + expected + "); leave out the location");
+}
+
+Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& namespace_levels,
+                                         const nlohmann::json& request) {
+  if (!request.is_object()) return Status::InvalidArgument("the request body is not an object");
+  if (!request.contains("name") || !request["name"].is_string()) {
+    return Status::InvalidArgument("name: required string is missing");
+  }
+  const std::string name = request["name"].get<std::string>();
+  MW_RETURN_IF_ERROR(ValidateIdentifier(namespace_levels, name));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kCreateTable, Securable::Namespace(namespace_levels)));
+  MW_RETURN_IF_ERROR(metastore_.LoadNamespace(namespace_levels).status());
+  const TableIdentifier identifier{namespace_levels, name};
+  if (!request.contains("schema")) return Status::InvalidArgument("schema: required, missing");
+
+  std::string location = DefaultLocation(identifier);
+  if (request.contains("location") && request["location"].is_string()) {
+    // A client that staged a create sends back the location it was given.
+    std::string asked = request["location"].get<std::string>();
+    auto inside = warehouse_->io().Resolve(asked);
+    if (!inside.ok() || inside->empty()) {
+      return CheckLocation(identifier, asked, location);
+    }
+    location = warehouse_->FileUri(*inside);
+  }
+  nlohmann::json updates = nlohmann::json::array({
+      {{"action", "assign-uuid"}, {"uuid", Uuid::V4().ToString()}},
+      {{"action", "upgrade-format-version"}, {"format-version", 2}},
+      {{"action", "add-schema"}, {"schema", request["schema"]}},
+      {{"action", "set-current-schema"}, {"schema-id", -1}},
+  });
+  if (request.contains("partition-spec") && !request["partition-spec"].is_null()) {
+    updates.push_back({{"action", "add-spec"}, {"spec", request["partition-spec"]}});
+    updates.push_back({{"action", "set-default-spec"}, {"spec-id", -1}});
+  }
+  if (request.contains("write-order") && !request["write-order"].is_null()) {
+    updates.push_back({{"action", "add-sort-order"}, {"sort-order", request["write-order"]}});
+    updates.push_back({{"action", "set-default-sort-order"}, {"sort-order-id", -1}});
+  }
+  nlohmann::json properties = {{"write.format.default", "parquet"},
+                               {"write.parquet.compression-codec", "zstd"}};
+  if (request.contains("properties")) {
+    if (!request["properties"].is_object()) {
+      return Status::InvalidArgument("properties: expected an object of strings");
+    }
+    for (const auto& [key, value] : request["properties"].items())
+      properties[key] = value;
+  }
+  updates.push_back({{"action", "set-location"}, {"location", location}});
+  updates.push_back({{"action", "set-properties"}, {"updates", properties}});
+  auto built = iceberg::ApplyTableUpdates(TableMetadata{}, updates, "create");
+  if (!built.ok()) {
+    // Name the request's fields, not our internal update list.
+    return std::move(built).error().WithContext("invalid table definition");
+  }
+  TableMetadata metadata = std::move(*built);
+  metadata.last_updated_ms = time::NowMillis();
+
+  if (request.value("stage-create", false)) {
+    auto existing = metastore_.LoadObject(namespace_levels, name, ObjectKind::kTable);
+    if (existing.ok()) {
+      return Status::AlreadyExists("table {} already exists", identifier.ToString());
+    }
+    return LoadedTable{identifier, "", std::move(metadata)};
+  }
+  MW_ASSIGN_OR_RETURN(std::string metadata_location,
+                      warehouse_->WriteNextMetadataFile(nullptr, metadata));
+  Status created = metastore_.CommitPointers(caller.actor(), {{.namespace_levels = namespace_levels,
+                                                               .name = name,
+                                                               .expected = std::nullopt,
+                                                               .new_location = metadata_location}});
+  if (!created.ok()) {
+    if (created.code() != StatusCode::kUnavailable) {
+      (void)warehouse_->io().Delete(metadata_location);
+    }
+    return created;
+  }
+  return LoadedTable{identifier, metadata_location, std::move(metadata)};
+}
+
+Result<std::shared_ptr<const TableMetadata>> Catalog::ReadMetadata(const std::string& location) {
+  {
+    std::lock_guard<std::mutex> lock(metadata_mutex_);
+    auto found = metadata_cache_.find(location);
+    if (found != metadata_cache_.end()) return found->second;
+  }
+  MW_ASSIGN_OR_RETURN(std::string text, warehouse_->io().ReadFile(location));
+  MW_ASSIGN_OR_RETURN(TableMetadata metadata, iceberg::TableMetadataFromJson(text, location));
+  auto shared = std::make_shared<const TableMetadata>(std::move(metadata));
+  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  if (metadata_cache_.size() >= kMetadataCacheEntries) metadata_cache_.clear();
+  metadata_cache_.emplace(location, shared);
+  return shared;
+}
+
+Result<LoadedTable> Catalog::LoadTableUnchecked(const TableIdentifier& identifier) {
+  MW_ASSIGN_OR_RETURN(auto record, metastore_.LoadObject(identifier.namespace_levels,
+                                                         identifier.name, ObjectKind::kTable));
+  MW_ASSIGN_OR_RETURN(auto metadata, ReadMetadata(record.metadata_location));
+  return LoadedTable{identifier, record.metadata_location, *metadata};
+}
+
+Result<LoadedTable> Catalog::LoadTable(const Caller& caller, const TableIdentifier& identifier) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadMetadata,
+                               Securable::Table(identifier.namespace_levels, identifier.name)));
+  return LoadTableUnchecked(identifier);
+}
+
+Result<CommitOutcome> Catalog::CommitTable(const Caller& caller, const TableCommit& commit) {
+  MW_ASSIGN_OR_RETURN(auto outcomes, CommitTransaction(caller, {commit}));
+  return std::move(outcomes.front());
+}
+
+Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
+    const Caller& caller, const std::vector<TableCommit>& commits) {
+  if (commits.empty()) return Status::InvalidArgument("table-changes: the transaction is empty");
+  std::set<std::pair<Levels, std::string>> seen;
+  for (const TableCommit& commit : commits) {
+    const TableIdentifier& id = commit.identifier;
+    MW_RETURN_IF_ERROR(ValidateIdentifier(id.namespace_levels, id.name));
+    if (!seen.insert({id.namespace_levels, id.name}).second) {
+      return Status::InvalidArgument("table {} appears twice in one transaction", id.ToString())
+          .WithHint("combine its requirements and updates into one change");
+    }
+    const nlohmann::json& updates = commit.updates ? *commit.updates : EmptyArray();
+    if (!updates.is_array()) return Status::InvalidArgument("updates: expected an array");
+    bool data = updates.empty(), alter = false;
+    for (const auto& update : updates) {
+      const std::string action = update.is_object() ? update.value("action", "") : "";
+      (IsDataUpdate(action) ? data : alter) = true;
+    }
+    const Securable table = Securable::Table(id.namespace_levels, id.name);
+    if (RequiresCreate(commit.requirements)) {
+      MW_RETURN_IF_ERROR(
+          Authorize(caller, Privilege::kCreateTable, Securable::Namespace(id.namespace_levels)));
+      continue;
+    }
+    if (data) MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kWriteData, table));
+    if (alter) MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter, table));
+  }
+
+  Status last_conflict;
+  for (int attempt = 1; attempt <= kCommitAttempts; ++attempt) {
+    std::vector<CommitOutcome> outcomes;
+    std::vector<metastore::PointerSwap> swaps;
+    std::vector<std::string> written;
+    auto discard = [&] {
+      for (const std::string& location : written)
+        (void)warehouse_->io().Delete(location);
+    };
+    Status prepared;
+    for (const TableCommit& commit : commits) {
+      const TableIdentifier& id = commit.identifier;
+      const nlohmann::json& requirements =
+          commit.requirements ? *commit.requirements : EmptyArray();
+      const nlohmann::json& updates = commit.updates ? *commit.updates : EmptyArray();
+      std::optional<LoadedTable> base;
+      auto loaded = LoadTableUnchecked(id);
+      if (loaded.ok()) {
+        base = std::move(*loaded);
+      } else if (loaded.error().code() != StatusCode::kNotFound) {
+        prepared = loaded.error();
+        break;
+      }
+      if (!base && !RequiresCreate(commit.requirements)) {
+        prepared = loaded.error();
+        break;
+      }
+      prepared = iceberg::CheckTableRequirements(requirements, base ? &base->metadata : nullptr);
+      if (!prepared.ok()) break;
+      auto updated = iceberg::ApplyTableUpdates(base ? base->metadata : TableMetadata{}, updates);
+      if (!updated.ok()) {
+        prepared = std::move(updated).error().WithContext("cannot commit {}", id.ToString());
+        break;
+      }
+      if (base && updates.empty()) {
+        outcomes.push_back({*base, attempt});
+        continue;
+      }
+      // Tables stay where the catalog put them: data and metadata must not leave the warehouse.
+      if (base) {
+        prepared = CheckLocation(id, updated->location, base->metadata.location);
+      } else {
+        auto inside = warehouse_->io().Resolve(updated->location);
+        if (!inside.ok() || inside->empty()) {
+          prepared = CheckLocation(id, updated->location, DefaultLocation(id));
+        }
+      }
+      if (!prepared.ok()) break;
+      auto location = warehouse_->WriteNextMetadataFile(base ? &*base : nullptr, *updated);
+      if (!location.ok()) {
+        prepared = location.error();
+        break;
+      }
+      written.push_back(*location);
+      swaps.push_back({.namespace_levels = id.namespace_levels,
+                       .name = id.name,
+                       .expected = base ? std::optional(base->metadata_location) : std::nullopt,
+                       .new_location = *location});
+      outcomes.push_back({LoadedTable{id, *location, std::move(*updated)}, attempt});
+    }
+    if (!prepared.ok()) {
+      discard();
+      return prepared;
+    }
+    if (swaps.empty()) return outcomes;  // nothing changed anywhere
+    Status swapped = metastore_.CommitPointers(caller.actor(), swaps);
+    if (swapped.ok()) return outcomes;
+    if (swapped.code() == StatusCode::kUnavailable) {
+      // The metastore may or may not have applied it: keep the files, tell the client.
+      return Status::Unavailable("the commit's outcome is unknown: {}", swapped.message())
+          .WithHint("CommitStateUnknown: reload the table to see whether the commit applied");
+    }
+    discard();
+    if (swapped.code() != StatusCode::kConflict) return swapped;
+    last_conflict = swapped;  // another commit won: re-check the requirements on its result
+  }
+  return std::move(last_conflict)
+      .WithHint("the table kept changing under this commit; reload it and retry");
+}
+
+Status Catalog::RenameTable(const Caller& caller, const TableIdentifier& from,
+                            const TableIdentifier& to) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(from.namespace_levels, from.name));
+  MW_RETURN_IF_ERROR(ValidateIdentifier(to.namespace_levels, to.name));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kAlter, Securable::Table(from.namespace_levels, from.name)));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kCreateTable, Securable::Namespace(to.namespace_levels)));
+  return metastore_.RenameObject(caller.actor(), ObjectKind::kTable, from.namespace_levels,
+                                 from.name, to.namespace_levels, to.name);
+}
+
+Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIdentifier& identifier,
+                                           const std::string& metadata_location, bool overwrite) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateTable,
+                               Securable::Namespace(identifier.namespace_levels)));
+  auto inside = warehouse_->io().Resolve(metadata_location);
+  if (!inside.ok()) {
+    return Status::InvalidArgument("metadata-location {} is outside this catalog's warehouse",
+                                   metadata_location)
+        .WithHint("copy the table into the warehouse first");
+  }
+  const std::string location = warehouse_->FileUri(*inside);
+  MW_ASSIGN_OR_RETURN(auto metadata, ReadMetadata(location));
+  auto table_folder = warehouse_->io().Resolve(metadata->location);
+  if (!table_folder.ok() || table_folder->empty()) {
+    return Status::InvalidArgument("the table's location {} is outside this catalog's warehouse",
+                                   metadata->location);
+  }
+  std::optional<std::string> expected;
+  if (overwrite) {
+    MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter,
+                                 Securable::Table(identifier.namespace_levels, identifier.name)));
+    auto existing =
+        metastore_.LoadObject(identifier.namespace_levels, identifier.name, ObjectKind::kTable);
+    if (existing.ok()) expected = existing->metadata_location;
+  }
+  MW_RETURN_IF_ERROR(
+      metastore_.CommitPointers(caller.actor(), {{.namespace_levels = identifier.namespace_levels,
+                                                  .name = identifier.name,
+                                                  .expected = expected,
+                                                  .new_location = location}}));
+  return LoadedTable{identifier, location, *metadata};
+}
+
+Status Catalog::DropTable(const Caller& caller, const TableIdentifier& identifier, bool purge) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kDrop,
+                               Securable::Table(identifier.namespace_levels, identifier.name)));
+  MW_ASSIGN_OR_RETURN(auto dropped,
+                      metastore_.DropObject(caller.actor(), ObjectKind::kTable,
+                                            identifier.namespace_levels, identifier.name));
+  if (!purge) return Status::OK();
+  auto metadata = ReadMetadata(dropped.metadata_location);
+  if (!metadata.ok()) {
+    return std::move(metadata).error().WithContext("dropped, but cannot purge the files");
+  }
+  auto folder = warehouse_->io().Resolve((*metadata)->location);
+  if (!folder.ok() || folder->empty()) {
+    return Status::FailedPrecondition(
+        "dropped, but the table's files at {} are not in a folder "
+        "of its own inside the warehouse; nothing was deleted",
+        (*metadata)->location);
+  }
+  return warehouse_->DeleteTableFiles(*folder);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Principals, roles, grants
+
+Result<NewCredentials> Catalog::CreatePrincipal(const Caller& caller, const std::string& name,
+                                                const std::string& kind) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_RETURN_IF_ERROR(ValidateName("principal", name));
+  if (kind != "user" && kind != "service") {
+    return Status::InvalidArgument("principal type '{}' is unknown", kind)
+        .WithHint("use user or service");
+  }
+  NewCredentials credentials{name, GenerateClientId(), GenerateSecret(), 1};
+  MW_RETURN_IF_ERROR(metastore_.CreatePrincipal(
+      caller.actor(), {.name = name,
+                       .client_id = credentials.client_id,
+                       .secret_hash = HashSecret(credentials.client_secret),
+                       .kind = kind}));
+  return credentials;
+}
+
+Result<std::vector<metastore::PrincipalRecord>> Catalog::ListPrincipals(const Caller& caller) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_ASSIGN_OR_RETURN(auto principals, metastore_.ListPrincipals());
+  for (auto& principal : principals)
+    principal.secret_hash.clear();
+  return principals;
+}
+
+Result<NewCredentials> Catalog::RotateCredentials(const Caller& caller, const std::string& name) {
+  if (name != caller.principal) {
+    MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  }
+  MW_ASSIGN_OR_RETURN(auto principal, metastore_.LoadPrincipal(name));
+  NewCredentials credentials{name, principal.client_id, GenerateSecret(), 0};
+  MW_ASSIGN_OR_RETURN(
+      credentials.credential_version,
+      metastore_.RotateCredentials(caller.actor(), name, HashSecret(credentials.client_secret)));
+  ForgetPrincipals();
+  return credentials;
+}
+
+Status Catalog::DropPrincipal(const Caller& caller, const std::string& name) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  if (name == kRootPrincipal) {
+    return Status::FailedPrecondition("the root principal cannot be dropped")
+        .WithHint("rotate its secret instead");
+  }
+  MW_RETURN_IF_ERROR(metastore_.DropPrincipal(caller.actor(), name));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+Status Catalog::CreateRole(const Caller& caller, const std::string& name,
+                           const std::string& description) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_RETURN_IF_ERROR(ValidateName("role", name));
+  return metastore_.CreateRole(caller.actor(), {.name = name, .description = description});
+}
+
+Result<std::vector<metastore::RoleRecord>> Catalog::ListRoles(const Caller& caller) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  return metastore_.ListRoles();
+}
+
+Status Catalog::DropRole(const Caller& caller, const std::string& name) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_RETURN_IF_ERROR(metastore_.DropRole(caller.actor(), name));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+Status Catalog::AssignRole(const Caller& caller, const std::string& principal,
+                           const std::string& role) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_RETURN_IF_ERROR(metastore_.AssignRole(caller.actor(), principal, role));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+Status Catalog::UnassignRole(const Caller& caller, const std::string& principal,
+                             const std::string& role) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  MW_RETURN_IF_ERROR(metastore_.UnassignRole(caller.actor(), principal, role));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+namespace {
+Status CheckSecurableExists(metastore::Metastore& metastore, const Securable& securable) {
+  switch (securable.kind) {
+    case SecurableKind::kMesh:
+      return Status::OK();
+    case SecurableKind::kNamespace:
+      MW_RETURN_IF_ERROR(ValidateNamespace(securable.path));
+      return metastore.LoadNamespace(securable.path).status();
+    case SecurableKind::kTable:
+    case SecurableKind::kView: {
+      if (securable.path.size() < 2) {
+        return Status::InvalidArgument("a {} is named namespace.name",
+                                       SecurableKindName(securable.kind));
+      }
+      const Levels levels(securable.path.begin(), securable.path.end() - 1);
+      return metastore
+          .LoadObject(
+              levels, securable.path.back(),
+              securable.kind == SecurableKind::kTable ? ObjectKind::kTable : ObjectKind::kView)
+          .status();
+    }
+  }
+  return Status::OK();
+}
+
+metastore::GrantRecord ToRecord(const std::string& role, Privilege privilege,
+                                const Securable& securable) {
+  return {.role = role,
+          .privilege = std::string(PrivilegeName(privilege)),
+          .securable_kind = std::string(SecurableKindName(securable.kind)),
+          .securable_path = securable.path};
+}
+}  // namespace
+
+Status Catalog::Grant(const Caller& caller, const std::string& role, Privilege privilege,
+                      const Securable& securable) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageGrants, securable));
+  MW_RETURN_IF_ERROR(CheckSecurableExists(metastore_, securable));
+  MW_RETURN_IF_ERROR(metastore_.AddGrant(caller.actor(), ToRecord(role, privilege, securable)));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+Status Catalog::Revoke(const Caller& caller, const std::string& role, Privilege privilege,
+                       const Securable& securable) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageGrants, securable));
+  MW_RETURN_IF_ERROR(metastore_.RemoveGrant(caller.actor(), ToRecord(role, privilege, securable)));
+  ForgetPrincipals();
+  return Status::OK();
+}
+
+Result<std::vector<metastore::GrantRecord>> Catalog::ListGrants(const Caller& caller,
+                                                                const std::string& role) {
+  bool holds_role = false;
+  if (!role.empty() && !caller.is_root) {
+    MW_ASSIGN_OR_RETURN(auto roles, metastore_.RolesOfPrincipal(caller.principal));
+    holds_role = std::find(roles.begin(), roles.end(), role) != roles.end();
+  }
+  if (!holds_role) MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageMesh, Securable::Mesh()));
+  return metastore_.ListGrants(role);
+}
+
+Result<WhoAmI> Catalog::Describe(const Caller& caller) {
+  WhoAmI who;
+  MW_ASSIGN_OR_RETURN(who.principal, metastore_.LoadPrincipal(caller.principal));
+  who.principal.secret_hash.clear();
+  MW_ASSIGN_OR_RETURN(who.roles, metastore_.RolesOfPrincipal(caller.principal));
+  MW_ASSIGN_OR_RETURN(who.grants, metastore_.GrantsOfPrincipal(caller.principal));
+  return who;
+}
+
+}  // namespace meshwork::catalog

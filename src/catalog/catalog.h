@@ -1,0 +1,190 @@
+#pragma once
+// The catalog service every front end calls (Iceberg REST, mesh API, CLI, SQL): namespaces,
+// tables, commits, multi-table transactions, and who may do what. Every operation authorizes
+// its caller here, never in a handler; a denial names the missing privilege and the securable.
+//
+// State lives in the metastore (pointers, principals, grants) and in the warehouse (metadata
+// and data files). A commit validates the client's requirements against the current metadata,
+// applies its updates (src/iceberg), writes the next metadata file, and compare-and-swaps the
+// pointer in the metastore; when another commit won the race and the requirements still hold on
+// the new state, it is re-applied there (a few times) instead of failing the client.
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/access.h"
+#include "common/result.h"
+#include "iceberg/warehouse.h"
+#include "metastore/metastore.h"
+
+namespace meshwork::catalog {
+
+struct CatalogOptions {
+  /// The local warehouse folder (created if missing).
+  std::string warehouse_root;
+  /// "CLIENT_ID:SECRET" for the root principal; empty: keep the existing root, or generate one.
+  std::string bootstrap_credentials;
+  int64_t token_lifetime_seconds = 3600;
+  /// How long a server trusts what it read about a principal (credential version, grants);
+  /// changes made through this server apply at once, through others within this time.
+  int64_t principal_cache_millis = 1000;
+};
+
+/// What Open did about the root principal.
+struct BootstrapReport {
+  bool root_created = false;
+  bool root_reset = false;
+  std::string client_id;
+  /// Only when meshwork generated it: shown once, stored nowhere.
+  std::string generated_secret;
+};
+
+struct IssuedToken {
+  std::string access_token;
+  int64_t expires_in = 0;
+};
+
+struct NewCredentials {
+  std::string principal;
+  std::string client_id;
+  std::string client_secret;  // shown once
+  int64_t credential_version = 1;
+};
+
+/// A commit of one table: the REST CommitTableRequest's requirements and updates.
+struct TableCommit {
+  iceberg::TableIdentifier identifier;
+  const nlohmann::json* requirements = nullptr;
+  const nlohmann::json* updates = nullptr;
+};
+
+struct CommitOutcome {
+  iceberg::LoadedTable table;
+  int attempts = 1;
+};
+
+struct WhoAmI {
+  metastore::PrincipalRecord principal;  // secret_hash cleared
+  std::vector<std::string> roles;
+  std::vector<metastore::GrantRecord> grants;
+};
+
+class Catalog {
+ public:
+  /// `metastore` must outlive the catalog.
+  static Result<std::unique_ptr<Catalog>> Open(metastore::Metastore& metastore,
+                                               const CatalogOptions& options);
+  ~Catalog();
+
+  const BootstrapReport& bootstrap() const { return bootstrap_; }
+  iceberg::Warehouse& warehouse() { return *warehouse_; }
+  metastore::Metastore& metastore() { return metastore_; }
+
+  // Authentication.
+  /// client_credentials: unauthenticated (without saying which part was wrong) on a bad pair.
+  Result<IssuedToken> IssueToken(const std::string& client_id, const std::string& client_secret);
+  Result<Caller> Authenticate(std::string_view bearer_token, std::string request_id);
+
+  /// permission_denied "principal 'bob' lacks READ_DATA on table finance.revenue" unless allowed.
+  Status Authorize(const Caller& caller, Privilege privilege, const Securable& securable);
+
+  // Namespaces.
+  Result<metastore::Page<metastore::NamespaceRecord>> ListNamespaces(
+      const Caller& caller, const metastore::Levels& parent, const metastore::PageRequest& page);
+  Result<metastore::NamespaceRecord> CreateNamespace(const Caller& caller,
+                                                     const metastore::Levels& levels,
+                                                     const metastore::Properties& properties);
+  Result<metastore::NamespaceRecord> LoadNamespace(const Caller& caller,
+                                                   const metastore::Levels& levels);
+  Result<metastore::PropertiesUpdate> UpdateNamespaceProperties(
+      const Caller& caller, const metastore::Levels& levels,
+      const std::vector<std::string>& removals, const metastore::Properties& updates);
+  Status DropNamespace(const Caller& caller, const metastore::Levels& levels);
+
+  // Tables.
+  Result<metastore::Page<std::string>> ListTables(const Caller& caller,
+                                                  const metastore::Levels& namespace_levels,
+                                                  const metastore::PageRequest& page);
+  /// A REST CreateTableRequest. With "stage-create", nothing is committed: the returned
+  /// metadata (location and uuid assigned) is what a later commit with assert-create creates.
+  Result<iceberg::LoadedTable> CreateTable(const Caller& caller,
+                                           const metastore::Levels& namespace_levels,
+                                           const nlohmann::json& request);
+  Result<iceberg::LoadedTable> LoadTable(const Caller& caller,
+                                         const iceberg::TableIdentifier& identifier);
+  Result<CommitOutcome> CommitTable(const Caller& caller, const TableCommit& commit);
+  /// All tables or none.
+  Result<std::vector<CommitOutcome>> CommitTransaction(const Caller& caller,
+                                                       const std::vector<TableCommit>& commits);
+  Status RenameTable(const Caller& caller, const iceberg::TableIdentifier& from,
+                     const iceberg::TableIdentifier& to);
+  /// Adopts an existing metadata file (inside the warehouse) as a table.
+  Result<iceberg::LoadedTable> RegisterTable(const Caller& caller,
+                                             const iceberg::TableIdentifier& identifier,
+                                             const std::string& metadata_location, bool overwrite);
+  /// With `purge`, also deletes the table's files.
+  Status DropTable(const Caller& caller, const iceberg::TableIdentifier& identifier, bool purge);
+
+  // Principals, roles, grants.
+  Result<NewCredentials> CreatePrincipal(const Caller& caller, const std::string& name,
+                                         const std::string& kind);
+  Result<std::vector<metastore::PrincipalRecord>> ListPrincipals(const Caller& caller);
+  /// A principal may rotate its own secret; others need MANAGE_MESH. Older tokens stop working.
+  Result<NewCredentials> RotateCredentials(const Caller& caller, const std::string& name);
+  Status DropPrincipal(const Caller& caller, const std::string& name);
+  Status CreateRole(const Caller& caller, const std::string& name, const std::string& description);
+  Result<std::vector<metastore::RoleRecord>> ListRoles(const Caller& caller);
+  Status DropRole(const Caller& caller, const std::string& name);
+  Status AssignRole(const Caller& caller, const std::string& principal, const std::string& role);
+  Status UnassignRole(const Caller& caller, const std::string& principal, const std::string& role);
+  Status Grant(const Caller& caller, const std::string& role, Privilege privilege,
+               const Securable& securable);
+  Status Revoke(const Caller& caller, const std::string& role, Privilege privilege,
+                const Securable& securable);
+  Result<std::vector<metastore::GrantRecord>> ListGrants(const Caller& caller,
+                                                         const std::string& role);
+  Result<WhoAmI> Describe(const Caller& caller);
+
+ private:
+  struct PrincipalState {
+    int64_t credential_version = 0;
+    bool is_root = false;
+    std::vector<metastore::GrantRecord> grants;
+    int64_t fetched_at_ms = 0;
+  };
+
+  Catalog(metastore::Metastore& metastore, CatalogOptions options);
+  Status Bootstrap();
+  Result<PrincipalState> State(const std::string& principal);
+  void ForgetPrincipals();
+  Result<std::shared_ptr<const iceberg::TableMetadata>> ReadMetadata(const std::string& location);
+  Result<iceberg::LoadedTable> LoadTableUnchecked(const iceberg::TableIdentifier& identifier);
+  Status CheckLocation(const iceberg::TableIdentifier& identifier, const std::string& location,
+                       const std::string& expected);
+  std::string DefaultLocation(const iceberg::TableIdentifier& identifier);
+
+  metastore::Metastore& metastore_;
+  CatalogOptions options_;
+  std::unique_ptr<iceberg::Warehouse> warehouse_;
+  std::string signing_key_;
+  BootstrapReport bootstrap_;
+
+  std::mutex principals_mutex_;
+  std::unordered_map<std::string, PrincipalState> principals_;
+
+  // Parsed metadata files by location: they never change once written.
+  std::mutex metadata_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const iceberg::TableMetadata>> metadata_cache_;
+};
+
+/// Checks a namespace path and a table or view name: 1..255 characters of letters, digits, '_'
+/// and '-' per level (names become folder names).
+Status ValidateIdentifier(const metastore::Levels& namespace_levels, const std::string& name);
+Status ValidateNamespace(const metastore::Levels& levels);
+
+}  // namespace meshwork::catalog
