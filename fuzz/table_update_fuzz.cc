@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "iceberg/json_reader.h"
 #include "iceberg/table_metadata.h"
 #include "iceberg/table_update.h"
 
@@ -44,9 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return 0;
-  const nlohmann::json requirements = body.value("requirements", nlohmann::json::array());
-  const nlohmann::json updates = body.value("updates", nlohmann::json::array());
-  const bool create = body.value("create", false);
+  const nlohmann::json requirements =
+      body.contains("requirements") ? body["requirements"] : nlohmann::json::array();
+  const nlohmann::json updates =
+      body.contains("updates") ? body["updates"] : nlohmann::json::array();
+  const bool create = meshwork::iceberg::json::BoolOr(body, "create", false);
   (void)meshwork::iceberg::CheckTableRequirements(requirements, create ? nullptr : &Base());
   auto applied = meshwork::iceberg::ApplyTableUpdates(
       create ? meshwork::iceberg::TableMetadata{} : Base(), updates);

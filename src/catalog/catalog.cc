@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/time.h"
 #include "common/uuid.h"
+#include "iceberg/json_reader.h"
 #include "iceberg/table_update.h"
 
 namespace meshwork::catalog {
@@ -113,7 +114,7 @@ bool IsDataUpdate(std::string_view action) {
 bool RequiresCreate(const nlohmann::json* requirements) {
   if (requirements == nullptr || !requirements->is_array()) return false;
   for (const auto& requirement : *requirements) {
-    if (requirement.is_object() && requirement.value("type", "") == "assert-create") return true;
+    if (iceberg::json::StringOr(requirement, "type", "") == "assert-create") return true;
   }
   return false;
 }
@@ -435,7 +436,11 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
   TableMetadata metadata = std::move(*built);
   metadata.last_updated_ms = time::NowMillis();
 
-  if (request.value("stage-create", false)) {
+  if (request.contains("stage-create") && !request["stage-create"].is_boolean() &&
+      !request["stage-create"].is_null()) {
+    return Status::InvalidArgument("stage-create: expected a boolean");
+  }
+  if (iceberg::json::BoolOr(request, "stage-create", false)) {
     auto existing = metastore_.LoadObject(namespace_levels, name, ObjectKind::kTable);
     if (existing.ok()) {
       return Status::AlreadyExists("table {} already exists", identifier.ToString());
@@ -506,7 +511,7 @@ Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
     if (!updates.is_array()) return Status::InvalidArgument("updates: expected an array");
     bool data = updates.empty(), alter = false;
     for (const auto& update : updates) {
-      const std::string action = update.is_object() ? update.value("action", "") : "";
+      const std::string action = iceberg::json::StringOr(update, "action", "");
       (IsDataUpdate(action) ? data : alter) = true;
     }
     const Securable table = Securable::Table(id.namespace_levels, id.name);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/uuid.h"
+#include "iceberg/json_reader.h"
 
 namespace meshwork::catalog {
 namespace {
@@ -159,7 +160,7 @@ Result<TokenClaims> VerifyToken(std::string_view token, std::string_view key, in
   if (!header.ok()) return invalid("malformed header");
   const auto header_json = nlohmann::json::parse(*header, nullptr, false);
   // Only our own algorithm: no "none", no algorithm confusion.
-  if (!header_json.is_object() || header_json.value("alg", "") != "HS256") {
+  if (!header_json.is_object() || iceberg::json::StringOr(header_json, "alg", "") != "HS256") {
     return invalid("unsupported algorithm");
   }
   auto signature = Base64UrlDecode(token.substr(second + 1));
@@ -180,8 +181,8 @@ Result<TokenClaims> VerifyToken(std::string_view token, std::string_view key, in
   claims.principal = claims_json["sub"].get<std::string>();
   claims.credential_version = claims_json["cv"].get<int64_t>();
   claims.expires_at = claims_json["exp"].get<int64_t>();
-  claims.issued_at = claims_json.value("iat", int64_t{0});
-  claims.token_id = claims_json.value("jti", std::string());
+  claims.issued_at = iceberg::json::IntOr(claims_json, "iat", 0);
+  claims.token_id = iceberg::json::StringOr(claims_json, "jti", "");
   if (claims.expires_at <= now_seconds) return invalid("expired");
   return claims;
 }

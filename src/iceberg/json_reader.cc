@@ -223,4 +223,22 @@ Result<std::vector<int32_t>> ObjectReader::IntList(std::string_view key) const {
   return values;
 }
 
+std::string StringOr(const nlohmann::json& object, std::string_view key, std::string fallback) {
+  if (!object.is_object()) return fallback;
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
+
+int64_t IntOr(const nlohmann::json& object, std::string_view key, int64_t fallback) {
+  if (!object.is_object()) return fallback;
+  const auto found = object.find(key);
+  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : fallback;
+}
+
+bool BoolOr(const nlohmann::json& object, std::string_view key, bool fallback) {
+  if (!object.is_object()) return fallback;
+  const auto found = object.find(key);
+  return found != object.end() && found->is_boolean() ? found->get<bool>() : fallback;
+}
+
 }  // namespace meshwork::iceberg::json

@@ -57,6 +57,12 @@ class ObjectReader {
   std::string path_;
 };
 
+/// Lenient lookups for hostile input (nlohmann's value() throws on a type mismatch): the
+/// member when `object` is an object holding one of the right type, otherwise the fallback.
+std::string StringOr(const nlohmann::json& object, std::string_view key, std::string fallback);
+int64_t IntOr(const nlohmann::json& object, std::string_view key, int64_t fallback);
+bool BoolOr(const nlohmann::json& object, std::string_view key, bool fallback);
+
 /// "snapshots[3]"
 std::string IndexPath(std::string_view path, size_t index);
 /// The JSON type name of a value, for messages ("string", "number", ...).

@@ -218,8 +218,8 @@ class Builder {
         std::optional<int32_t> reused;
         for (const PartitionSpec& spec : m_.partition_specs) {
           for (const PartitionField& existing : spec.fields()) {
-            if (field.value("source-id", -1) == existing.source_id &&
-                field.value("transform", "") == existing.transform.ToString()) {
+            if (json::IntOr(field, "source-id", -1) == existing.source_id &&
+                json::StringOr(field, "transform", "") == existing.transform.ToString()) {
               reused = existing.field_id;
             }
           }

@@ -345,6 +345,14 @@ TEST_P(CatalogTest, HostileNamesAndLocationsAreRefused) {
               IsError(StatusCode::kInvalidArgument));
   EXPECT_THAT(catalog_->CreateTable(root_, {"ok"}, {{"name", "t"}}).status(),
               IsError(StatusCode::kInvalidArgument, "schema"));
+  json bad_stage = CreateRequest("t");
+  bad_stage["stage-create"] = 5;
+  EXPECT_THAT(catalog_->CreateTable(root_, {"ok"}, bad_stage).status(),
+              IsError(StatusCode::kInvalidArgument, "stage-create: expected a boolean"));
+  json bad_spec = CreateRequest("t");
+  bad_spec["partition-spec"]["fields"][0]["source-id"] = "2";
+  EXPECT_THAT(catalog_->CreateTable(root_, {"ok"}, bad_spec).status(),
+              IsError(StatusCode::kInvalidArgument));
   json bad_schema = CreateRequest("t");
   bad_schema["schema"]["fields"][0]["type"] = "varchar";
   EXPECT_THAT(catalog_->CreateTable(root_, {"ok"}, bad_schema).status(),
@@ -496,6 +504,13 @@ TEST(CredentialsTest, SecretsAreSaltedSlowHashes) {
     EXPECT_EQ(decoded, text);
   }
   EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  // Hostile tokens: wrong member types are refusals, never exceptions.
+  for (const std::string header : {R"({"alg":5})", R"([1])", R"("x")", R"({"alg":"HS256"})"}) {
+    const std::string token = Base64UrlEncode(header) + "." +
+                              Base64UrlEncode(R"({"sub":5,"cv":"1","exp":true,"iat":"x"})") +
+                              ".sig";
+    EXPECT_THAT(VerifyToken(token, "key", 0).status(), IsError(StatusCode::kUnauthenticated));
+  }
   EXPECT_THAT(Base64UrlDecode("a+b").status(), IsError(StatusCode::kInvalidArgument));
 }
 
