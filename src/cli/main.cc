@@ -11,6 +11,7 @@
 
 #include "cli/doctor.h"
 #include "cli/exit_codes.h"
+#include "cli/serve_command.h"
 #include "cli/settings.h"
 #include "cli/table_command.h"
 #include "cli/version.h"
@@ -91,6 +92,7 @@ int Run(int argc, char** argv) {
   doctor->add_flag("--json", doctor_json, "Machine-readable report");
 
   TableCommand* table = AddTableCommand(app);
+  ServeCommand* serve = AddServeCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -127,6 +129,7 @@ int Run(int argc, char** argv) {
 
   if (doctor->parsed()) return RunDoctor(*config, doctor_json);
   if (TableCommandParsed(*table)) return RunTableCommand(*table);
+  if (ServeCommandParsed(*serve)) return RunServeCommand(*serve, *config);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }
 

@@ -1,0 +1,149 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "cli/exit_codes.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "metastore/metastore.h"
+#include "server/http_server.h"
+#include "server/rest_catalog.h"
+
+namespace meshwork::cli {
+namespace {
+
+Result<std::pair<std::string, int>> ParseAddress(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    auto [end, error] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+    if (error != std::errc() || end != text.data() + text.size()) port = -1;
+  }
+  if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+    return Status::InvalidArgument("'{}' is not ADDRESS:PORT", text)
+        .WithHint("for example --http 127.0.0.1:8181 (port 0 picks a free one)");
+  }
+  return std::pair<std::string, int>(text.substr(0, colon), port);
+}
+
+std::string Setting(const config::Config& config, const std::string& flag, const char* key) {
+  if (!flag.empty()) return flag;
+  auto value = config.GetString(key);
+  return value.ok() ? *value : std::string();
+}
+
+}  // namespace
+
+ServeCommand* AddServeCommand(CLI::App& app) {
+  static ServeCommand command;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the catalog: Iceberg REST on http://127.0.0.1:8181/catalog, /healthz");
+  serve->add_option("--http", command.http, "Listen address (default 127.0.0.1:8181)");
+  serve->add_option("--metastore", command.metastore,
+                    "postgresql://user@host:port/db (default: SQLite in the data dir)");
+  serve->add_option("--warehouse", command.warehouse,
+                    "Warehouse folder (default: data dir/warehouse)");
+  serve->add_option("--tls-cert", command.tls_certificate, "PEM certificate: serve HTTPS");
+  serve->add_option("--tls-key", command.tls_key, "PEM private key for --tls-cert");
+  serve->add_option("--bootstrap-credentials", command.bootstrap_credentials,
+                    "Root CLIENT_ID:SECRET (or MESHWORK_BOOTSTRAP_CREDENTIALS)");
+  serve->add_option("--mesh", command.mesh, "The mesh's name: the REST warehouse and prefix");
+  serve->add_option("--threads", command.threads, "HTTP worker threads (default 16)");
+  command.parsed = serve;
+  return &command;
+}
+
+bool ServeCommandParsed(const ServeCommand& command) {
+  return command.parsed != nullptr && static_cast<CLI::App*>(command.parsed)->parsed();
+}
+
+int RunServeCommand(ServeCommand& command, const config::Config& config) {
+  // Signals are taken by one thread with sigwait, so every other thread keeps them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string data_dir = Setting(config, "", "data_dir");
+  std::error_code ignored;
+  std::filesystem::create_directories(data_dir, ignored);
+  std::string metastore_url = Setting(config, command.metastore, "metastore");
+  if (metastore_url.empty()) metastore_url = data_dir + "/meshwork.db";
+  std::string warehouse = Setting(config, command.warehouse, "warehouse");
+  if (warehouse.empty()) warehouse = data_dir + "/warehouse";
+  if (warehouse.find("://") != std::string::npos && !warehouse.starts_with("file://")) {
+    return ReportError(
+        Status::NotImplemented("warehouse {} needs object storage support", warehouse)
+            .WithHint("use a local folder for now"),
+        kExitUsage);
+  }
+  auto address = ParseAddress(Setting(config, command.http, "http.address"));
+  if (!address.ok()) return ReportError(address.error(), kExitUsage);
+
+  auto metastore = metastore::Metastore::Open({.url = metastore_url, .max_connections = 16});
+  if (!metastore.ok()) return ReportError(metastore.error());
+  catalog::CatalogOptions catalog_options{
+      .warehouse_root = warehouse,
+      .bootstrap_credentials =
+          Setting(config, command.bootstrap_credentials, "bootstrap_credentials")};
+  auto catalog = catalog::Catalog::Open(**metastore, catalog_options);
+  if (!catalog.ok()) return ReportError(catalog.error());
+  const catalog::BootstrapReport& bootstrap = (*catalog)->bootstrap();
+  if (!bootstrap.generated_secret.empty()) {
+    // Printed once, stored nowhere: the operator must keep it.
+    std::cout << "root credentials (shown once, keep them): " << bootstrap.client_id << ":"
+              << bootstrap.generated_secret << std::endl;
+  }
+
+  server::Router router;
+  router.Add("GET", "/healthz", "healthz", [&](server::HttpRequest&) {
+    Status ping = (*metastore)->Ping();
+    return server::HttpResponse{
+        .status = ping.ok() ? 200 : 503,
+        .body = nlohmann::json({{"status", ping.ok() ? "ok" : "unavailable"},
+                                {"metastore", (*metastore)->backend()}})
+                    .dump()};
+  });
+  server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
+
+  server::HttpServer http({.host = address->first,
+                           .port = address->second,
+                           .threads = command.threads,
+                           .tls_certificate = command.tls_certificate,
+                           .tls_key = command.tls_key},
+                          router, [](const server::RequestRecord& record) {
+                            logging::Info("{} {} {} {:.1f}ms route={} id={} from={}", record.method,
+                                          record.path, record.status, record.seconds * 1000,
+                                          record.route, record.request_id, record.remote_address);
+                          });
+  if (Status bound = http.Bind(); !bound.ok()) return ReportError(bound);
+  const bool tls = !command.tls_certificate.empty();
+  std::cout << "meshwork serving " << (tls ? "https" : "http") << "://" << address->first << ":"
+            << http.port() << "/catalog (metastore: " << (*metastore)->backend()
+            << ", warehouse: " << warehouse << ")" << std::endl;
+
+  std::thread watcher([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    logging::Info("signal {}: finishing requests in flight, then stopping", received);
+    http.Stop();
+  });
+  Status served = http.Serve();
+  // Stopped by something else than a signal: release the watcher.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  if (!served.ok()) return ReportError(served);
+  std::cout << "meshwork stopped" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace meshwork::cli

@@ -1,0 +1,32 @@
+#pragma once
+// `meshwork serve`: the catalog server (Iceberg REST under /catalog, /healthz), DESIGN §4.
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+namespace meshwork::config {
+class Config;
+}
+
+namespace meshwork::cli {
+
+struct ServeCommand {
+  std::string http;
+  std::string metastore;
+  std::string warehouse;
+  std::string tls_certificate;
+  std::string tls_key;
+  std::string bootstrap_credentials;
+  std::string mesh = "mesh";
+  int threads = 16;
+  void* parsed = nullptr;  // the CLI11 subcommand
+};
+
+ServeCommand* AddServeCommand(CLI::App& app);
+bool ServeCommandParsed(const ServeCommand& command);
+/// Serves until SIGTERM or SIGINT; returns the exit code.
+int RunServeCommand(ServeCommand& command, const config::Config& config);
+
+}  // namespace meshwork::cli
