@@ -5,6 +5,7 @@
 #include <set>
 
 #include "catalog/credentials.h"
+#include "catalog/metastore_pointer_store.h"
 #include "common/logging.h"
 #include "common/time.h"
 #include "common/uuid.h"
@@ -24,49 +25,6 @@ constexpr std::string_view kRootPrincipal = "root";
 constexpr std::string_view kSigningKeySetting = "token-signing-key";
 constexpr int kCommitAttempts = 4;
 constexpr size_t kMetadataCacheEntries = 4096;
-
-// Metastore-backed pointers for the warehouse's own reads and writes (table maintenance and
-// data writes that go through src/iceberg); catalog commits swap pointers themselves.
-class MetastorePointerStore final : public iceberg::PointerStore {
- public:
-  explicit MetastorePointerStore(metastore::Metastore& metastore) : metastore_(metastore) {}
-
-  Result<std::optional<std::string>> Load(const TableIdentifier& table) override {
-    auto record = metastore_.LoadObject(table.namespace_levels, table.name, ObjectKind::kTable);
-    if (!record.ok()) {
-      if (record.error().code() == StatusCode::kNotFound) return std::optional<std::string>();
-      return record.error();
-    }
-    return std::optional<std::string>(record->metadata_location);
-  }
-  Status CompareAndSwap(const TableIdentifier& table, const std::optional<std::string>& expected,
-                        const std::string& new_location) override {
-    return metastore_.CommitPointers(kSystem, {{.namespace_levels = table.namespace_levels,
-                                                .name = table.name,
-                                                .expected = expected,
-                                                .new_location = new_location}});
-  }
-  Status Drop(const TableIdentifier& table) override {
-    return metastore_.DropObject(kSystem, ObjectKind::kTable, table.namespace_levels, table.name)
-        .status();
-  }
-  Result<std::vector<TableIdentifier>> List(const Levels& namespace_levels) override {
-    std::vector<TableIdentifier> tables;
-    metastore::PageRequest page;
-    do {
-      MW_ASSIGN_OR_RETURN(auto listed,
-                          metastore_.ListObjects(namespace_levels, ObjectKind::kTable, page));
-      for (const auto& record : listed.items)
-        tables.push_back({namespace_levels, record.name});
-      page.token = listed.next_token;
-    } while (!page.token.empty());
-    return tables;
-  }
-
- private:
-  static inline const metastore::Actor kSystem{"meshwork", ""};
-  metastore::Metastore& metastore_;
-};
 
 bool IsNameCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||

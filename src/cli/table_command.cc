@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "catalog/metastore_pointer_store.h"
 #include "cli/exit_codes.h"
 #include "common/logging.h"
 #include "common/time.h"
@@ -23,6 +24,7 @@
 #include "iceberg/static_table.h"
 #include "iceberg/table_writer.h"
 #include "iceberg/warehouse.h"
+#include "metastore/metastore.h"
 
 namespace meshwork::cli {
 
@@ -70,6 +72,7 @@ struct TableCommand {
   int64_t limit = -1;
   bool explain = false;
   std::string warehouse = "./warehouse";
+  std::string metastore;
   std::string name;
   std::string namespace_name;
   std::string columns;
@@ -84,6 +87,9 @@ namespace {
 
 void AddCommon(CLI::App* command, TableCommand& options, bool needs_table) {
   command->add_option("--warehouse", options.warehouse, "Warehouse folder (default ./warehouse)");
+  command->add_option("--metastore", options.metastore,
+                      "The catalog's metastore (SQLite file or postgresql://...): work on the "
+                      "tables `meshwork serve` publishes instead of a bare warehouse folder");
   command->add_flag("--json", options.json, "Machine-readable output");
   if (needs_table) {
     command
@@ -872,7 +878,20 @@ int RunTableCommand(TableCommand& options) {
                     .WithHint("pass --warehouse DIR (default ./warehouse); `meshwork table create` "
                               "makes one"));
   }
-  auto warehouse = iceberg::Warehouse::Open(options.warehouse);
+  // Catalog tables: pointers in the metastore, swaps recorded in its event log.
+  std::unique_ptr<metastore::Metastore> metastore;
+  iceberg::Warehouse::PointerStoreFactory pointers;
+  if (!options.metastore.empty()) {
+    auto opened = metastore::Metastore::Open({.url = options.metastore, .max_connections = 2});
+    if (!opened.ok()) return Fail(opened.error());
+    metastore = std::move(*opened);
+    const char* user = std::getenv("USER");
+    pointers = [&](storage::LocalFileIO&) {
+      return std::make_unique<catalog::MetastorePointerStore>(
+          *metastore, metastore::Actor{std::string("cli:") + (user ? user : "unknown"), ""});
+    };
+  }
+  auto warehouse = iceberg::Warehouse::Open(options.warehouse, pointers);
   if (!warehouse.ok()) return Fail(warehouse.error());
   if (options.list->parsed()) {
     std::vector<std::string> levels;
