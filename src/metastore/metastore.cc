@@ -849,6 +849,48 @@ Result<std::string> Metastore::SetSettingIfAbsent(const std::string& key,
   return effective;
 }
 
+Result<std::optional<Metastore::StoredResponse>> Metastore::LoadStoredResponse(
+    const std::string& key) {
+  std::optional<StoredResponse> stored;
+  MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {
+    MW_ASSIGN_OR_RETURN(auto rows,
+                        sql.Query("SELECT principal, route, status, headers, body, created_at_ms "
+                                  "FROM idempotency_keys WHERE key = $1",
+                                  {key}));
+    if (rows.empty()) {
+      stored.reset();
+      return Status::OK();
+    }
+    stored = StoredResponse{rows[0].Text(0), rows[0].Text(1), rows[0].Int(2),
+                            rows[0].Text(3), rows[0].Text(4), rows[0].Int(5)};
+    return Status::OK();
+  }));
+  return stored;
+}
+
+Status Metastore::StoreResponse(const std::string& key, const StoredResponse& response) {
+  MW_RETURN_IF_ERROR(CheckName("idempotency key", key));
+  return pool_->Write([&](SqlConnection& sql) -> Status {
+    return sql
+        .Execute(
+            "INSERT INTO idempotency_keys (key, principal, route, status, headers, body, "
+            "created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+            {key, response.principal, response.route, response.status, response.headers,
+             response.body, time::NowMillis()})
+        .status();
+  });
+}
+
+Result<int64_t> Metastore::ExpireStoredResponses(int64_t before_ms) {
+  int64_t removed = 0;
+  MW_RETURN_IF_ERROR(pool_->Write([&](SqlConnection& sql) -> Status {
+    MW_ASSIGN_OR_RETURN(
+        removed, sql.Execute("DELETE FROM idempotency_keys WHERE created_at_ms < $1", {before_ms}));
+    return Status::OK();
+  }));
+  return removed;
+}
+
 Result<std::vector<EventRecord>> Metastore::ListEvents(int64_t after_id, int64_t limit) {
   std::vector<EventRecord> events;
   MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {

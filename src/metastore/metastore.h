@@ -210,6 +210,22 @@ class Metastore {
   /// starting together agree on one).
   Result<std::string> SetSettingIfAbsent(const std::string& key, const std::string& value);
 
+  // Idempotency keys (REST Idempotency-Key): the final response of a mutation, replayed when
+  // the same key comes again.
+  struct StoredResponse {
+    std::string principal;
+    std::string route;
+    int64_t status = 0;
+    std::string headers;  // JSON object
+    std::string body;
+    int64_t created_at_ms = 0;
+  };
+  Result<std::optional<StoredResponse>> LoadStoredResponse(const std::string& key);
+  /// Keeps the first response stored under a key (a concurrent duplicate does not replace it).
+  Status StoreResponse(const std::string& key, const StoredResponse& response);
+  /// Forgets keys stored before `before_ms`; returns how many.
+  Result<int64_t> ExpireStoredResponses(int64_t before_ms);
+
   // Event log, oldest first.
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit);
 

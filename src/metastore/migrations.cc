@@ -83,6 +83,18 @@ CREATE TABLE events (
   details TEXT NOT NULL
 );
 )sql"},
+    {2, "idempotency keys", R"sql(
+CREATE TABLE idempotency_keys (
+  key {key} PRIMARY KEY,
+  principal TEXT NOT NULL,
+  route TEXT NOT NULL,
+  status BIGINT NOT NULL,
+  headers TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at_ms);
+)sql"},
 };
 
 std::string ForDialect(const char* sql, SqlDialect dialect) {

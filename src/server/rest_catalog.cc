@@ -1,10 +1,14 @@
 #include "server/rest_catalog.h"
 
+#include <atomic>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "catalog/credentials.h"
+#include "common/logging.h"
+#include "common/time.h"
+#include "common/uuid.h"
 #include "iceberg/json_reader.h"
 #include "iceberg/table_metadata.h"
 
@@ -209,6 +213,57 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       return body(request, *caller);
     };
   };
+  // Idempotency-Key: the final response of a mutation is stored under the key and replayed
+  // when the same principal sends the same key to the same operation again.
+  metastore::Metastore& store = catalog.metastore();
+  auto once = [&store](std::string route, auto body) {
+    return [&store, route, body](HttpRequest& request, const Caller& caller) -> HttpResponse {
+      const auto key = request.Header("idempotency-key");
+      if (!key) return body(request, caller);
+      if (key->size() != 36 || !Uuid::Parse(*key).ok()) {
+        return ErrorResponse(
+            Status::InvalidArgument("Idempotency-Key '{}' is not a UUID", key->substr(0, 64)));
+      }
+      auto stored = store.LoadStoredResponse(*key);
+      if (!stored.ok()) return ErrorResponse(stored.error());
+      if (*stored) {
+        if ((*stored)->principal != caller.principal || (*stored)->route != route) {
+          return ErrorResponse(
+              Status::InvalidArgument("Idempotency-Key {} was used for another operation", *key)
+                  .WithHint("generate a new key for every logical operation"));
+        }
+        HttpResponse replay{.status = static_cast<int>((*stored)->status), .body = (*stored)->body};
+        const json headers = json::parse((*stored)->headers, nullptr, false);
+        if (headers.is_object()) {
+          for (auto item = headers.begin(); item != headers.end(); ++item) {
+            if (item->is_string()) replay.headers[item.key()] = item->template get<std::string>();
+          }
+        }
+        if (replay.body.empty()) replay.content_type = "";
+        replay.headers["Idempotent-Replayed"] = "true";
+        return replay;
+      }
+      HttpResponse response = body(request, caller);
+      // Final: successes and deterministic 4xx. Not: 5xx, and 401/403/408/429, which may change.
+      const int status = response.status;
+      const bool final =
+          status < 500 && status != 401 && status != 403 && status != 408 && status != 429;
+      if (final) {
+        const Status saved = store.StoreResponse(
+            *key, {caller.principal, route, status, json(response.headers).dump(), response.body});
+        if (!saved.ok()) {
+          logging::Warn("cannot store the response for Idempotency-Key {}: {}", *key,
+                        saved.ToString());
+        }
+        // Keys outlive the tokens that could retry with them (1 h) by an hour.
+        static std::atomic<uint64_t> stores = 0;
+        if (++stores % 1000 == 0) {
+          (void)store.ExpireStoredResponses(time::NowMillis() - 2 * 3600 * 1000);
+        }
+      }
+      return response;
+    };
+  };
   const std::string warehouse = options.warehouse;
   auto check_prefix = [warehouse](const HttpRequest& request) -> Status {
     if (request.captures.contains("prefix") && request.Capture("prefix") != warehouse) {
@@ -305,7 +360,8 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
         }
         return Json(200, {{"defaults", json::object()},
                           {"overrides", {{"prefix", warehouse}}},
-                          {"endpoints", AdvertisedEndpoints()}});
+                          {"endpoints", AdvertisedEndpoints()},
+                          {"idempotency-key-lifetime", "PT1H"}});
       }));
 
   add("GET", "/namespaces", "listNamespaces",
@@ -332,27 +388,29 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }));
 
   add("POST", "/namespaces", "createNamespace",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto body = ParseBody(request);
-        if (!body.ok()) return ErrorResponse(body.error());
-        if (!body->contains("namespace")) {
-          return ErrorResponse(Status::InvalidArgument("namespace: required, missing"));
-        }
-        auto levels = NamespaceFromJson((*body)["namespace"], "namespace");
-        if (!levels.ok()) return ErrorResponse(levels.error());
-        metastore::Properties properties;
-        if (body->contains("properties")) {
-          auto reader = iceberg::json::ObjectReader::Make(*body, "");
-          auto parsed = reader->StringMap("properties");
-          if (!parsed.ok()) return ErrorResponse(parsed.error());
-          properties = *parsed;
-        }
-        auto created = catalog.CreateNamespace(caller, *levels, properties);
-        if (!created.ok()) return ErrorResponse(created.error());
-        return Json(200, {{"namespace", NamespaceJson(created->levels)},
-                          {"properties", created->properties}});
-      }));
+      authed(once("createNamespace",
+                  [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+                    if (Status prefix = check_prefix(request); !prefix.ok())
+                      return ErrorResponse(prefix);
+                    auto body = ParseBody(request);
+                    if (!body.ok()) return ErrorResponse(body.error());
+                    if (!body->contains("namespace")) {
+                      return ErrorResponse(Status::InvalidArgument("namespace: required, missing"));
+                    }
+                    auto levels = NamespaceFromJson((*body)["namespace"], "namespace");
+                    if (!levels.ok()) return ErrorResponse(levels.error());
+                    metastore::Properties properties;
+                    if (body->contains("properties")) {
+                      auto reader = iceberg::json::ObjectReader::Make(*body, "");
+                      auto parsed = reader->StringMap("properties");
+                      if (!parsed.ok()) return ErrorResponse(parsed.error());
+                      properties = *parsed;
+                    }
+                    auto created = catalog.CreateNamespace(caller, *levels, properties);
+                    if (!created.ok()) return ErrorResponse(created.error());
+                    return Json(200, {{"namespace", NamespaceJson(created->levels)},
+                                      {"properties", created->properties}});
+                  })));
 
   add("GET", "/namespaces/{namespace}", "loadNamespace",
       authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
@@ -367,16 +425,19 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }));
 
   add("DELETE", "/namespaces/{namespace}", "dropNamespace",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto levels = ParseNamespace(request.Capture("namespace"));
-        if (!levels.ok()) return ErrorResponse(levels.error());
-        Status dropped = catalog.DropNamespace(caller, *levels);
-        return dropped.ok() ? NoContent() : ErrorResponse(dropped);
-      }));
+      authed(once("dropNamespace",
+                  [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+                    if (Status prefix = check_prefix(request); !prefix.ok())
+                      return ErrorResponse(prefix);
+                    auto levels = ParseNamespace(request.Capture("namespace"));
+                    if (!levels.ok()) return ErrorResponse(levels.error());
+                    Status dropped = catalog.DropNamespace(caller, *levels);
+                    return dropped.ok() ? NoContent() : ErrorResponse(dropped);
+                  })));
 
   add("POST", "/namespaces/{namespace}/properties", "updateProperties",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+      authed(once("updateProperties", [&catalog, check_prefix](HttpRequest& request,
+                                                               const Caller& caller) {
         if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
         auto levels = ParseNamespace(request.Capture("namespace"));
         if (!levels.ok()) return ErrorResponse(levels.error());
@@ -417,7 +478,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
         return Json(200, {{"updated", outcome->updated},
                           {"removed", outcome->removed},
                           {"missing", outcome->missing}});
-      }));
+      })));
 
   add("GET", "/namespaces/{namespace}/tables", "listTables",
       authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
@@ -440,16 +501,17 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }));
 
   add("POST", "/namespaces/{namespace}/tables", "createTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto levels = ParseNamespace(request.Capture("namespace"));
-        if (!levels.ok()) return ErrorResponse(levels.error());
-        auto body = ParseBody(request);
-        if (!body.ok()) return ErrorResponse(body.error());
-        auto created = catalog.CreateTable(caller, *levels, *body);
-        if (!created.ok()) return ErrorResponse(created.error());
-        return Json(200, LoadTableResult(*created));
-      }));
+      authed(
+          once("createTable", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+            auto levels = ParseNamespace(request.Capture("namespace"));
+            if (!levels.ok()) return ErrorResponse(levels.error());
+            auto body = ParseBody(request);
+            if (!body.ok()) return ErrorResponse(body.error());
+            auto created = catalog.CreateTable(caller, *levels, *body);
+            if (!created.ok()) return ErrorResponse(created.error());
+            return Json(200, LoadTableResult(*created));
+          })));
 
   add("GET", "/namespaces/{namespace}/tables/{table}", "loadTable",
       authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
@@ -486,43 +548,46 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }));
 
   add("POST", "/namespaces/{namespace}/tables/{table}", "updateTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto levels = ParseNamespace(request.Capture("namespace"));
-        if (!levels.ok()) return ErrorResponse(levels.error());
-        auto body = ParseBody(request);
-        if (!body.ok()) return ErrorResponse(body.error());
-        const json* requirements =
-            body->contains("requirements") ? &(*body)["requirements"] : nullptr;
-        const json* updates = body->contains("updates") ? &(*body)["updates"] : nullptr;
-        if (updates == nullptr)
-          return ErrorResponse(Status::InvalidArgument("updates: required, missing"));
-        auto committed = catalog.CommitTable(
-            caller, {{*levels, request.Capture("table")}, requirements, updates});
-        if (!committed.ok()) return ErrorResponse(committed.error());
-        HttpResponse response =
-            Json(200, {{"metadata-location", committed->table.metadata_location},
-                       {"metadata", iceberg::TableMetadataToJson(committed->table.metadata)}});
-        response.headers["ETag"] = "\"" + committed->table.metadata_location + "\"";
-        return response;
-      }));
+      authed(
+          once("updateTable", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+            auto levels = ParseNamespace(request.Capture("namespace"));
+            if (!levels.ok()) return ErrorResponse(levels.error());
+            auto body = ParseBody(request);
+            if (!body.ok()) return ErrorResponse(body.error());
+            const json* requirements =
+                body->contains("requirements") ? &(*body)["requirements"] : nullptr;
+            const json* updates = body->contains("updates") ? &(*body)["updates"] : nullptr;
+            if (updates == nullptr)
+              return ErrorResponse(Status::InvalidArgument("updates: required, missing"));
+            auto committed = catalog.CommitTable(
+                caller, {{*levels, request.Capture("table")}, requirements, updates});
+            if (!committed.ok()) return ErrorResponse(committed.error());
+            HttpResponse response =
+                Json(200, {{"metadata-location", committed->table.metadata_location},
+                           {"metadata", iceberg::TableMetadataToJson(committed->table.metadata)}});
+            response.headers["ETag"] = "\"" + committed->table.metadata_location + "\"";
+            return response;
+          })));
 
   add("DELETE", "/namespaces/{namespace}/tables/{table}", "dropTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto levels = ParseNamespace(request.Capture("namespace"));
-        if (!levels.ok()) return ErrorResponse(levels.error());
-        const std::string purge = request.Query("purgeRequested").value_or("false");
-        if (purge != "true" && purge != "false") {
-          return ErrorResponse(Status::InvalidArgument("purgeRequested must be true or false"));
-        }
-        Status dropped =
-            catalog.DropTable(caller, {*levels, request.Capture("table")}, purge == "true");
-        return dropped.ok() ? NoContent() : ErrorResponse(dropped);
-      }));
+      authed(
+          once("dropTable", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+            auto levels = ParseNamespace(request.Capture("namespace"));
+            if (!levels.ok()) return ErrorResponse(levels.error());
+            const std::string purge = request.Query("purgeRequested").value_or("false");
+            if (purge != "true" && purge != "false") {
+              return ErrorResponse(Status::InvalidArgument("purgeRequested must be true or false"));
+            }
+            Status dropped =
+                catalog.DropTable(caller, {*levels, request.Capture("table")}, purge == "true");
+            return dropped.ok() ? NoContent() : ErrorResponse(dropped);
+          })));
 
   add("POST", "/namespaces/{namespace}/register", "registerTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+      authed(once("registerTable", [&catalog, check_prefix](HttpRequest& request,
+                                                            const Caller& caller) {
         if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
         auto levels = ParseNamespace(request.Capture("namespace"));
         if (!levels.ok()) return ErrorResponse(levels.error());
@@ -538,25 +603,27 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
                                                 iceberg::json::BoolOr(*body, "overwrite", false));
         if (!registered.ok()) return ErrorResponse(registered.error());
         return Json(200, LoadTableResult(*registered));
-      }));
+      })));
 
   add("POST", "/tables/rename", "renameTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-        auto body = ParseBody(request);
-        if (!body.ok()) return ErrorResponse(body.error());
-        auto from =
-            IdentifierFromJson(body->contains("source") ? (*body)["source"] : json(), "source");
-        if (!from.ok()) return ErrorResponse(from.error());
-        auto to = IdentifierFromJson(
-            body->contains("destination") ? (*body)["destination"] : json(), "destination");
-        if (!to.ok()) return ErrorResponse(to.error());
-        Status renamed = catalog.RenameTable(caller, *from, *to);
-        return renamed.ok() ? NoContent() : ErrorResponse(renamed);
-      }));
+      authed(
+          once("renameTable", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+            auto body = ParseBody(request);
+            if (!body.ok()) return ErrorResponse(body.error());
+            auto from =
+                IdentifierFromJson(body->contains("source") ? (*body)["source"] : json(), "source");
+            if (!from.ok()) return ErrorResponse(from.error());
+            auto to = IdentifierFromJson(
+                body->contains("destination") ? (*body)["destination"] : json(), "destination");
+            if (!to.ok()) return ErrorResponse(to.error());
+            Status renamed = catalog.RenameTable(caller, *from, *to);
+            return renamed.ok() ? NoContent() : ErrorResponse(renamed);
+          })));
 
   add("POST", "/transactions/commit", "commitTransaction",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+      authed(once("commitTransaction", [&catalog, check_prefix](HttpRequest& request,
+                                                                const Caller& caller) {
         if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
         auto body = ParseBody(request);
         if (!body.ok()) return ErrorResponse(body.error());
@@ -578,7 +645,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
         }
         auto committed = catalog.CommitTransaction(caller, commits);
         return committed.ok() ? NoContent() : ErrorResponse(committed.error());
-      }));
+      })));
 }
 
 }  // namespace meshwork::server

@@ -272,5 +272,45 @@ TEST_F(RestCatalogTest, BadInputIsA4xxWithTheErrorModel) {
   EXPECT_TRUE(loaded["metadata"]["snapshots"].empty());
 }
 
+TEST_F(RestCatalogTest, IdempotencyKeysReplayTheFinalResponse) {
+  const std::string& t = root_token_;
+  const std::string key = "01931f2e-79b0-7cc3-98c4-dc0c0c07398f";
+  const std::string create = R"({"namespace":["sales"]})";
+  HttpResponse first =
+      Send("POST", "/catalog/v1/mesh/namespaces", create, t, {{"idempotency-key", key}});
+  ASSERT_EQ(first.status, 200);
+  // A retry of the same operation gets the same answer, not "already exists".
+  HttpResponse retry =
+      Send("POST", "/catalog/v1/mesh/namespaces", create, t, {{"idempotency-key", key}});
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.headers["Idempotent-Replayed"], "true");
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces", create, t)), 409);
+  // The key belongs to that operation and that principal.
+  EXPECT_EQ(Status(Send("DELETE", "/catalog/v1/mesh/namespaces/sales", "", t,
+                        {{"idempotency-key", key}})),
+            400);
+  ASSERT_OK_AND_ASSIGN(auto bob, catalog_->CreatePrincipal({"admin", true, "t"}, "bob", "user"));
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces", create,
+                        Token(bob.client_id, bob.client_secret), {{"idempotency-key", key}})),
+            400);
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces", create, t,
+                        {{"idempotency-key", "not-a-uuid"}})),
+            400);
+  // Final 4xx are replayed too; a drop retried after success stays 204.
+  const std::string drop_key = "01931f2e-79b0-7cc3-98c4-dc0c0c073990";
+  EXPECT_EQ(
+      Send("DELETE", "/catalog/v1/mesh/namespaces/sales", "", t, {{"idempotency-key", drop_key}})
+          .status,
+      204);
+  EXPECT_EQ(
+      Send("DELETE", "/catalog/v1/mesh/namespaces/sales", "", t, {{"idempotency-key", drop_key}})
+          .status,
+      204);
+  EXPECT_EQ(Status(Send("DELETE", "/catalog/v1/mesh/namespaces/sales", "", t)), 404);
+  json config = json::parse(Send("GET", "/catalog/v1/config", "", t).body);
+  EXPECT_EQ(config["idempotency-key-lifetime"], "PT1H");
+}
+
 }  // namespace
 }  // namespace meshwork::server
