@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "metastore/metastore.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/rest_catalog.h"
 
 namespace meshwork::cli {
@@ -114,13 +115,26 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                     .dump()};
   });
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
+  server::Metrics metrics;
+  router.Add("GET", "/metrics", "metrics", [&](server::HttpRequest& request) {
+    // Like every endpoint but the token endpoint and /healthz: a valid token.
+    const auto header = request.Header("authorization");
+    auto caller =
+        header && header->starts_with("Bearer ")
+            ? (*catalog)->Authenticate(header->substr(7), request.request_id)
+            : Result<catalog::Caller>(Status::Unauthenticated("/metrics needs a bearer token"));
+    if (!caller.ok()) return server::ErrorResponse(caller.error());
+    return server::HttpResponse{
+        .status = 200, .content_type = "text/plain; version=0.0.4", .body = metrics.Render()};
+  });
 
   server::HttpServer http({.host = address->first,
                            .port = address->second,
                            .threads = command.threads,
                            .tls_certificate = command.tls_certificate,
                            .tls_key = command.tls_key},
-                          router, [](const server::RequestRecord& record) {
+                          router, [&metrics](const server::RequestRecord& record) {
+                            metrics.Record(record);
                             logging::Info("{} {} {} {:.1f}ms route={} id={} from={}", record.method,
                                           record.path, record.status, record.seconds * 1000,
                                           record.route, record.request_id, record.remote_address);

@@ -66,6 +66,14 @@ served=$(curl -sf -H "Authorization: Bearer $token" "$base/catalog/v1/mesh/names
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)["metadata-location"]))')
 [[ "$served" == *"$metadata_file" ]] || fail "loadTable serves $served, not the appended version"
 echo "ok   loadTable serves the appended version"
+metrics=$(curl -sf -H "Authorization: Bearer $token" "$base/metrics") || fail "/metrics"
+grep -q 'meshwork_http_requests_total{route="loadTable",method="GET",status="200"}' <<<"$metrics" ||
+  fail "/metrics does not count loadTable"
+grep -q 'meshwork_catalog_commits_total{outcome="conflict"} 1' <<<"$metrics" ||
+  fail "/metrics does not count the stale commit as a conflict"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$base/metrics") == 401 ]] || fail "/metrics without a token"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$base/healthz") == 200 ]] || fail "/healthz"
+echo "ok   /metrics counts requests and commits and needs a token; /healthz does not"
 grep -q "$secret" "$scratch/server.log" "$scratch/server.out" && fail "the secret appears in the server's output"
 echo "ok   the secret never appears in the server's output"
 
