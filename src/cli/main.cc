@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/access_commands.h"
 #include "cli/doctor.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_command.h"
@@ -93,6 +94,7 @@ int Run(int argc, char** argv) {
 
   TableCommand* table = AddTableCommand(app);
   ServeCommand* serve = AddServeCommand(app);
+  AccessCommands* access = AddAccessCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -130,6 +132,7 @@ int Run(int argc, char** argv) {
   if (doctor->parsed()) return RunDoctor(*config, doctor_json);
   if (TableCommandParsed(*table)) return RunTableCommand(*table);
   if (ServeCommandParsed(*serve)) return RunServeCommand(*serve, *config);
+  if (AccessCommandParsed(*access)) return RunAccessCommand(*access);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }
 

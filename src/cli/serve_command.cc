@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "metastore/metastore.h"
 #include "server/http_server.h"
+#include "server/mesh_api.h"
 #include "server/metrics.h"
 #include "server/rest_catalog.h"
 
@@ -115,6 +116,7 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                     .dump()};
   });
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
+  server::AddMeshApiRoutes(router, **catalog);
   server::Metrics metrics;
   router.Add("GET", "/metrics", "metrics", [&](server::HttpRequest& request) {
     // Like every endpoint but the token endpoint and /healthz: a valid token.

@@ -1,0 +1,20 @@
+#pragma once
+// The mesh API under /api/v1 for access management: principals (secrets shown once), roles,
+// role assignments, grants, whoami. Authorization happens in the catalog service.
+//
+//   GET  /api/v1/whoami                        GET  /api/v1/roles
+//   GET  /api/v1/principals                    POST /api/v1/roles {"name", "description"}
+//   POST /api/v1/principals {"name", "type"}   DELETE /api/v1/roles/{name}
+//   POST /api/v1/principals/{name}/rotate      GET  /api/v1/grants[?role=R]
+//   DELETE /api/v1/principals/{name}           POST /api/v1/grants {"role", "privilege",
+//   POST /api/v1/principals/{name}/roles {"role"}    "securable": {"type", "name"}}
+//   DELETE /api/v1/principals/{name}/roles/{role}  POST /api/v1/grants/revoke (same body)
+
+#include "catalog/catalog.h"
+#include "server/http.h"
+
+namespace meshwork::server {
+
+void AddMeshApiRoutes(Router& router, catalog::Catalog& catalog);
+
+}  // namespace meshwork::server
