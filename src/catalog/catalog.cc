@@ -119,7 +119,6 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
 }
 
 Status Catalog::Bootstrap() {
-  const metastore::Actor actor{"meshwork", "bootstrap"};
   std::string client_id, secret;
   if (!options_.bootstrap_credentials.empty()) {
     const size_t colon = options_.bootstrap_credentials.find(':');
@@ -135,6 +134,19 @@ Status Catalog::Bootstrap() {
           .WithHint("use a longer secret");
     }
   }
+  // Servers starting together race here: whoever loses re-reads what the winner wrote.
+  Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    last = BootstrapOnce(client_id, secret);
+    if (last.code() != StatusCode::kAlreadyExists && last.code() != StatusCode::kNotFound) {
+      return last;
+    }
+  }
+  return last;
+}
+
+Status Catalog::BootstrapOnce(const std::string& client_id, const std::string& secret) {
+  const metastore::Actor actor{"meshwork", "bootstrap"};
   auto root = metastore_.LoadPrincipal(std::string(kRootPrincipal));
   if (root.ok()) {
     bootstrap_.client_id = root->client_id;
@@ -144,22 +156,34 @@ Status Catalog::Bootstrap() {
     }
     // The operator restarted with other root credentials: they win (whoever can restart the
     // server with a flag is the administrator anyway).
-    MW_RETURN_IF_ERROR(metastore_.DropPrincipal(actor, std::string(kRootPrincipal)));
+    if (root->client_id == client_id) {
+      MW_RETURN_IF_ERROR(
+          metastore_.RotateCredentials(actor, std::string(kRootPrincipal), HashSecret(secret))
+              .status());
+    } else {
+      MW_RETURN_IF_ERROR(metastore_.DropPrincipal(actor, std::string(kRootPrincipal)));
+      MW_RETURN_IF_ERROR(metastore_.CreatePrincipal(actor, {.name = std::string(kRootPrincipal),
+                                                            .client_id = client_id,
+                                                            .secret_hash = HashSecret(secret),
+                                                            .kind = "root"}));
+    }
     bootstrap_.root_reset = true;
-  } else if (root.error().code() != StatusCode::kNotFound) {
-    return root.error();
+    bootstrap_.client_id = client_id;
+    return Status::OK();
   }
-  if (secret.empty()) {
-    client_id = GenerateClientId();
-    secret = GenerateSecret();
-    bootstrap_.generated_secret = secret;
+  if (root.error().code() != StatusCode::kNotFound) return root.error();
+  std::string new_id = client_id, new_secret = secret;
+  if (new_secret.empty()) {
+    new_id = GenerateClientId();
+    new_secret = GenerateSecret();
   }
   MW_RETURN_IF_ERROR(metastore_.CreatePrincipal(actor, {.name = std::string(kRootPrincipal),
-                                                        .client_id = client_id,
-                                                        .secret_hash = HashSecret(secret),
+                                                        .client_id = new_id,
+                                                        .secret_hash = HashSecret(new_secret),
                                                         .kind = "root"}));
+  if (secret.empty()) bootstrap_.generated_secret = new_secret;
   bootstrap_.root_created = true;
-  bootstrap_.client_id = client_id;
+  bootstrap_.client_id = new_id;
   return Status::OK();
 }
 

@@ -160,6 +160,7 @@ class Catalog {
 
   Catalog(metastore::Metastore& metastore, CatalogOptions options);
   Status Bootstrap();
+  Status BootstrapOnce(const std::string& client_id, const std::string& secret);
   Result<PrincipalState> State(const std::string& principal);
   void ForgetPrincipals();
   Result<std::shared_ptr<const iceberg::TableMetadata>> ReadMetadata(const std::string& location);
