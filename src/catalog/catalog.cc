@@ -572,7 +572,17 @@ Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
     }
     if (swaps.empty()) return outcomes;  // nothing changed anywhere
     Status swapped = metastore_.CommitPointers(caller.actor(), swaps);
-    if (swapped.ok()) return outcomes;
+    if (swapped.ok()) {
+      // The next load of these tables needs exactly this metadata: keep it parsed.
+      std::lock_guard<std::mutex> lock(metadata_mutex_);
+      if (metadata_cache_.size() + outcomes.size() >= kMetadataCacheEntries)
+        metadata_cache_.clear();
+      for (const CommitOutcome& outcome : outcomes) {
+        metadata_cache_.emplace(outcome.table.metadata_location,
+                                std::make_shared<const TableMetadata>(outcome.table.metadata));
+      }
+      return outcomes;
+    }
     if (swapped.code() == StatusCode::kUnavailable) {
       // The metastore may or may not have applied it: keep the files, tell the client.
       return Status::Unavailable("the commit's outcome is unknown: {}", swapped.message())

@@ -100,7 +100,7 @@ Status HttpServer::Bind() {
   server.set_payload_max_length(options.max_body_bytes);
   server.set_read_timeout(options.read_timeout_seconds, 0);
   server.set_write_timeout(options.write_timeout_seconds, 0);
-  server.set_keep_alive_max_count(1000);
+  server.set_keep_alive_max_count(1000000);
   // Small JSON responses must leave at once: with Nagle's algorithm on, a keep-alive client that
   // delays its ACKs waits ~40 ms per request.
   server.set_socket_options([](socket_t sock) {
