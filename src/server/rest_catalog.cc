@@ -192,6 +192,7 @@ const std::vector<std::string>& AdvertisedEndpoints() {
       "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}",
       "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}",
       "POST /v1/{prefix}/namespaces/{namespace}/register",
+      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
       "POST /v1/{prefix}/tables/rename",
       "POST /v1/{prefix}/transactions/commit",
   };
@@ -604,6 +605,26 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
         if (!registered.ok()) return ErrorResponse(registered.error());
         return Json(200, LoadTableResult(*registered));
       })));
+
+  // Clients report scan and commit metrics after their operations; the report is checked and
+  // acknowledged (the server keeps its own metrics at /metrics).
+  add("POST", "/namespaces/{namespace}/tables/{table}/metrics", "reportMetrics",
+      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto body = ParseBody(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        const std::string type = iceberg::json::StringOr(*body, "report-type", "");
+        if (type != "scan-report" && type != "commit-report") {
+          return ErrorResponse(Status::InvalidArgument(
+              "report-type must be scan-report or commit-report, got '{}'", type));
+        }
+        // Reporting on a table needs to be able to see it.
+        auto loaded = catalog.LoadTable(caller, {*levels, request.Capture("table")});
+        if (!loaded.ok()) return ErrorResponse(loaded.error());
+        return NoContent();
+      }));
 
   add("POST", "/tables/rename", "renameTable",
       authed(

@@ -73,6 +73,13 @@ grep -q 'meshwork_catalog_commits_total{outcome="conflict"} 1' <<<"$metrics" ||
   fail "/metrics does not count the stale commit as a conflict"
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/metrics") == 401 ]] || fail "/metrics without a token"
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/healthz") == 200 ]] || fail "/healthz"
+# An oversized body is refused with 413 before it reaches a handler; the server lives on.
+head -c 20000000 /dev/zero | tr '\0' 'x' >"$scratch/huge.json"
+[[ $(curl -s -o "$scratch/huge.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
+  --data-binary @"$scratch/huge.json" "$base/catalog/v1/mesh/namespaces") == 413 ]] || fail "a 20 MB body is not a 413"
+grep -q '"code":413' "$scratch/huge.out" || fail "the 413 has no ErrorModel body: $(head -c 200 "$scratch/huge.out")"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$base/healthz") == 200 ]] || fail "the server died after a huge body"
+echo "ok   a 20 MB body gets 413 with the ErrorModel"
 echo "ok   /metrics counts requests and commits and needs a token; /healthz does not"
 grep -q "$secret" "$scratch/server.log" "$scratch/server.out" && fail "the secret appears in the server's output"
 echo "ok   the secret never appears in the server's output"

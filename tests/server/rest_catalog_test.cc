@@ -115,6 +115,7 @@ TEST_F(RestCatalogTest, EveryEndpointButTheTokenEndpointNeedsAValidToken) {
       {"POST", "/catalog/v1/mesh/namespaces/sales/tables/orders"},
       {"DELETE", "/catalog/v1/mesh/namespaces/sales/tables/orders"},
       {"POST", "/catalog/v1/mesh/namespaces/sales/register"},
+      {"POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/metrics"},
       {"POST", "/catalog/v1/mesh/tables/rename"},
       {"POST", "/catalog/v1/mesh/transactions/commit"},
   };
@@ -193,6 +194,17 @@ TEST_F(RestCatalogTest, StatusCodesFollowTheSpec) {
       406);
   EXPECT_EQ(Status(Send("GET", "/catalog/v1/other/namespaces", "", t)), 404);
   EXPECT_EQ(Status(Send("GET", "/catalog/v1/config?warehouse=other", "", t)), 404);
+  // Metrics reports are acknowledged; vended-credential requests are accepted (the warehouse is
+  // local: there is nothing to vend).
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/metrics",
+                        R"({"report-type":"scan-report","table-name":"sales.orders"})", t)),
+            204);
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/metrics",
+                        R"({"report-type":"nonsense"})", t)),
+            400);
+  EXPECT_EQ(Status(Send("GET", "/catalog/v1/mesh/namespaces/sales/tables/orders", "", t,
+                        {{"x-iceberg-access-delegation", "vended-credentials,remote-signing"}})),
+            200);
   // Prefix-less routes work for clients that skip /config.
   EXPECT_EQ(Status(Send("GET", "/catalog/v1/namespaces", "", t)), 200);
   // Denied: 403 naming the privilege.
