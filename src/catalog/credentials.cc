@@ -141,7 +141,9 @@ std::string SignToken(const TokenClaims& claims, std::string_view key) {
   const nlohmann::json payload = {
       {"iss", "meshwork"},       {"sub", claims.principal},  {"cv", claims.credential_version},
       {"iat", claims.issued_at}, {"exp", claims.expires_at}, {"jti", claims.token_id}};
-  const std::string signing_input = header + "." + Base64UrlEncode(payload.dump());
+  const std::string signing_input =
+      header + "." +
+      Base64UrlEncode(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return signing_input + "." + Base64UrlEncode(HmacSha256(key, signing_input));
 }
 

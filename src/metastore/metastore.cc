@@ -60,7 +60,7 @@ std::string QualifiedName(const Levels& levels, const std::string& name) {
 }
 
 std::string PropertiesJson(const Properties& properties) {
-  return nlohmann::json(properties).dump();
+  return nlohmann::json(properties).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Properties ParseProperties(const std::string& text) {
@@ -103,7 +103,8 @@ Status AppendEvent(SqlConnection& sql, const Actor& actor, std::string_view acti
           "INSERT INTO events (at_ms, principal, request_id, action, object_kind, object_name, "
           "details) VALUES ($1, $2, $3, $4, $5, $6, $7)",
           {time::NowMillis(), actor.principal, actor.request_id, std::string(action),
-           std::string(object_kind), object_name, details.dump()})
+           std::string(object_kind), object_name,
+           details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)})
       .status();
 }
 

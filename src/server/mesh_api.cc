@@ -12,7 +12,8 @@ using catalog::Caller;
 using nlohmann::json;
 
 HttpResponse Json(int status, const json& body) {
-  return {.status = status, .body = body.dump()};
+  return {.status = status,
+          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 HttpResponse NoContent() {

@@ -22,7 +22,8 @@ using nlohmann::json;
 constexpr char kNamespaceSeparator = '\x1f';
 
 HttpResponse Json(int status, const json& body) {
-  return {.status = status, .body = body.dump()};
+  return {.status = status,
+          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 HttpResponse NoContent() {
@@ -251,7 +252,10 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
           status < 500 && status != 401 && status != 403 && status != 408 && status != 429;
       if (final) {
         const Status saved = store.StoreResponse(
-            *key, {caller.principal, route, status, json(response.headers).dump(), response.body});
+            *key,
+            {caller.principal, route, status,
+             json(response.headers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+             response.body});
         if (!saved.ok()) {
           logging::Warn("cannot store the response for Idempotency-Key {}: {}", *key,
                         saved.ToString());
@@ -471,7 +475,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
                                    {{"message", outcome.error().message()},
                                     {"type", "UnprocessableEntityException"},
                                     {"code", 422}}}})
-                                .dump();
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             return response;
           }
           return ErrorResponse(outcome.error());

@@ -270,6 +270,9 @@ TEST_F(RestCatalogTest, BadInputIsA4xxWithTheErrorModel) {
       {"POST", "/catalog/v1/mesh/namespaces/sales/register",
        R"({"name":"x","metadata-location":"file:///etc/passwd"})"},
       {"GET", "/catalog/v1/mesh/namespaces/sa%1Fles", ""},
+      // Invalid UTF-8 in a path segment ends up in the error message: never an exception.
+      {"GET", "/catalog/v1/mesh/namespaces/sa\xCE\xFFles", ""},
+      {"GET", "/catalog/v1/mesh/namespaces/sales/tables/or\xC3", ""},
   };
   for (const auto& [method, path, body] : cases) {
     SCOPED_TRACE(method + " " + path + " " + body.substr(0, 80));
@@ -308,6 +311,9 @@ TEST_F(RestCatalogTest, IdempotencyKeysReplayTheFinalResponse) {
             400);
   EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces", create, t,
                         {{"idempotency-key", "not-a-uuid"}})),
+            400);
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces", create, t,
+                        {{"idempotency-key", "\xCE\xFF-not-utf8"}})),
             400);
   // Final 4xx are replayed too; a drop retried after success stays 204.
   const std::string drop_key = "01931f2e-79b0-7cc3-98c4-dc0c0c073990";
