@@ -665,6 +665,172 @@ Status Catalog::DropTable(const Caller& caller, const TableIdentifier& identifie
 }
 
 // ---------------------------------------------------------------------------------------------
+// Views
+
+Result<metastore::Page<std::string>> Catalog::ListViews(const Caller& caller,
+                                                        const Levels& namespace_levels,
+                                                        const metastore::PageRequest& page) {
+  MW_RETURN_IF_ERROR(ValidateNamespace(namespace_levels));
+  MW_ASSIGN_OR_RETURN(auto listed,
+                      metastore_.ListObjects(namespace_levels, ObjectKind::kView, page));
+  std::optional<PrincipalState> state;
+  if (!caller.is_root) {
+    MW_ASSIGN_OR_RETURN(state, State(caller.principal));
+  }
+  metastore::Page<std::string> names;
+  names.next_token = listed.next_token;
+  for (const auto& record : listed.items) {
+    if (state && !state->is_root &&
+        !GrantsReveal(state->grants, Securable::View(namespace_levels, record.name))) {
+      continue;
+    }
+    names.items.push_back(record.name);
+  }
+  return names;
+}
+
+Result<std::string> Catalog::WriteViewMetadata(const iceberg::ViewMetadata& metadata,
+                                               const std::string& previous_location) {
+  MW_ASSIGN_OR_RETURN(std::string folder, warehouse_->io().Resolve(metadata.location));
+  if (folder.empty()) return Status::InvalidArgument("a view cannot live at the warehouse root");
+  const int64_t version =
+      previous_location.empty()
+          ? 0
+          : std::max<int64_t>(iceberg::MetadataFileVersion(previous_location), 0) + 1;
+  const std::string relative =
+      fmt::format("{}/metadata/{:05d}-{}.metadata.json", folder, version, Uuid::V4().ToString());
+  MW_RETURN_IF_ERROR(warehouse_->io().WriteFileAtomic(
+      relative, iceberg::ViewMetadataToJson(metadata).dump(), {.create_only = true}));
+  return warehouse_->FileUri(relative);
+}
+
+Result<Catalog::LoadedView> Catalog::CreateView(const Caller& caller,
+                                                const Levels& namespace_levels,
+                                                const nlohmann::json& request) {
+  if (!request.is_object()) return Status::InvalidArgument("the request body is not an object");
+  const std::string name = iceberg::json::StringOr(request, "name", "");
+  if (name.empty()) return Status::InvalidArgument("name: required string is missing");
+  MW_RETURN_IF_ERROR(ValidateIdentifier(namespace_levels, name));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kCreateTable, Securable::Namespace(namespace_levels)));
+  MW_RETURN_IF_ERROR(metastore_.LoadNamespace(namespace_levels).status());
+  const TableIdentifier identifier{namespace_levels, name};
+  for (const char* field : {"schema", "view-version"}) {
+    if (!request.contains(field)) return Status::InvalidArgument("{}: required, missing", field);
+  }
+  std::string location = DefaultLocation(identifier);
+  if (request.contains("location") && request["location"].is_string()) {
+    MW_RETURN_IF_ERROR(CheckLocation(identifier, request["location"].get<std::string>(), location));
+  }
+  nlohmann::json version = request["view-version"];
+  if (version.is_object()) {
+    // The spec: the schema id in the version is replaced by the one the schema gets.
+    version["schema-id"] = -1;
+    if (!version.contains("version-id")) version["version-id"] = 1;
+    if (!version.contains("timestamp-ms")) version["timestamp-ms"] = time::NowMillis();
+  }
+  nlohmann::json updates = nlohmann::json::array({
+      {{"action", "assign-uuid"}, {"uuid", Uuid::V4().ToString()}},
+      {{"action", "add-schema"}, {"schema", request["schema"]}},
+      {{"action", "add-view-version"}, {"view-version", version}},
+      {{"action", "set-current-view-version"}, {"view-version-id", -1}},
+      {{"action", "set-location"}, {"location", location}},
+  });
+  if (request.contains("properties")) {
+    updates.push_back({{"action", "set-properties"}, {"updates", request["properties"]}});
+  }
+  auto built = iceberg::ApplyViewUpdates(iceberg::ViewMetadata{}, updates, "create");
+  if (!built.ok()) return std::move(built).error().WithContext("invalid view definition");
+  MW_ASSIGN_OR_RETURN(std::string metadata_location, WriteViewMetadata(*built, ""));
+  Status created = metastore_.CommitPointers(caller.actor(), {{.namespace_levels = namespace_levels,
+                                                               .name = name,
+                                                               .kind = ObjectKind::kView,
+                                                               .expected = std::nullopt,
+                                                               .new_location = metadata_location}});
+  if (!created.ok()) {
+    if (created.code() != StatusCode::kUnavailable) {
+      (void)warehouse_->io().Delete(metadata_location);
+    }
+    return created;
+  }
+  return LoadedView{identifier, metadata_location, std::move(*built)};
+}
+
+Result<Catalog::LoadedView> Catalog::LoadViewUnchecked(const TableIdentifier& identifier) {
+  MW_ASSIGN_OR_RETURN(auto record, metastore_.LoadObject(identifier.namespace_levels,
+                                                         identifier.name, ObjectKind::kView));
+  MW_ASSIGN_OR_RETURN(std::string text, warehouse_->io().ReadFile(record.metadata_location));
+  MW_ASSIGN_OR_RETURN(auto metadata, iceberg::ViewMetadataFromJson(text, record.metadata_location));
+  return LoadedView{identifier, record.metadata_location, std::move(metadata)};
+}
+
+Result<Catalog::LoadedView> Catalog::LoadView(const Caller& caller,
+                                              const TableIdentifier& identifier) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadMetadata,
+                               Securable::View(identifier.namespace_levels, identifier.name)));
+  return LoadViewUnchecked(identifier);
+}
+
+Result<Catalog::LoadedView> Catalog::ReplaceView(const Caller& caller,
+                                                 const TableIdentifier& identifier,
+                                                 const nlohmann::json* requirements,
+                                                 const nlohmann::json* updates) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter,
+                               Securable::View(identifier.namespace_levels, identifier.name)));
+  Status last_conflict;
+  for (int attempt = 1; attempt <= kCommitAttempts; ++attempt) {
+    MW_ASSIGN_OR_RETURN(LoadedView base, LoadViewUnchecked(identifier));
+    MW_RETURN_IF_ERROR(iceberg::CheckViewRequirements(requirements ? *requirements : EmptyArray(),
+                                                      &base.metadata));
+    auto updated = iceberg::ApplyViewUpdates(base.metadata, updates ? *updates : EmptyArray());
+    if (!updated.ok()) {
+      return std::move(updated).error().WithContext("cannot replace view {}",
+                                                    identifier.ToString());
+    }
+    MW_RETURN_IF_ERROR(CheckLocation(identifier, updated->location, base.metadata.location));
+    MW_ASSIGN_OR_RETURN(std::string location, WriteViewMetadata(*updated, base.metadata_location));
+    Status swapped =
+        metastore_.CommitPointers(caller.actor(), {{.namespace_levels = identifier.namespace_levels,
+                                                    .name = identifier.name,
+                                                    .kind = ObjectKind::kView,
+                                                    .expected = base.metadata_location,
+                                                    .new_location = location}});
+    if (swapped.ok()) return LoadedView{identifier, location, std::move(*updated)};
+    if (swapped.code() == StatusCode::kUnavailable) {
+      return Status::Unavailable("the commit's outcome is unknown: {}", swapped.message())
+          .WithHint("CommitStateUnknown: reload the view to see whether the commit applied");
+    }
+    (void)warehouse_->io().Delete(location);
+    if (swapped.code() != StatusCode::kConflict) return swapped;
+    last_conflict = swapped;
+  }
+  return last_conflict;
+}
+
+Status Catalog::DropView(const Caller& caller, const TableIdentifier& identifier) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kDrop,
+                               Securable::View(identifier.namespace_levels, identifier.name)));
+  return metastore_
+      .DropObject(caller.actor(), ObjectKind::kView, identifier.namespace_levels, identifier.name)
+      .status();
+}
+
+Status Catalog::RenameView(const Caller& caller, const TableIdentifier& from,
+                           const TableIdentifier& to) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(from.namespace_levels, from.name));
+  MW_RETURN_IF_ERROR(ValidateIdentifier(to.namespace_levels, to.name));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kAlter, Securable::View(from.namespace_levels, from.name)));
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, Privilege::kCreateTable, Securable::Namespace(to.namespace_levels)));
+  return metastore_.RenameObject(caller.actor(), ObjectKind::kView, from.namespace_levels,
+                                 from.name, to.namespace_levels, to.name);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Principals, roles, grants
 
 Result<NewCredentials> Catalog::CreatePrincipal(const Caller& caller, const std::string& name,

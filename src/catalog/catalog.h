@@ -19,6 +19,7 @@
 
 #include "catalog/access.h"
 #include "common/result.h"
+#include "iceberg/view_metadata.h"
 #include "iceberg/warehouse.h"
 #include "metastore/metastore.h"
 
@@ -130,6 +131,26 @@ class Catalog {
   /// With `purge`, also deletes the table's files.
   Status DropTable(const Caller& caller, const iceberg::TableIdentifier& identifier, bool purge);
 
+  // Views (Iceberg view spec): metadata files in the warehouse, pointers in the metastore.
+  struct LoadedView {
+    iceberg::TableIdentifier identifier;
+    std::string metadata_location;
+    iceberg::ViewMetadata metadata;
+  };
+  Result<metastore::Page<std::string>> ListViews(const Caller& caller,
+                                                 const metastore::Levels& namespace_levels,
+                                                 const metastore::PageRequest& page);
+  /// A REST CreateViewRequest (name, schema, view-version, properties, optional location).
+  Result<LoadedView> CreateView(const Caller& caller, const metastore::Levels& namespace_levels,
+                                const nlohmann::json& request);
+  Result<LoadedView> LoadView(const Caller& caller, const iceberg::TableIdentifier& identifier);
+  /// A REST CommitViewRequest: assert-view-uuid, then view updates (replace).
+  Result<LoadedView> ReplaceView(const Caller& caller, const iceberg::TableIdentifier& identifier,
+                                 const nlohmann::json* requirements, const nlohmann::json* updates);
+  Status DropView(const Caller& caller, const iceberg::TableIdentifier& identifier);
+  Status RenameView(const Caller& caller, const iceberg::TableIdentifier& from,
+                    const iceberg::TableIdentifier& to);
+
   // Principals, roles, grants.
   Result<NewCredentials> CreatePrincipal(const Caller& caller, const std::string& name,
                                          const std::string& kind);
@@ -168,6 +189,10 @@ class Catalog {
   Status CheckLocation(const iceberg::TableIdentifier& identifier, const std::string& location,
                        const std::string& expected);
   std::string DefaultLocation(const iceberg::TableIdentifier& identifier);
+  Result<LoadedView> LoadViewUnchecked(const iceberg::TableIdentifier& identifier);
+  /// Writes view metadata as the next version in its location's metadata folder.
+  Result<std::string> WriteViewMetadata(const iceberg::ViewMetadata& metadata,
+                                        const std::string& previous_location);
 
   metastore::Metastore& metastore_;
   CatalogOptions options_;

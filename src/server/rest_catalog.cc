@@ -11,6 +11,7 @@
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
 #include "iceberg/table_metadata.h"
+#include "iceberg/view_metadata.h"
 
 namespace meshwork::server {
 namespace {
@@ -196,6 +197,13 @@ const std::vector<std::string>& AdvertisedEndpoints() {
       "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
       "POST /v1/{prefix}/tables/rename",
       "POST /v1/{prefix}/transactions/commit",
+      "GET /v1/{prefix}/namespaces/{namespace}/views",
+      "POST /v1/{prefix}/namespaces/{namespace}/views",
+      "GET /v1/{prefix}/namespaces/{namespace}/views/{view}",
+      "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
+      "POST /v1/{prefix}/namespaces/{namespace}/views/{view}",
+      "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
+      "POST /v1/{prefix}/views/rename",
   };
   return endpoints;
 }
@@ -643,6 +651,100 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
                 body->contains("destination") ? (*body)["destination"] : json(), "destination");
             if (!to.ok()) return ErrorResponse(to.error());
             Status renamed = catalog.RenameTable(caller, *from, *to);
+            return renamed.ok() ? NoContent() : ErrorResponse(renamed);
+          })));
+
+  auto view_result = [](const catalog::Catalog::LoadedView& view) {
+    return json{{"metadata-location", view.metadata_location},
+                {"metadata", iceberg::ViewMetadataToJson(view.metadata)},
+                {"config", json::object()}};
+  };
+
+  add("GET", "/namespaces/{namespace}/views", "listViews",
+      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto page = ParsePage(request);
+        if (!page.ok()) return ErrorResponse(page.error());
+        auto listed = catalog.ListViews(caller, *levels, *page);
+        if (!listed.ok()) return ErrorResponse(listed.error());
+        json identifiers = json::array();
+        for (const std::string& name : listed->items) {
+          identifiers.push_back({{"namespace", NamespaceJson(*levels)}, {"name", name}});
+        }
+        json body = {{"identifiers", identifiers}};
+        body["next-page-token"] = listed->next_token.empty()
+                                      ? json(nullptr)
+                                      : json(catalog::Base64UrlEncode(listed->next_token));
+        return Json(200, body);
+      }));
+
+  add("POST", "/namespaces/{namespace}/views", "createView",
+      authed(once("createView", [&catalog, check_prefix, view_result](HttpRequest& request,
+                                                                      const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto body = ParseBody(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        auto created = catalog.CreateView(caller, *levels, *body);
+        if (!created.ok()) return ErrorResponse(created.error());
+        return Json(200, view_result(*created));
+      })));
+
+  add("GET", "/namespaces/{namespace}/views/{view}", "loadView",
+      authed([&catalog, check_prefix, view_result](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto loaded = catalog.LoadView(caller, {*levels, request.Capture("view")});
+        if (!loaded.ok()) return ErrorResponse(loaded.error());
+        if (request.method == "HEAD") return NoContent();
+        return Json(200, view_result(*loaded));
+      }));
+
+  add("POST", "/namespaces/{namespace}/views/{view}", "replaceView",
+      authed(once("replaceView", [&catalog, check_prefix, view_result](HttpRequest& request,
+                                                                       const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto body = ParseBody(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        if (!body->contains("updates")) {
+          return ErrorResponse(Status::InvalidArgument("updates: required, missing"));
+        }
+        auto replaced =
+            catalog.ReplaceView(caller, {*levels, request.Capture("view")},
+                                body->contains("requirements") ? &(*body)["requirements"] : nullptr,
+                                &(*body)["updates"]);
+        if (!replaced.ok()) return ErrorResponse(replaced.error());
+        return Json(200, view_result(*replaced));
+      })));
+
+  add("DELETE", "/namespaces/{namespace}/views/{view}", "dropView",
+      authed(once("dropView", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        Status dropped = catalog.DropView(caller, {*levels, request.Capture("view")});
+        return dropped.ok() ? NoContent() : ErrorResponse(dropped);
+      })));
+
+  add("POST", "/views/rename", "renameView",
+      authed(
+          once("renameView", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+            auto body = ParseBody(request);
+            if (!body.ok()) return ErrorResponse(body.error());
+            auto from =
+                IdentifierFromJson(body->contains("source") ? (*body)["source"] : json(), "source");
+            if (!from.ok()) return ErrorResponse(from.error());
+            auto to = IdentifierFromJson(
+                body->contains("destination") ? (*body)["destination"] : json(), "destination");
+            if (!to.ok()) return ErrorResponse(to.error());
+            Status renamed = catalog.RenameView(caller, *from, *to);
             return renamed.ok() ? NoContent() : ErrorResponse(renamed);
           })));
 

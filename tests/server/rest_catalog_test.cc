@@ -118,6 +118,13 @@ TEST_F(RestCatalogTest, EveryEndpointButTheTokenEndpointNeedsAValidToken) {
       {"POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/metrics"},
       {"POST", "/catalog/v1/mesh/tables/rename"},
       {"POST", "/catalog/v1/mesh/transactions/commit"},
+      {"GET", "/catalog/v1/mesh/namespaces/sales/views"},
+      {"POST", "/catalog/v1/mesh/namespaces/sales/views"},
+      {"GET", "/catalog/v1/mesh/namespaces/sales/views/v"},
+      {"HEAD", "/catalog/v1/mesh/namespaces/sales/views/v"},
+      {"POST", "/catalog/v1/mesh/namespaces/sales/views/v"},
+      {"DELETE", "/catalog/v1/mesh/namespaces/sales/views/v"},
+      {"POST", "/catalog/v1/mesh/views/rename"},
   };
   // Every advertised endpoint is in the list above.
   EXPECT_EQ(AdvertisedEndpoints().size() + 1, endpoints.size());
@@ -285,6 +292,92 @@ TEST_F(RestCatalogTest, BadInputIsA4xxWithTheErrorModel) {
   json loaded = json::parse(Send("GET", table, "", t).body);
   EXPECT_EQ(loaded["metadata"]["current-schema-id"], 0);
   EXPECT_TRUE(loaded["metadata"]["snapshots"].empty());
+}
+
+TEST_F(RestCatalogTest, ViewsFollowTheViewSpec) {
+  CreateOrders();
+  const std::string& t = root_token_;
+  const json version = {{"version-id", 1},
+                        {"schema-id", 0},
+                        {"timestamp-ms", 1700000000000},
+                        {"summary", {{"engine-name", "duckdb"}}},
+                        {"representations",
+                         {{{"type", "sql"},
+                           {"sql", "SELECT id FROM sales.orders WHERE region = 'emea'"},
+                           {"dialect", "duckdb"}}}},
+                        {"default-namespace", {"sales"}}};
+  const json view_schema = {
+      {"type", "struct"},
+      {"schema-id", 0},
+      {"fields", {{{"id", 1}, {"name", "id"}, {"required", true}, {"type", "long"}}}}};
+  HttpResponse created = Send("POST", "/catalog/v1/mesh/namespaces/sales/views",
+                              json({{"name", "emea_orders"},
+                                    {"schema", view_schema},
+                                    {"view-version", version},
+                                    {"properties", {{"comment", "EMEA only"}}}})
+                                  .dump(),
+                              t);
+  ASSERT_EQ(Status(created), 200) << created.body;
+  const json view = json::parse(created.body);
+  EXPECT_EQ(view["metadata"]["format-version"], 1);
+  EXPECT_EQ(view["metadata"]["current-version-id"], 1);
+  EXPECT_EQ(view["metadata"]["properties"]["comment"], "EMEA only");
+  EXPECT_EQ(view["metadata"]["version-log"].size(), 1u);
+  const std::string uuid = view["metadata"]["view-uuid"];
+  // A table and a view share the namespace's names.
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces/sales/views",
+                        json({{"name", "orders"},
+                              {"schema", view_schema},
+                              {"view-version", version},
+                              {"properties", json::object()}})
+                            .dump(),
+                        t)),
+            409);
+  EXPECT_EQ(Status(Send("HEAD", "/catalog/v1/mesh/namespaces/sales/views/emea_orders", "", t)),
+            204);
+  HttpResponse missing = Send("GET", "/catalog/v1/mesh/namespaces/sales/views/nope", "", t);
+  EXPECT_EQ(Status(missing), 404);
+  EXPECT_THAT(missing.body, HasSubstr("NoSuchViewException"));
+
+  // Replace: a new version becomes current, guarded by the view's uuid.
+  json replacement = version;
+  replacement["representations"][0]["sql"] = "SELECT id FROM sales.orders";
+  replacement["schema-id"] = 0;
+  const json replace = {{"requirements", {{{"type", "assert-view-uuid"}, {"uuid", uuid}}}},
+                        {"updates",
+                         {{{"action", "add-view-version"}, {"view-version", replacement}},
+                          {{"action", "set-current-view-version"}, {"view-version-id", -1}}}}};
+  HttpResponse replaced =
+      Send("POST", "/catalog/v1/mesh/namespaces/sales/views/emea_orders", replace.dump(), t);
+  ASSERT_EQ(Status(replaced), 200) << replaced.body;
+  const json after = json::parse(replaced.body);
+  EXPECT_EQ(after["metadata"]["current-version-id"], 2);
+  EXPECT_EQ(after["metadata"]["versions"].size(), 2u);
+  EXPECT_EQ(after["metadata"]["version-log"].size(), 2u);
+  EXPECT_NE(after["metadata-location"], view["metadata-location"]);
+  json stale = replace;
+  stale["requirements"][0]["uuid"] = "00000000-0000-0000-0000-000000000000";
+  EXPECT_EQ(
+      Status(Send("POST", "/catalog/v1/mesh/namespaces/sales/views/emea_orders", stale.dump(), t)),
+      409);
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/namespaces/sales/views/emea_orders",
+                        R"({"updates":[{"action":"add-snapshot"}]})", t)),
+            400);
+
+  json listed = json::parse(Send("GET", "/catalog/v1/mesh/namespaces/sales/views", "", t).body);
+  ASSERT_EQ(listed["identifiers"].size(), 1u);
+  EXPECT_EQ(listed["identifiers"][0]["name"], "emea_orders");
+  EXPECT_EQ(Status(Send("POST", "/catalog/v1/mesh/views/rename",
+                        R"({"source":{"namespace":["sales"],"name":"emea_orders"},
+                            "destination":{"namespace":["sales"],"name":"emea"}})",
+                        t)),
+            204);
+  EXPECT_EQ(Status(Send("GET", "/catalog/v1/mesh/namespaces/sales/views/emea", "", t)), 200);
+  EXPECT_EQ(Status(Send("DELETE", "/catalog/v1/mesh/namespaces/sales/views/emea", "", t)), 204);
+  EXPECT_EQ(Status(Send("GET", "/catalog/v1/mesh/namespaces/sales/views/emea", "", t)), 404);
+  // Loading a table as a view (and back) is a 404 of the right kind.
+  EXPECT_THAT(Send("GET", "/catalog/v1/mesh/namespaces/sales/views/orders", "", t).body,
+              HasSubstr("NoSuchViewException"));
 }
 
 TEST_F(RestCatalogTest, IdempotencyKeysReplayTheFinalResponse) {
