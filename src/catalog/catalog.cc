@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
+#include "iceberg/rest_scan.h"
 #include "iceberg/table_update.h"
 
 namespace meshwork::catalog {
@@ -662,6 +663,50 @@ Status Catalog::DropTable(const Caller& caller, const TableIdentifier& identifie
         (*metadata)->location);
   }
   return warehouse_->DeleteTableFiles(*folder);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scan planning
+
+Result<Catalog::PlannedScan> Catalog::PlanTableScan(const Caller& caller,
+                                                    const TableIdentifier& identifier,
+                                                    const nlohmann::json& request) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadData,
+                               Securable::Table(identifier.namespace_levels, identifier.name)));
+  if (!request.is_object()) return Status::InvalidArgument("the request body is not an object");
+  if (request.contains("start-snapshot-id") || request.contains("end-snapshot-id")) {
+    return Status::NotImplemented("incremental scan planning is not supported yet")
+        .WithHint("plan a point-in-time scan with snapshot-id");
+  }
+  MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTableUnchecked(identifier));
+  std::optional<int64_t> snapshot_id;
+  if (request.contains("snapshot-id") && !request["snapshot-id"].is_null()) {
+    if (!request["snapshot-id"].is_number_integer()) {
+      return Status::InvalidArgument("snapshot-id: expected a long");
+    }
+    snapshot_id = request["snapshot-id"].get<int64_t>();
+    if (table.metadata.SnapshotById(*snapshot_id) == nullptr) {
+      return Status::NotFound("table {} has no snapshot {}", identifier.ToString(), *snapshot_id);
+    }
+  }
+  // The schema the filter's columns are resolved in: the snapshot's when asked (time travel).
+  const iceberg::Schema* schema = &table.metadata.CurrentSchema();
+  if (snapshot_id && iceberg::json::BoolOr(request, "use-snapshot-schema", false)) {
+    const auto* snapshot = table.metadata.SnapshotById(*snapshot_id);
+    if (snapshot->schema_id) {
+      if (const auto* old = table.metadata.SchemaById(*snapshot->schema_id)) schema = old;
+    }
+  }
+  iceberg::ExpressionPtr filter = std::make_shared<iceberg::Expression>();
+  if (request.contains("filter") && !request["filter"].is_null()) {
+    MW_ASSIGN_OR_RETURN(filter, iceberg::ExpressionFromJson(
+                                    request["filter"], *schema,
+                                    iceberg::json::BoolOr(request, "case-sensitive", true)));
+  }
+  MW_ASSIGN_OR_RETURN(iceberg::ScanPlan plan,
+                      iceberg::PlanScan(*warehouse_, table, snapshot_id, *filter));
+  return PlannedScan{std::move(table), std::move(plan), schema->schema_id()};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 
 #include "catalog/access.h"
 #include "common/result.h"
+#include "iceberg/scan_planner.h"
 #include "iceberg/view_metadata.h"
 #include "iceberg/warehouse.h"
 #include "metastore/metastore.h"
@@ -130,6 +131,18 @@ class Catalog {
                                              const std::string& metadata_location, bool overwrite);
   /// With `purge`, also deletes the table's files.
   Status DropTable(const Caller& caller, const iceberg::TableIdentifier& identifier, bool purge);
+
+  /// Server-side scan planning: READ_DATA on the table; `request` is the spec's
+  /// PlanTableScanRequest (snapshot-id, filter, case-sensitive, use-snapshot-schema).
+  struct PlannedScan {
+    iceberg::LoadedTable table;
+    iceberg::ScanPlan plan;
+    /// The schema the file statistics are rendered with.
+    int32_t schema_id = 0;
+  };
+  Result<PlannedScan> PlanTableScan(const Caller& caller,
+                                    const iceberg::TableIdentifier& identifier,
+                                    const nlohmann::json& request);
 
   // Views (Iceberg view spec): metadata files in the warehouse, pointers in the metastore.
   struct LoadedView {

@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
+#include "iceberg/rest_scan.h"
 #include "iceberg/table_metadata.h"
 #include "iceberg/view_metadata.h"
 
@@ -195,6 +196,10 @@ const std::vector<std::string>& AdvertisedEndpoints() {
       "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}",
       "POST /v1/{prefix}/namespaces/{namespace}/register",
       "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
+      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/plan",
+      "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/plan/{plan-id}",
+      "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}/plan/{plan-id}",
+      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/tasks",
       "POST /v1/{prefix}/tables/rename",
       "POST /v1/{prefix}/transactions/commit",
       "GET /v1/{prefix}/namespaces/{namespace}/views",
@@ -653,6 +658,114 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
             Status renamed = catalog.RenameTable(caller, *from, *to);
             return renamed.ok() ? NoContent() : ErrorResponse(renamed);
           })));
+
+  // Server-side scan planning, stateless so that any server of a deployment can answer: a plan
+  // id and a plan task carry the planning request (with the snapshot pinned at planning time) and
+  // are re-planned on use; authorization is checked every time.
+  constexpr size_t kTasksPerResponse = 1000;
+  auto encode = [](const json& value) {
+    return catalog::Base64UrlEncode(value.dump(-1, ' ', false, json::error_handler_t::replace));
+  };
+  auto decode = [](const std::string& token, std::string_view what) -> Result<json> {
+    auto text = catalog::Base64UrlDecode(token);
+    json value = text.ok() ? json::parse(*text, nullptr, false) : json();
+    if (!value.is_object()) {
+      return Status::NotFound("{} '{}' is not one this server issued", what, token.substr(0, 64));
+    }
+    return value;
+  };
+  // The completed result for a planned scan: tasks inline when few, plan tasks otherwise.
+  auto completed = [encode, kTasksPerResponse](const catalog::Catalog::PlannedScan& planned,
+                                               const json& request) {
+    const iceberg::Schema& schema = *planned.table.metadata.SchemaById(planned.schema_id);
+    json pinned = request;
+    pinned["snapshot-id"] = planned.plan.snapshot_id;
+    const json filter = request.contains("filter") ? request["filter"] : json();
+    json result;
+    if (planned.plan.files.size() <= kTasksPerResponse) {
+      result = iceberg::ScanTasksToJson(planned.plan, schema, 0, planned.plan.files.size(), filter);
+    } else {
+      json tasks = json::array();
+      for (size_t begin = 0; begin < planned.plan.files.size(); begin += kTasksPerResponse) {
+        tasks.push_back(
+            encode({{"request", pinned}, {"begin", begin}, {"end", begin + kTasksPerResponse}}));
+      }
+      result = {{"plan-tasks", tasks}};
+    }
+    result["status"] = "completed";
+    result["plan-id"] = encode(pinned);
+    return result;
+  };
+
+  add("POST", "/namespaces/{namespace}/tables/{table}/plan", "planTableScan",
+      authed([&catalog, check_prefix, completed](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        json body = json::object();
+        if (!request.body.empty()) {
+          auto parsed = ParseBody(request);
+          if (!parsed.ok()) return ErrorResponse(parsed.error());
+          body = *parsed;
+        }
+        auto planned = catalog.PlanTableScan(caller, {*levels, request.Capture("table")}, body);
+        if (!planned.ok()) return ErrorResponse(planned.error());
+        return Json(200, completed(*planned, body));
+      }));
+
+  add("GET", "/namespaces/{namespace}/tables/{table}/plan/{plan-id}", "fetchPlanningResult",
+      authed([&catalog, check_prefix, completed, decode](HttpRequest& request,
+                                                         const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto pinned = decode(request.Capture("plan-id"), "plan id");
+        if (!pinned.ok()) return ErrorResponse(pinned.error());
+        auto planned = catalog.PlanTableScan(caller, {*levels, request.Capture("table")}, *pinned);
+        if (!planned.ok()) return ErrorResponse(planned.error());
+        json result = completed(*planned, *pinned);
+        result.erase("plan-id");
+        return Json(200, result);
+      }));
+
+  add("DELETE", "/namespaces/{namespace}/tables/{table}/plan/{plan-id}", "cancelPlanning",
+      authed([&catalog, check_prefix, decode](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        // Plans finish before they are returned: there is nothing running to cancel.
+        auto loaded = catalog.LoadTable(caller, {*levels, request.Capture("table")});
+        if (!loaded.ok()) return ErrorResponse(loaded.error());
+        auto pinned = decode(request.Capture("plan-id"), "plan id");
+        if (!pinned.ok()) return ErrorResponse(pinned.error());
+        return NoContent();
+      }));
+
+  add("POST", "/namespaces/{namespace}/tables/{table}/tasks", "fetchScanTasks",
+      authed([&catalog, check_prefix, decode](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto body = ParseBody(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        const std::string token = iceberg::json::StringOr(*body, "plan-task", "");
+        if (token.empty()) return ErrorResponse(Status::InvalidArgument("plan-task: required"));
+        auto task = decode(token, "plan task");
+        if (!task.ok()) return ErrorResponse(task.error());
+        const int64_t begin = iceberg::json::IntOr(*task, "begin", -1);
+        const int64_t end = iceberg::json::IntOr(*task, "end", -1);
+        if (!task->contains("request") || begin < 0 || end < begin) {
+          return ErrorResponse(Status::InvalidArgument("plan-task is not one this server issued"));
+        }
+        auto planned =
+            catalog.PlanTableScan(caller, {*levels, request.Capture("table")}, (*task)["request"]);
+        if (!planned.ok()) return ErrorResponse(planned.error());
+        const json& pinned = (*task)["request"];
+        return Json(200, iceberg::ScanTasksToJson(
+                             planned->plan, *planned->table.metadata.SchemaById(planned->schema_id),
+                             static_cast<size_t>(begin), static_cast<size_t>(end),
+                             pinned.contains("filter") ? pinned["filter"] : json()));
+      }));
 
   auto view_result = [](const catalog::Catalog::LoadedView& view) {
     return json{{"metadata-location", view.metadata_location},
