@@ -59,11 +59,12 @@ install: build
 
 # Until the demo mesh exists (products issue), `make demo` says what it will do and shows versions.
 demo: build
-	@echo "meshwork demo: will create a demo mesh (three domains, several data products, policies and"
-	@echo "principals), deploy it, run a cross-domain query, print how to connect (psql, portal,"
-	@echo "Iceberg REST) and serve it. The demo mesh arrives with the data-products issue; for now:"
-	@$(BUILD_DIR)/meshwork --version
-	@$(BUILD_DIR)/meshwork doctor
+	@echo "meshwork demo: the demo mesh (domains, data products, policies) arrives with the data-products"
+	@echo "issue. For now it serves the catalog: Iceberg REST on http://127.0.0.1:8181/catalog"
+	@echo "(warehouse 'mesh', credential demo:demo-secret), access CLI with"
+	@echo "  MESHWORK_CLIENT_ID=demo MESHWORK_CLIENT_SECRET=demo-secret $(BUILD_DIR)/meshwork whoami"
+	@echo "Stop with Ctrl-C. See docs/catalog.md for Spark, Trino, Flink, PyIceberg and DuckDB."
+	@$(BUILD_DIR)/meshwork --data-dir .meshwork-demo serve --bootstrap-credentials demo:demo-secret
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
