@@ -76,6 +76,9 @@ Outcome Load(int port, int clients,
   return outcome;
 }
 
+// "commit" / "load" as the first argument runs only that part (for profiling).
+std::string only;
+
 void Run(const std::string& backend, const std::string& metastore_url) {
   bench::ScratchFolder scratch("meshwork-catalog-bench-" + backend);
   auto metastore = bench::Must(
@@ -110,6 +113,7 @@ void Run(const std::string& backend, const std::string& metastore_url) {
   }
 
   for (int clients : {8, 32}) {
+    if (only == "commit") break;
     const Outcome load = Load(http.port(), clients, [&](httplib::Client& client, int c, int) {
       auto response = client.Get(
           "/catalog/v1/mesh/namespaces/bench/tables/t" + std::to_string(c % 32), headers);
@@ -124,6 +128,7 @@ void Run(const std::string& backend, const std::string& metastore_url) {
                             : "");
   }
   for (int clients : {8, 32}) {
+    if (only == "load") break;
     // Each client commits to its own table (no contention): a property change, as small as a
     // commit gets, so the figure is the catalog's own cost.
     const Outcome commit = Load(http.port(), clients, [&](httplib::Client& client, int c, int n) {
@@ -153,11 +158,13 @@ void Run(const std::string& backend, const std::string& metastore_url) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) only = argv[1];
   {
     bench::ScratchFolder folder("meshwork-catalog-bench-sqlite-db");
     Run("sqlite", (folder.path() / "meshwork.db").string());
   }
+  if (!only.empty()) return 0;
   std::string why;
   testing::PostgresServer* postgres = testing::SharedPostgresServer(why);
   if (postgres == nullptr) {

@@ -886,9 +886,10 @@ int RunTableCommand(TableCommand& options) {
     if (!opened.ok()) return Fail(opened.error());
     metastore = std::move(*opened);
     const char* user = std::getenv("USER");
-    pointers = [&](storage::LocalFileIO&) {
-      return std::make_unique<catalog::MetastorePointerStore>(
-          *metastore, metastore::Actor{std::string("cli:") + (user ? user : "unknown"), ""});
+    const metastore::Actor actor{std::string("cli:") + (user ? user : "unknown"), ""};
+    metastore::Metastore* store = metastore.get();
+    pointers = [store, actor](storage::LocalFileIO&) {
+      return std::make_unique<catalog::MetastorePointerStore>(*store, actor);
     };
   }
   auto warehouse = iceberg::Warehouse::Open(options.warehouse, pointers);

@@ -42,10 +42,13 @@ void SqlPool::Release(std::unique_ptr<SqlConnection> connection) {
 
 Status SqlPool::Run(bool transaction, const std::function<Status(SqlConnection&)>& body) {
   constexpr int kAttempts = 6;
-  std::minstd_rand jitter(std::random_device{}());
+  // Seeded once per thread: a random_device per call costs a file open.
+  thread_local std::minstd_rand jitter(std::random_device{}());
   Status status;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     {
+      std::unique_lock<std::mutex> writer(sqlite_writer_, std::defer_lock);
+      if (transaction && dialect_ == SqlDialect::kSqlite) writer.lock();
       auto lease = Acquire();
       if (!lease.ok()) {
         status = lease.error();

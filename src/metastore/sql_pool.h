@@ -61,6 +61,10 @@ class SqlPool {
   std::condition_variable available_;
   std::vector<std::unique_ptr<SqlConnection>> idle_;
   int open_ = 0;
+  // SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing
+  // steps (up to 100 ms) before trying again: in-process writers queue here instead, and only
+  // other processes meet the busy timeout.
+  std::mutex sqlite_writer_;
 };
 
 }  // namespace meshwork::metastore

@@ -103,10 +103,12 @@ Status HttpServer::Bind() {
   server.set_keep_alive_max_count(1000000);
   // Small JSON responses must leave at once: with Nagle's algorithm on, a keep-alive client that
   // delays its ACKs waits ~40 ms per request.
-  server.set_socket_options([](socket_t sock) {
+  auto listening = std::make_shared<int>(-1);
+  server.set_socket_options([listening](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    *listening = sock;
   });
   auto handle = [this](const httplib::Request& in, httplib::Response& out) {
     impl_->Handle(in, out);
@@ -137,6 +139,9 @@ Status HttpServer::Bind() {
   } else {
     port_ = options.port;
   }
+  // The library listens with a backlog of 5: a burst of clients connecting at once would see
+  // resets. Listening again on the bound socket raises it.
+  if (*listening >= 0) ::listen(*listening, 4096);
   return Status::OK();
 }
 

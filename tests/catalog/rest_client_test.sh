@@ -44,7 +44,7 @@ location=$(tail -1 <<<"$location")
 # Rows into the catalog's table, through the metastore's pointer.
 printf 'id,region,amount,channel\n1,emea,10.5,web\n2,amer,,store\n3,emea,7.25,\n4,,1.0,web\n' >"$scratch/rows.csv"
 "$meshwork" table append --metastore "$data/meshwork.db" --warehouse "$data/warehouse" sales.orders \
-  --from "$scratch/rows.csv" >/dev/null 2>&1 || fail "append through the metastore"
+  --from "$scratch/rows.csv" >"$scratch/append.log" 2>&1 || { cat "$scratch/append.log" >&2; fail "append through the metastore"; }
 table_dir="$data/warehouse/sales/orders"
 metadata_file=$(ls -t "$table_dir/metadata/" | grep 'metadata.json$' | head -1)
 [[ "$location" != *"$metadata_file" ]] || fail "the append did not make a new metadata version"
