@@ -464,9 +464,12 @@ Status Metastore::CommitPointers(const Actor& actor, const std::vector<PointerSw
                                         {key, swap->name, kind, swap->new_location, now}));
         if (inserted == 0) {
           MW_ASSIGN_OR_RETURN(auto taken,
-                              sql.Query("SELECT kind FROM objects WHERE namespace = $1 AND "
-                                        "name = $2",
+                              sql.Query("SELECT kind, metadata_location FROM objects WHERE "
+                                        "namespace = $1 AND name = $2",
                                         {key, swap->name}));
+          // A retry of a create whose first attempt did commit (the connection died during
+          // COMMIT): metadata locations are unique, so this is that very create.
+          if (!taken.empty() && taken[0].Text(1) == swap->new_location) continue;
           const std::string holder = taken.empty() ? kind : taken[0].Text(0);
           return Status::AlreadyExists("{} '{}' already exists", holder, qualified)
               .WithResource(qualified);
@@ -486,6 +489,8 @@ Status Metastore::CommitPointers(const Actor& actor, const std::vector<PointerSw
                                                     "namespace = $1 AND name = $2 AND kind = $3",
                                                     {key, swap->name, kind}));
         if (current.empty()) return ObjectNotFound(swap->kind, swap->namespace_levels, swap->name);
+        // A retry of this very swap whose first attempt committed: already done.
+        if (current[0].Text(0) == swap->new_location) continue;
         return Status::Conflict(
                    "{} '{}' was changed by another commit: its metadata is now {}, not {}", kind,
                    qualified, current[0].Text(0), *swap->expected)

@@ -170,7 +170,9 @@ class Metastore {
   Result<Page<ObjectRecord>> ListObjects(const Levels& namespace_levels, ObjectKind kind,
                                          const PageRequest& page);
   /// Applies every swap or none: conflict naming the first object whose pointer moved,
-  /// not_found for a missing object or namespace, already_exists for a taken name.
+  /// not_found for a missing object or namespace, already_exists for a taken name. A swap whose
+  /// pointer already holds its new location counts as done, so retrying a commit whose outcome
+  /// was unknown (the connection died during COMMIT) is safe: new locations are unique.
   Status CommitPointers(const Actor& actor, const std::vector<PointerSwap>& swaps);
   /// Moves an object to another name or namespace; grants on it follow.
   Status RenameObject(const Actor& actor, ObjectKind kind, const Levels& from_namespace,

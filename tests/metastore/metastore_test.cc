@@ -193,6 +193,12 @@ TEST_P(MetastoreTest, PointerSwapIsACompareAndSwap) {
                        store_->LoadObject({"sales"}, "orders", ObjectKind::kTable));
   EXPECT_EQ(orders.metadata_location, "file:///w/orders/v2.json");
   EXPECT_EQ(orders.version, 2);
+  // Retrying a swap (or a create) that already committed is done, not a conflict: after a lost
+  // connection the caller cannot know, and must not delete a file the pointer names.
+  ASSERT_OK(Swap({"sales"}, "orders", "file:///w/orders/v1.json", "file:///w/orders/v2.json"));
+  ASSERT_OK(CreateTable({"sales"}, "orders", "file:///w/orders/v2.json"));
+  ASSERT_OK_AND_ASSIGN(orders, store_->LoadObject({"sales"}, "orders", ObjectKind::kTable));
+  EXPECT_EQ(orders.version, 2);
   // A table is not a view.
   EXPECT_THAT(store_->LoadObject({"sales"}, "orders", ObjectKind::kView).status(),
               IsError(StatusCode::kNotFound, "view 'sales.orders' does not exist"));
