@@ -88,3 +88,25 @@ echo "ok   secrets appear only once, in the creating response"
 as_root grant revoke --role analysts --privilege READ_DATA --on namespace:sales >/dev/null || fail "revoke"
 [[ $(as_root grant list --role analysts --json) == "[]" ]] || fail "grant list after revoke"
 echo "ok   revoke"
+
+# TLS: the same server over HTTPS with a self-signed certificate; plain HTTP gets no answer.
+if command -v openssl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/key.pem" -out "$scratch/cert.pem" \
+    -days 1 -subj "/CN=127.0.0.1" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null
+  "$meshwork" --data-dir "$scratch/data" serve --http 127.0.0.1:0 --tls-cert "$scratch/cert.pem" \
+    --tls-key "$scratch/key.pem" >"$scratch/tls.out" 2>"$scratch/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q serving "$scratch/tls.out" 2>/dev/null && break; sleep 0.05; done
+  tls_base=$(grep -o 'https://[0-9.:]*' "$scratch/tls.out" | head -1)
+  [[ -n "$tls_base" ]] || fail "the TLS server did not start: $(cat "$scratch/tls.out")"
+  [[ $(curl -s --cacert "$scratch/cert.pem" -o /dev/null -w '%{http_code}' "$tls_base/healthz") == 200 ]] ||
+    fail "HTTPS /healthz"
+  token=$(curl -sf --cacert "$scratch/cert.pem" -X POST "$tls_base/catalog/v1/oauth/tokens" \
+    -d grant_type=client_credentials -d client_id=root-id --data-urlencode "client_secret=$root_secret" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+  [[ -n "$token" ]] || fail "a token over HTTPS"
+  plain=${tls_base/https:/http:}
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$plain/healthz") == 000 ]] || fail "plain HTTP on the TLS port answered"
+  echo "ok   HTTPS with --tls-cert/--tls-key; plain HTTP is not served"
+fi
