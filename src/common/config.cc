@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 extern char** environ;
 
 namespace meshwork::config {
@@ -19,23 +21,6 @@ std::string Lower(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-// Levenshtein distance, for "did you mean" hints on misspelt keys.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string TypeName(SettingType type) {
@@ -189,7 +174,7 @@ Result<Config> Config::Load(std::vector<SettingSpec> specs, const LoadOptions& o
           const SettingSpec* closest = nullptr;
           size_t best = 4;  // suggest only near misses
           for (const auto& candidate : config.specs_) {
-            const size_t distance = EditDistance(key, candidate.key);
+            const size_t distance = text::EditDistance(key, candidate.key);
             if (distance < best) best = distance, closest = &candidate;
           }
           auto status = Status::InvalidArgument("unknown setting '{}'", key)

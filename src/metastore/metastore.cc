@@ -897,6 +897,88 @@ Result<int64_t> Metastore::ExpireStoredResponses(int64_t before_ms) {
   return removed;
 }
 
+Result<std::optional<DocumentRecord>> Metastore::LoadDocument(const std::string& collection,
+                                                              const std::string& key) {
+  std::optional<DocumentRecord> document;
+  MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {
+    MW_ASSIGN_OR_RETURN(auto rows, sql.Query("SELECT body, version, created_at_ms, updated_at_ms "
+                                             "FROM documents WHERE collection = $1 AND key = $2",
+                                             {collection, key}));
+    document.reset();
+    if (!rows.empty()) {
+      document = DocumentRecord{collection,     key,           rows[0].Text(0), rows[0].Int(1),
+                                rows[0].Int(2), rows[0].Int(3)};
+    }
+    return Status::OK();
+  }));
+  return document;
+}
+
+Result<std::vector<DocumentRecord>> Metastore::ListDocuments(const std::string& collection,
+                                                             const std::string& key_prefix) {
+  std::vector<DocumentRecord> documents;
+  MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {
+    // A range instead of LIKE: prefixes may hold '%' or '_', and the key columns sort byte-wise
+    // on both backends. U+10FFFF is the highest code point (and still valid UTF-8, which
+    // PostgreSQL insists on), so prefix + it bounds the keys that start with the prefix.
+    MW_ASSIGN_OR_RETURN(auto rows,
+                        sql.Query("SELECT key, body, version, created_at_ms, updated_at_ms FROM "
+                                  "documents WHERE collection = $1 AND key >= $2 AND key < $3 "
+                                  "ORDER BY key",
+                                  {collection, key_prefix, key_prefix + "\xf4\x8f\xbf\xbf"}));
+    documents.clear();
+    for (const SqlRow& row : rows) {
+      documents.push_back(
+          {collection, row.Text(0), row.Text(1), row.Int(2), row.Int(3), row.Int(4)});
+    }
+    return Status::OK();
+  }));
+  return documents;
+}
+
+Status Metastore::WriteDocuments(const Actor& actor, const std::vector<DocumentWrite>& writes,
+                                 std::string_view action, std::string_view object_kind,
+                                 const std::string& object_name, const std::string& details_json) {
+  for (const DocumentWrite& write : writes) {
+    MW_RETURN_IF_ERROR(CheckName("document collection", write.collection));
+    MW_RETURN_IF_ERROR(CheckName("document key", write.key));
+  }
+  auto details = nlohmann::json::parse(details_json, nullptr, /*allow_exceptions=*/false);
+  if (details.is_discarded()) details = nlohmann::json::object();
+  return pool_->Write([&](SqlConnection& sql) -> Status {
+    const int64_t now = time::NowMillis();
+    for (const DocumentWrite& write : writes) {
+      MW_ASSIGN_OR_RETURN(auto rows,
+                          sql.Query("SELECT version FROM documents WHERE collection = $1 AND "
+                                    "key = $2",
+                                    {write.collection, write.key}));
+      const int64_t current = rows.empty() ? 0 : rows[0].Int(0);
+      if (write.expected_version >= 0 && current != write.expected_version) {
+        return Status::Conflict("{} '{}' changed concurrently (version {} expected, {} found)",
+                                write.collection, write.key, write.expected_version, current);
+      }
+      if (write.remove) {
+        if (current == 0) continue;
+        MW_RETURN_IF_ERROR(sql.Execute("DELETE FROM documents WHERE collection = $1 AND key = $2",
+                                       {write.collection, write.key})
+                               .status());
+      } else if (current == 0) {
+        MW_RETURN_IF_ERROR(sql.Execute("INSERT INTO documents (collection, key, body, version, "
+                                       "created_at_ms, updated_at_ms) VALUES ($1, $2, $3, 1, $4, "
+                                       "$4)",
+                                       {write.collection, write.key, write.body, now})
+                               .status());
+      } else {
+        MW_RETURN_IF_ERROR(sql.Execute("UPDATE documents SET body = $3, version = version + 1, "
+                                       "updated_at_ms = $4 WHERE collection = $1 AND key = $2",
+                                       {write.collection, write.key, write.body, now})
+                               .status());
+      }
+    }
+    return AppendEvent(sql, actor, action, object_kind, object_name, details);
+  });
+}
+
 Result<std::vector<EventRecord>> Metastore::ListEvents(int64_t after_id, int64_t limit) {
   std::vector<EventRecord> events;
   MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {

@@ -129,6 +129,27 @@ struct EventRecord {
   std::string details;
 };
 
+struct DocumentRecord {
+  std::string collection;
+  std::string key;
+  std::string body;  // JSON
+  /// 1 when created, incremented by every write.
+  int64_t version = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  bool operator==(const DocumentRecord&) const = default;
+};
+
+/// One document change. `expected_version`: 0 = must not exist yet, -1 = whatever it is, N = must
+/// be at version N. `remove` deletes it.
+struct DocumentWrite {
+  std::string collection;
+  std::string key;
+  std::string body;
+  int64_t expected_version = -1;
+  bool remove = false;
+};
+
 struct MetastoreOptions {
   /// "postgresql://…" / "postgres://…" / "host=… dbname=…" for PostgreSQL; otherwise a SQLite
   /// file path (optionally "sqlite:PATH").
@@ -227,6 +248,20 @@ class Metastore {
   Status StoreResponse(const std::string& key, const StoredResponse& response);
   /// Forgets keys stored before `before_ms`; returns how many.
   Result<int64_t> ExpireStoredResponses(int64_t before_ms);
+
+  // Documents: JSON bodies in named collections, for the layers above the catalog (data
+  // products, their versions, quality results), written with compare-and-swap on a version so
+  // that two deploys of one product cannot both win.
+  Result<std::optional<DocumentRecord>> LoadDocument(const std::string& collection,
+                                                     const std::string& key);
+  /// Documents whose key starts with `key_prefix`, sorted by key.
+  Result<std::vector<DocumentRecord>> ListDocuments(const std::string& collection,
+                                                    const std::string& key_prefix = "");
+  /// Applies every write or none (conflict naming the first document whose version moved), and
+  /// appends one event (`action` on `object_kind` `object_name`, with `details`).
+  Status WriteDocuments(const Actor& actor, const std::vector<DocumentWrite>& writes,
+                        std::string_view action, std::string_view object_kind,
+                        const std::string& object_name, const std::string& details_json = "{}");
 
   // Event log, oldest first.
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit);

@@ -95,6 +95,17 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at_ms);
 )sql"},
+    {3, "documents (data products, their versions, quality results)", R"sql(
+CREATE TABLE documents (
+  collection {key} NOT NULL,
+  key {key} NOT NULL,
+  body TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (collection, key)
+);
+)sql"},
 };
 
 std::string ForDialect(const char* sql, SqlDialect dialect) {

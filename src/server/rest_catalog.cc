@@ -662,7 +662,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
   // Server-side scan planning, stateless so that any server of a deployment can answer: a plan
   // id and a plan task carry the planning request (with the snapshot pinned at planning time) and
   // are re-planned on use; authorization is checked every time.
-  constexpr size_t kTasksPerResponse = 1000;
+  static constexpr size_t kTasksPerResponse = 1000;
   auto encode = [](const json& value) {
     return catalog::Base64UrlEncode(value.dump(-1, ' ', false, json::error_handler_t::replace));
   };
@@ -675,8 +675,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
     return value;
   };
   // The completed result for a planned scan: tasks inline when few, plan tasks otherwise.
-  auto completed = [encode, kTasksPerResponse](const catalog::Catalog::PlannedScan& planned,
-                                               const json& request) {
+  auto completed = [encode](const catalog::Catalog::PlannedScan& planned, const json& request) {
     const iceberg::Schema& schema = *planned.table.metadata.SchemaById(planned.schema_id);
     json pinned = request;
     pinned["snapshot-id"] = planned.plan.snapshot_id;

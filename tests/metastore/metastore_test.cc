@@ -416,6 +416,64 @@ TEST_P(MetastoreTest, EveryChangeIsInTheEventLogWithItsActor) {
   EXPECT_EQ(tail[0].action, "drop");
 }
 
+TEST_P(MetastoreTest, DocumentsAreComparedAndSwappedAllOrNothing) {
+  ASSERT_OK(store_->WriteDocuments(
+      kAlice,
+      {{.collection = "product",
+        .key = "finance/revenue",
+        .body = R"({"v":1})",
+        .expected_version = 0},
+       {.collection = "product", .key = "finance/revenue%_x", .body = "{}", .expected_version = 0}},
+      "deploy_product", "product", "finance.revenue"));
+  ASSERT_OK_AND_ASSIGN(auto loaded, store_->LoadDocument("product", "finance/revenue"));
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->body, R"({"v":1})");
+  EXPECT_EQ(loaded->version, 1);
+
+  // Creating again, or writing at a stale version, is a conflict and changes nothing.
+  EXPECT_THAT(store_->WriteDocuments(
+                  kAlice,
+                  {{.collection = "product", .key = "other", .body = "{}", .expected_version = 0},
+                   {.collection = "product",
+                    .key = "finance/revenue",
+                    .body = "{}",
+                    .expected_version = 0}},
+                  "deploy_product", "product", "finance.revenue"),
+              IsError(StatusCode::kConflict, "finance/revenue"));
+  EXPECT_THAT(store_->LoadDocument("product", "other"), IsOkAndHolds(std::nullopt));
+  ASSERT_OK(store_->WriteDocuments(kAlice,
+                                   {{.collection = "product",
+                                     .key = "finance/revenue",
+                                     .body = R"({"v":2})",
+                                     .expected_version = 1}},
+                                   "deploy_product", "product", "finance.revenue"));
+  EXPECT_THAT(store_->WriteDocuments(kAlice,
+                                     {{.collection = "product",
+                                       .key = "finance/revenue",
+                                       .body = R"({"v":3})",
+                                       .expected_version = 1}},
+                                     "deploy_product", "product", "finance.revenue"),
+              IsError(StatusCode::kConflict));
+
+  // Prefix listings treat '%' and '_' literally and stop at the prefix.
+  ASSERT_OK(store_->WriteDocuments(
+      kAlice, {{.collection = "product", .key = "finance0", .body = "{}"}}, "x", "y", "z"));
+  ASSERT_OK_AND_ASSIGN(auto listed, store_->ListDocuments("product", "finance/"));
+  ASSERT_THAT(listed, SizeIs(2));
+  EXPECT_EQ(listed[0].key, "finance/revenue");
+  EXPECT_EQ(listed[0].version, 2);
+  EXPECT_EQ(listed[1].key, "finance/revenue%_x");
+  ASSERT_OK_AND_ASSIGN(listed, store_->ListDocuments("product", "finance/revenue%"));
+  ASSERT_THAT(listed, SizeIs(1));
+
+  ASSERT_OK(store_->WriteDocuments(
+      kAlice, {{.collection = "product", .key = "finance0", .remove = true}}, "x", "y", "z"));
+  EXPECT_THAT(store_->LoadDocument("product", "finance0"), IsOkAndHolds(std::nullopt));
+  ASSERT_OK_AND_ASSIGN(auto events, store_->ListEvents(0, 0));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().action, "x");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
