@@ -12,6 +12,7 @@
 #include "cli/access_commands.h"
 #include "cli/doctor.h"
 #include "cli/exit_codes.h"
+#include "cli/product_command.h"
 #include "cli/serve_command.h"
 #include "cli/settings.h"
 #include "cli/table_command.h"
@@ -95,6 +96,7 @@ int Run(int argc, char** argv) {
   TableCommand* table = AddTableCommand(app);
   ServeCommand* serve = AddServeCommand(app);
   AccessCommands* access = AddAccessCommands(app);
+  ProductCommands* products = AddProductCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -133,6 +135,7 @@ int Run(int argc, char** argv) {
   if (TableCommandParsed(*table)) return RunTableCommand(*table);
   if (ServeCommandParsed(*serve)) return RunServeCommand(*serve, *config);
   if (AccessCommandParsed(*access)) return RunAccessCommand(*access);
+  if (ProductCommandParsed(*products)) return RunProductCommand(*products, *config);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }
 

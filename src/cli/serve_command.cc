@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/exit_codes.h"
+#include "cli/settings.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "metastore/metastore.h"
@@ -34,12 +35,6 @@ Result<std::pair<std::string, int>> ParseAddress(const std::string& text) {
         .WithHint("for example --http 127.0.0.1:8181 (port 0 picks a free one)");
   }
   return std::pair<std::string, int>(text.substr(0, colon), port);
-}
-
-std::string Setting(const config::Config& config, const std::string& flag, const char* key) {
-  if (!flag.empty()) return flag;
-  auto value = config.GetString(key);
-  return value.ok() ? *value : std::string();
 }
 
 }  // namespace

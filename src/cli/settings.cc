@@ -20,4 +20,10 @@ std::vector<config::SettingSpec> MeshworkSettings() {
   };
 }
 
+std::string Setting(const config::Config& config, const std::string& flag, const char* key) {
+  if (!flag.empty()) return flag;
+  auto value = config.GetString(key);
+  return value.ok() ? *value : std::string();
+}
+
 }  // namespace meshwork::cli

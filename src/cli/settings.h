@@ -2,6 +2,7 @@
 // set these (see common/config.h for the layering).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "common/config.h"
@@ -9,5 +10,8 @@
 namespace meshwork::cli {
 
 std::vector<config::SettingSpec> MeshworkSettings();
+
+/// A command's flag when given, else the configured value of `key` ("" when unset).
+std::string Setting(const config::Config& config, const std::string& flag, const char* key);
 
 }  // namespace meshwork::cli

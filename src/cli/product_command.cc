@@ -1,0 +1,504 @@
+#include "cli/product_command.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "cli/exit_codes.h"
+#include "cli/settings.h"
+#include "common/uuid.h"
+#include "metastore/metastore.h"
+#include "product/scaffold.h"
+#include "product/service.h"
+
+namespace meshwork::cli {
+
+struct ProductCommands {
+  CLI::App* product = nullptr;
+  CLI::App* domain = nullptr;
+  CLI::App* init = nullptr;
+  CLI::App* validate = nullptr;
+  CLI::App* plan = nullptr;
+  CLI::App* deploy = nullptr;
+  CLI::App* list = nullptr;
+  CLI::App* show = nullptr;
+  CLI::App* history = nullptr;
+  CLI::App* deprecate = nullptr;
+  CLI::App* lineage = nullptr;
+  CLI::App* search = nullptr;
+  CLI::App* domain_create = nullptr;
+  CLI::App* domain_list = nullptr;
+
+  std::string folder = ".";
+  std::string name;  // domain.name, or DOMAIN/NAME for init
+  std::string dir;
+  std::string domain_filter;
+  std::string query;
+  std::string sunset;
+  std::string message;
+  std::string owner;
+  std::string description;
+  std::string storage_prefix;
+  std::vector<std::string> facets;
+  int major = 0;
+  bool json = false;
+  bool force = false;
+};
+
+ProductCommands* AddProductCommands(CLI::App& app) {
+  static ProductCommands commands;
+  ProductCommands& c = commands;
+  c.product =
+      app.add_subcommand("product", "Data products: init, validate, plan, deploy, list, ...");
+  c.product->require_subcommand(1);
+  const auto json_flag = [&](CLI::App* sub) {
+    sub->add_flag("--json", c.json, "Machine-readable output");
+  };
+  c.init = c.product->add_subcommand("init", "Scaffold a product folder (spec, SQL, data, CI)");
+  c.init->add_option("product", c.name, "DOMAIN/NAME")->required();
+  c.init->add_option("--dir", c.dir, "Folder to create (default ./NAME)");
+  c.init->add_flag("--force", c.force, "Write into an existing folder");
+  json_flag(c.init);
+  const std::pair<CLI::App**, const char*> pipeline[] = {
+      {&c.validate, "Check the spec, its inputs, access and SQL without running it"},
+      {&c.plan, "Run everything but the publish: diff, compatibility, quality"},
+      {&c.deploy, "Run the pipeline and publish the product"}};
+  for (const auto& [sub, what] : pipeline) {
+    const char* name = sub == &c.validate ? "validate" : sub == &c.plan ? "plan" : "deploy";
+    *sub = c.product->add_subcommand(name, what);
+    (*sub)->add_option("folder", c.folder, "The product folder (default .)");
+    json_flag(*sub);
+  }
+  c.list = c.product->add_subcommand("list", "Published products");
+  c.list->add_option("--domain", c.domain_filter, "Only this domain's");
+  json_flag(c.list);
+  c.show = c.product->add_subcommand("show", "A product: contract, ports, SLA, quality");
+  c.show->add_option("product", c.name, "domain.name")->required();
+  c.show->add_option("--major", c.major, "A major version line (default: the newest)");
+  json_flag(c.show);
+  c.history = c.product->add_subcommand("history", "Deploys and deprecations of a product");
+  c.history->add_option("product", c.name, "domain.name")->required();
+  json_flag(c.history);
+  c.deprecate = c.product->add_subcommand("deprecate", "Deprecate a major version line");
+  c.deprecate->add_option("product", c.name, "domain.name")->required();
+  c.deprecate->add_option("--major", c.major, "The major version to deprecate")->required();
+  c.deprecate->add_option("--sunset", c.sunset, "YYYY-MM-DD after which it may go")->required();
+  c.deprecate->add_option("--message", c.message, "What consumers should do");
+  json_flag(c.deprecate);
+  c.lineage = c.product->add_subcommand("lineage", "Upstream and downstream of a product");
+  c.lineage->add_option("product", c.name, "domain.name")->required();
+  json_flag(c.lineage);
+  c.search = c.product->add_subcommand("search", "Search products, columns, docs, tags, owners");
+  c.search->add_option("query", c.query, "Words to look for");
+  c.search->add_option("--facet", c.facets, "domain=..., tag=..., owner=..., classification=...");
+  json_flag(c.search);
+
+  c.domain = app.add_subcommand("domain", "Domains: create, list");
+  c.domain->require_subcommand(1);
+  c.domain_create = c.domain->add_subcommand(
+      "create", "Provision a domain: namespace, storage, owner and consumer roles, CI principal");
+  c.domain_create->add_option("name", c.name, "The domain's name")->required();
+  c.domain_create->add_option("--owner", c.owner, "Its owner principal (created if missing)")
+      ->required();
+  c.domain_create->add_option("--description", c.description, "What the domain is");
+  c.domain_create->add_option("--storage-prefix", c.storage_prefix,
+                              "Its folder in the warehouse (default: its name)");
+  json_flag(c.domain_create);
+  c.domain_list = c.domain->add_subcommand("list", "Domains");
+  json_flag(c.domain_list);
+  return &c;
+}
+
+bool ProductCommandParsed(const ProductCommands& commands) {
+  return commands.product->parsed() || commands.domain->parsed();
+}
+
+namespace {
+
+int Fail(const Status& status) {
+  return ReportError(status, kExitFailed);
+}
+
+void Print(const nlohmann::json& value) {
+  std::printf("%s\n", value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+// The local mesh in --data-dir, and who the caller is in it: the principal of
+// MESHWORK_CLIENT_ID/SECRET when set (so RBAC applies as on the server), else the mesh's root
+// (whoever can write the data dir owns the mesh anyway).
+struct LocalMesh {
+  std::unique_ptr<metastore::Metastore> metastore;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<product::ProductService> service;
+  catalog::Caller caller;
+};
+
+Result<LocalMesh> OpenLocalMesh(const config::Config& config) {
+  LocalMesh mesh;
+  const std::string data_dir = Setting(config, "", "data_dir");
+  std::error_code ignored;
+  std::filesystem::create_directories(data_dir, ignored);
+  std::string metastore_url = Setting(config, "", "metastore");
+  if (metastore_url.empty()) metastore_url = data_dir + "/meshwork.db";
+  std::string warehouse = Setting(config, "", "warehouse");
+  if (warehouse.empty()) warehouse = data_dir + "/warehouse";
+  MW_ASSIGN_OR_RETURN(mesh.metastore,
+                      metastore::Metastore::Open({.url = metastore_url, .max_connections = 4}));
+  MW_ASSIGN_OR_RETURN(mesh.catalog,
+                      catalog::Catalog::Open(*mesh.metastore, {.warehouse_root = warehouse}));
+  const auto& bootstrap = mesh.catalog->bootstrap();
+  if (!bootstrap.generated_secret.empty()) {
+    std::fprintf(stderr, "root credentials of the new mesh in %s (shown once, keep them): %s:%s\n",
+                 data_dir.c_str(), bootstrap.client_id.c_str(), bootstrap.generated_secret.c_str());
+  }
+  const char* client_id = std::getenv("MESHWORK_CLIENT_ID");
+  const char* client_secret = std::getenv("MESHWORK_CLIENT_SECRET");
+  const std::string request_id = "cli-" + Uuid::V4().ToString().substr(0, 8);
+  if (client_id != nullptr && *client_id != '\0') {
+    MW_ASSIGN_OR_RETURN(auto token,
+                        mesh.catalog->IssueToken(client_id, client_secret ? client_secret : ""));
+    MW_ASSIGN_OR_RETURN(mesh.caller, mesh.catalog->Authenticate(token.access_token, request_id));
+  } else {
+    mesh.caller = {.principal = "root", .is_root = true, .request_id = request_id};
+  }
+  mesh.service = std::make_unique<product::ProductService>(*mesh.catalog);
+  auto recovered = mesh.service->RecoverInterruptedDeploys();
+  if (!recovered.ok()) {
+    std::fprintf(stderr, "meshwork: warning: %s\n", recovered.error().ToString().c_str());
+  }
+  return mesh;
+}
+
+Result<std::pair<std::string, std::string>> SplitProduct(const std::string& text, char separator) {
+  const size_t at = text.find(separator);
+  if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
+    return Status::InvalidArgument("'{}' is not a product name of the form domain{}name", text,
+                                   separator);
+  }
+  std::string domain = text.substr(0, at), name = text.substr(at + 1);
+  MW_RETURN_IF_ERROR(product::ValidateProductName("domain", domain));
+  MW_RETURN_IF_ERROR(product::ValidateProductName("product", name));
+  return std::make_pair(domain, name);
+}
+
+std::string Ago(int64_t at_ms) {
+  const int64_t seconds = (std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count() -
+                           at_ms) /
+                          1000;
+  if (seconds < 120) return fmt::format("{} s ago", seconds);
+  if (seconds < 7200) return fmt::format("{} min ago", seconds / 60);
+  if (seconds < 172800) return fmt::format("{} h ago", seconds / 3600);
+  return fmt::format("{} days ago", seconds / 86400);
+}
+
+void PrintReport(const product::DeployReport& report) {
+  for (const auto& step : report.steps) {
+    const char* mark = step.outcome == "ok" ? "ok  " : step.outcome == "warn" ? "warn" : "FAIL";
+    std::printf("  %s %-18s %6.2f s  %s\n", mark, step.step.c_str(), step.seconds,
+                step.detail.substr(0, step.detail.find('\n')).c_str());
+  }
+  if (!report.diff.changes.empty()) {
+    std::printf("contract diff (%s):\n", report.diff.verdict.c_str());
+    for (const std::string& line : product::DescribeDiff(report.diff))
+      std::printf("  %s\n", line.c_str());
+  }
+  for (const auto& result : report.quality) {
+    if (result.passed) continue;
+    std::printf("quality %s %s: %s\n",
+                result.severity == product::Severity::kError ? "FAILED" : "warning",
+                result.rule.c_str(), result.detail.c_str());
+    for (const std::string& sample : result.samples)
+      std::printf("    %s\n", sample.c_str());
+  }
+}
+
+int RunDeploy(ProductCommands& c, LocalMesh& mesh) {
+  auto spec = product::LoadSpec(c.folder);
+  if (!spec.ok()) {
+    if (c.json) Print({{"error", {{"message", spec.error().ToString()}}}});
+    return ReportError(spec.error(), kExitFailed);
+  }
+  product::DeployOptions options;
+  options.dry_run = !c.deploy->parsed();
+  options.skip_data = c.validate->parsed();
+  options.create_domain = c.deploy->parsed();
+  const bool terminal = ::isatty(2) == 1;
+  if (!c.json) {
+    options.progress = [&](const product::StepReport& step) {
+      if (step.outcome == "running" && terminal) {
+        std::fprintf(stderr, "  ... %s%s%s\n", step.step.c_str(), step.detail.empty() ? "" : ": ",
+                     step.detail.c_str());
+      }
+    };
+    std::printf("%s %s v%s\n",
+                c.deploy->parsed() ? "deploying"
+                : c.plan->parsed() ? "planning"
+                                   : "validating",
+                spec->QualifiedName().c_str(), spec->version.ToString().c_str());
+  }
+  auto report = mesh.service->Deploy(mesh.caller, *spec, options);
+  if (!report.ok()) return Fail(report.error());
+  if (c.json) {
+    Print(product::DeployReportToJson(*report));
+  } else {
+    PrintReport(*report);
+  }
+  if (!report->failure.ok()) {
+    return ReportError(report->failure, kExitFailed);
+  }
+  if (!c.json) {
+    if (report->published) {
+      for (const auto& port : report->ports) {
+        std::printf("published %s v%s as %s (snapshot %lld, %lld rows)\n", report->product.c_str(),
+                    report->version.c_str(), port.table.c_str(),
+                    static_cast<long long>(port.snapshot_id), static_cast<long long>(port.records));
+      }
+    } else {
+      std::printf("%s v%s: %s\n", report->product.c_str(), report->version.c_str(),
+                  c.validate->parsed() ? "valid" : "would publish");
+    }
+  }
+  return kExitOk;
+}
+
+int RunInit(ProductCommands& c) {
+  auto names = SplitProduct(c.name, '/');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  const std::string folder = c.dir.empty() ? names->second : c.dir;
+  auto written = product::WriteScaffold(folder, names->first, names->second, c.force);
+  if (!written.ok()) return Fail(written.error());
+  if (c.json) {
+    Print({{"folder", folder}, {"files", *written}});
+  } else {
+    std::printf("created %s/ for %s.%s:\n", folder.c_str(), names->first.c_str(),
+                names->second.c_str());
+    for (const std::string& file : *written)
+      std::printf("  %s\n", file.c_str());
+    std::printf("next: edit %s/transform.sql, then `meshwork product deploy %s`\n", folder.c_str(),
+                folder.c_str());
+  }
+  return kExitOk;
+}
+
+int RunList(ProductCommands& c, LocalMesh& mesh) {
+  auto products = mesh.service->ListProducts(mesh.caller, c.domain_filter);
+  if (!products.ok()) return Fail(products.error());
+  if (c.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& record : *products)
+      out.push_back(product::ProductRecordToJson(record));
+    Print(out);
+    return kExitOk;
+  }
+  if (products->empty()) {
+    std::printf("no data products published yet (see `meshwork product init`)\n");
+    return kExitOk;
+  }
+  std::printf("%-32s %-9s %-11s %-20s %-6s %-8s %s\n", "PRODUCT", "VERSION", "STATE", "OWNER",
+              "SLA", "QUALITY", "PUBLISHED");
+  for (const auto& record : *products) {
+    const nlohmann::json view = product::ProductRecordToJson(record);
+    std::printf("%-32s %-9s %-11s %-20s %-6s %lld/%-6lld %s\n",
+                (record.QualifiedName() +
+                 (record.major > 1 ? " (v" + std::to_string(record.major) + ")" : ""))
+                    .c_str(),
+                record.version.c_str(), record.state.c_str(),
+                view.value("/owner/team"_json_pointer, std::string()).c_str(),
+                view.value("/sla/status"_json_pointer, std::string("-")).c_str(),
+                static_cast<long long>(view.value("quality_passed", 0)),
+                static_cast<long long>(view.value("quality_total", 0)),
+                Ago(record.published_at_ms).c_str());
+  }
+  return kExitOk;
+}
+
+int RunShow(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto record = mesh.service->LoadProduct(mesh.caller, names->first, names->second,
+                                          c.major > 0 ? std::optional<int>(c.major) : std::nullopt);
+  if (!record.ok()) return Fail(record.error());
+  const nlohmann::json view = product::ProductRecordToJson(*record, /*with_spec=*/c.json);
+  if (c.json) {
+    Print(view);
+    return kExitOk;
+  }
+  std::printf("%s v%s (%s)  %s\n", record->QualifiedName().c_str(), record->version.c_str(),
+              record->state.c_str(), view.value("title", "").c_str());
+  std::printf("  %s\n", view.value("description", "").c_str());
+  std::printf("owner: %s <%s>; published %s by %s\n",
+              view.value("/owner/team"_json_pointer, std::string()).c_str(),
+              view.value("/owner/email"_json_pointer, std::string()).c_str(),
+              Ago(record->published_at_ms).c_str(), record->published_by.c_str());
+  if (record->state == "deprecated") {
+    std::printf("DEPRECATED: sunset %s. %s\n", record->sunset.c_str(),
+                record->deprecation_message.c_str());
+  }
+  std::printf("sla: freshness %s (%s), schedule '%s', support %s\n",
+              view.value("/sla/freshness"_json_pointer, std::string("-")).c_str(),
+              view.value("/sla/status"_json_pointer, std::string("-")).c_str(),
+              view.value("/sla/schedule"_json_pointer, std::string("-")).c_str(),
+              view.value("/sla/support"_json_pointer, std::string("-")).c_str());
+  for (const auto& port : record->ports) {
+    std::printf("port %s -> table %s (snapshot %lld, %lld rows)\n", port.port.c_str(),
+                port.table.c_str(), static_cast<long long>(port.snapshot_id),
+                static_cast<long long>(port.records));
+  }
+  std::printf("  %-24s %-16s %-8s %-18s %s\n", "COLUMN", "TYPE", "NULL", "CLASSIFICATION",
+              "DESCRIPTION");
+  for (const auto& column : view["columns"]) {
+    std::printf("  %-24s %-16s %-8s %-18s %s\n", column["name"].get<std::string>().c_str(),
+                column["type"].get<std::string>().c_str(),
+                column["nullable"].get<bool>() ? "yes" : "no",
+                column["classification"].get<std::string>().c_str(),
+                column["description"].get<std::string>().c_str());
+  }
+  std::printf("quality (last deploy): %lld of %lld rules passed\n",
+              static_cast<long long>(view.value("quality_passed", 0)),
+              static_cast<long long>(view.value("quality_total", 0)));
+  for (const auto& result : record->quality) {
+    std::printf("  %s %s: %s\n", result.passed ? "ok  " : "FAIL", result.rule.c_str(),
+                result.detail.c_str());
+  }
+  return kExitOk;
+}
+
+int RunHistory(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto history = mesh.service->History(mesh.caller, names->first, names->second);
+  if (!history.ok()) return Fail(history.error());
+  if (c.json) {
+    Print(product::HistoryToJson(*history));
+    return kExitOk;
+  }
+  for (const auto& entry : *history) {
+    std::printf("%-10s v%-9s %-14s by %-12s %s\n", entry.action.c_str(), entry.version.c_str(),
+                Ago(entry.at_ms).c_str(), entry.by.c_str(), entry.summary.c_str());
+  }
+  return kExitOk;
+}
+
+int RunDeprecate(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto record = mesh.service->Deprecate(mesh.caller, names->first, names->second, c.major, c.sunset,
+                                        c.message);
+  if (!record.ok()) return Fail(record.error());
+  if (c.json) {
+    Print(product::ProductRecordToJson(*record));
+  } else {
+    std::printf("%s v%d is deprecated; sunset %s\n", record->QualifiedName().c_str(), c.major,
+                c.sunset.c_str());
+  }
+  return kExitOk;
+}
+
+int RunLineage(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto graph = mesh.service->Lineage(mesh.caller, names->first, names->second);
+  if (!graph.ok()) return Fail(graph.error());
+  if (c.json) {
+    Print(product::LineageToJson(*graph));
+    return kExitOk;
+  }
+  for (const auto& edge : graph->edges)
+    std::printf("%s -> %s  (reads %s)\n", edge.from.c_str(), edge.to.c_str(), edge.port.c_str());
+  if (graph->edges.empty()) std::printf("%s has no recorded inputs or consumers\n", c.name.c_str());
+  return kExitOk;
+}
+
+int RunSearch(ProductCommands& c, LocalMesh& mesh) {
+  std::map<std::string, std::string> filters;
+  for (const std::string& facet : c.facets) {
+    const size_t equals = facet.find('=');
+    if (equals == std::string::npos) {
+      return ReportError(Status::InvalidArgument("facet '{}' is not key=value", facet), kExitUsage);
+    }
+    filters[facet.substr(0, equals)] = facet.substr(equals + 1);
+  }
+  auto results = mesh.service->Search(mesh.caller, c.query, filters);
+  if (!results.ok()) return Fail(results.error());
+  if (c.json) {
+    Print(product::SearchResultsToJson(*results));
+    return kExitOk;
+  }
+  for (const auto& hit : results->hits) {
+    std::printf("%-32s %6.1f  %s (matched %s)\n", hit.product.c_str(), hit.score, hit.title.c_str(),
+                fmt::format("{}", fmt::join(hit.matched, ", ")).c_str());
+  }
+  if (results->hits.empty()) std::printf("no products match '%s'\n", c.query.c_str());
+  return kExitOk;
+}
+
+int RunDomain(ProductCommands& c, LocalMesh& mesh) {
+  if (c.domain_list->parsed()) {
+    auto domains = mesh.service->ListDomains(mesh.caller);
+    if (!domains.ok()) return Fail(domains.error());
+    if (c.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& domain : *domains)
+        out.push_back(product::DomainInfoToJson(domain));
+      Print(out);
+    } else {
+      for (const auto& domain : *domains)
+        std::printf("%-20s owner %-20s %s\n", domain.name.c_str(), domain.owner.c_str(),
+                    domain.description.c_str());
+    }
+    return kExitOk;
+  }
+  auto domain = mesh.service->CreateDomain(mesh.caller, {.name = c.name,
+                                                         .description = c.description,
+                                                         .owner = c.owner,
+                                                         .storage_prefix = c.storage_prefix});
+  if (!domain.ok()) return Fail(domain.error());
+  if (c.json) {
+    Print(product::DomainInfoToJson(*domain));
+    return kExitOk;
+  }
+  std::printf("domain %s created: namespace %s at %s\n", domain->name.c_str(), domain->name.c_str(),
+              domain->location.c_str());
+  std::printf("  roles %s (publish) and %s (read); owner %s holds %s\n", domain->owner_role.c_str(),
+              domain->consumer_role.c_str(), domain->owner.c_str(), domain->owner_role.c_str());
+  if (domain->owner_credentials) {
+    std::printf("  owner credentials (shown once): %s:%s\n",
+                domain->owner_credentials->client_id.c_str(),
+                domain->owner_credentials->client_secret.c_str());
+  }
+  if (domain->ci_credentials) {
+    std::printf("  CI principal %s (shown once): %s:%s\n", domain->ci_principal.c_str(),
+                domain->ci_credentials->client_id.c_str(),
+                domain->ci_credentials->client_secret.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunProductCommand(ProductCommands& c, const config::Config& config) {
+  if (c.init->parsed()) return RunInit(c);
+  auto mesh = OpenLocalMesh(config);
+  if (!mesh.ok()) return Fail(mesh.error());
+  if (c.domain->parsed()) return RunDomain(c, *mesh);
+  if (c.validate->parsed() || c.plan->parsed() || c.deploy->parsed()) return RunDeploy(c, *mesh);
+  if (c.list->parsed()) return RunList(c, *mesh);
+  if (c.show->parsed()) return RunShow(c, *mesh);
+  if (c.history->parsed()) return RunHistory(c, *mesh);
+  if (c.deprecate->parsed()) return RunDeprecate(c, *mesh);
+  if (c.lineage->parsed()) return RunLineage(c, *mesh);
+  if (c.search->parsed()) return RunSearch(c, *mesh);
+  return kExitUsage;
+}
+
+}  // namespace meshwork::cli

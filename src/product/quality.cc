@@ -1,0 +1,203 @@
+#include "product/quality.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "iceberg/sql_text.h"
+
+namespace meshwork::product {
+namespace {
+
+using iceberg::QuoteIdentifier;
+using iceberg::QuoteString;
+
+constexpr int kSamples = 5;
+
+std::string Number(double value) {
+  return fmt::format("{}", value);
+}
+
+// Counts the rows of `failing_sql` and keeps a few of them.
+Status CountFailing(engine::Connection& connection, const std::string& failing_sql,
+                    QualityResult& result) {
+  MW_ASSIGN_OR_RETURN(auto counted,
+                      connection.QueryText(fmt::format("SELECT count(*) FROM ({})", failing_sql)));
+  result.failing_rows = counted.empty() ? 0 : std::stoll(counted[0][0]);
+  result.passed = result.failing_rows == 0;
+  if (result.passed) return Status::OK();
+  MW_ASSIGN_OR_RETURN(
+      engine::QueryResult sample,
+      connection.Query(fmt::format("SELECT * FROM ({}) LIMIT {}", failing_sql, kSamples)));
+  const std::vector<std::string> names = sample.column_names();
+  MW_ASSIGN_OR_RETURN(auto rows, sample.FetchAllText());
+  for (const auto& row : rows) {
+    nlohmann::json object = nlohmann::json::object();
+    for (size_t i = 0; i < row.size() && i < names.size(); ++i)
+      object[names[i]] = row[i];
+    result.samples.push_back(object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return Status::OK();
+}
+
+std::string AnyNull(const std::vector<std::string>& columns) {
+  std::string condition;
+  for (const std::string& column : columns)
+    condition += (condition.empty() ? "" : " OR ") + QuoteIdentifier(column) + " IS NULL";
+  return condition;
+}
+
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string list;
+  for (const std::string& column : columns)
+    list += (list.empty() ? "" : ", ") + QuoteIdentifier(column);
+  return list;
+}
+
+Status RunRule(engine::Connection& connection, const QualityRule& rule, const std::string& relation,
+               const ReferenceResolver& references, int64_t now_micros, QualityResult& result) {
+  const std::string column = rule.columns.empty() ? "" : QuoteIdentifier(rule.columns[0]);
+  if (rule.rule == "not_null") {
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection, fmt::format("SELECT * FROM {} WHERE {}", relation, AnyNull(rule.columns)),
+        result));
+    result.detail = fmt::format("{} rows with a NULL in {}", result.failing_rows,
+                                fmt::join(rule.columns, ", "));
+  } else if (rule.rule == "unique") {
+    const std::string list = ColumnList(rule.columns);
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection,
+        fmt::format("SELECT {0}, count(*) AS occurrences FROM {1} WHERE NOT ({2}) GROUP BY {0} "
+                    "HAVING count(*) > 1",
+                    list, relation, AnyNull(rule.columns)),
+        result));
+    result.detail = fmt::format("{} values of ({}) occur more than once", result.failing_rows,
+                                fmt::join(rule.columns, ", "));
+  } else if (rule.rule == "accepted_values") {
+    std::string values;
+    for (const std::string& value : rule.values)
+      values += (values.empty() ? "" : ", ") + QuoteString(value);
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection,
+        fmt::format("SELECT * FROM {} WHERE {} IS NOT NULL AND CAST({} AS VARCHAR) NOT IN ({})",
+                    relation, column, column, values),
+        result));
+    result.detail = fmt::format("{} rows with a value outside [{}]", result.failing_rows,
+                                fmt::join(rule.values, ", "));
+  } else if (rule.rule == "range") {
+    std::string condition;
+    if (rule.min) condition = fmt::format("{} < {}", column, Number(*rule.min));
+    if (rule.max) {
+      condition +=
+          (condition.empty() ? "" : " OR ") + fmt::format("{} > {}", column, Number(*rule.max));
+    }
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection, fmt::format("SELECT * FROM {} WHERE {}", relation, condition), result));
+    result.detail =
+        fmt::format("{} rows outside [{}, {}]", result.failing_rows,
+                    rule.min ? Number(*rule.min) : "-inf", rule.max ? Number(*rule.max) : "inf");
+  } else if (rule.rule == "regex") {
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection,
+        fmt::format("SELECT * FROM {} WHERE {} IS NOT NULL AND NOT regexp_full_match(CAST({} AS "
+                    "VARCHAR), {})",
+                    relation, column, column, QuoteString(rule.pattern)),
+        result));
+    result.detail = fmt::format("{} rows not matching /{}/", result.failing_rows, rule.pattern);
+  } else if (rule.rule == "row_count") {
+    MW_ASSIGN_OR_RETURN(auto counted,
+                        connection.QueryText(fmt::format("SELECT count(*) FROM {}", relation)));
+    const int64_t rows = std::stoll(counted.at(0).at(0));
+    result.passed = !((rule.min && rows < *rule.min) || (rule.max && rows > *rule.max));
+    result.detail =
+        fmt::format("{} rows (expected {} to {})", rows, rule.min ? Number(*rule.min) : "0",
+                    rule.max ? Number(*rule.max) : "any");
+  } else if (rule.rule == "freshness") {
+    MW_ASSIGN_OR_RETURN(const int64_t max_age, ParseDurationSeconds(rule.max_age));
+    // Seconds between the newest value and now; NULL when the column is empty.
+    MW_ASSIGN_OR_RETURN(
+        auto age, connection.QueryText(fmt::format(
+                      "SELECT ({} - epoch_us(CAST(max({}) AS TIMESTAMPTZ))) // 1000000 FROM {}",
+                      now_micros, column, relation)));
+    const std::string& seconds = age.at(0).at(0);
+    if (seconds.empty() || seconds == "NULL") {
+      result.passed = false;
+      result.detail = fmt::format("no values in {}", rule.columns[0]);
+    } else {
+      const int64_t value = std::stoll(seconds);
+      result.passed = value <= max_age;
+      result.detail = fmt::format("newest {} is {} s old (max age {} = {} s)", rule.columns[0],
+                                  value, rule.max_age, max_age);
+    }
+  } else if (rule.rule == "references") {
+    MW_ASSIGN_OR_RETURN(const std::string target, references(rule));
+    const std::string target_column =
+        QuoteIdentifier(rule.reference.substr(rule.reference.rfind('.') + 1));
+    MW_RETURN_IF_ERROR(CountFailing(
+        connection,
+        fmt::format("SELECT s.* FROM {0} s WHERE s.{1} IS NOT NULL AND NOT EXISTS (SELECT 1 "
+                    "FROM ({2}) r WHERE r.{3} = s.{1})",
+                    relation, column, target, target_column),
+        result));
+    result.detail = fmt::format("{} rows whose {} is not in {}", result.failing_rows,
+                                rule.columns[0], rule.reference);
+  } else if (rule.rule == "sql") {
+    MW_RETURN_IF_ERROR(CountFailing(connection, rule.sql, result));
+    result.detail = fmt::format("the query returned {} failing rows", result.failing_rows);
+  } else {
+    return Status::Internal("unknown rule kind {}", rule.rule);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<QualityResult>> RunQualityChecks(engine::Connection& connection,
+                                                    const DataProductSpec& spec, const Port& port,
+                                                    const std::string& relation,
+                                                    const ReferenceResolver& references,
+                                                    int64_t now_micros) {
+  // The contract's own rules come first: required columns hold no NULLs, keys are unique.
+  std::vector<QualityRule> rules;
+  std::vector<std::string> required;
+  for (const Column& column : port.columns)
+    if (!column.nullable) required.push_back(column.name);
+  if (!required.empty()) {
+    QualityRule rule;
+    rule.rule = "not_null", rule.name = "contract: required columns", rule.port = port.name;
+    rule.columns = required, rule.where = port.where;
+    rules.push_back(rule);
+  }
+  if (!port.PrimaryKey().empty()) {
+    QualityRule rule;
+    rule.rule = "unique", rule.name = "contract: primary key", rule.port = port.name;
+    rule.columns = port.PrimaryKey(), rule.where = port.where;
+    rules.push_back(rule);
+  }
+  const size_t implicit = rules.size();
+  for (const QualityRule& rule : spec.quality)
+    if (rule.port == port.name) rules.push_back(rule);
+
+  std::vector<QualityResult> results;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const QualityRule& rule = rules[i];
+    QualityResult result;
+    result.rule = rule.name;
+    result.kind = rule.rule;
+    result.port = port.name;
+    result.columns = rule.columns;
+    result.severity = rule.severity;
+    result.implicit = i < implicit;
+    result.where = rule.where;
+    Status ran = RunRule(connection, rule, relation, references, now_micros, result);
+    if (!ran.ok()) {
+      return std::move(ran)
+          .WithLocation(rule.where)
+          .WithContext("quality rule '{}' cannot run", rule.name);
+    }
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+}  // namespace meshwork::product

@@ -1,0 +1,555 @@
+// The published side of the product service: listings, history, deprecation, lineage, search,
+// recovery of interrupted deploys, and the JSON forms the CLI and the API print.
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "common/logging.h"
+#include "common/time.h"
+#include "iceberg/maintenance.h"
+#include "product/service.h"
+
+namespace meshwork::product {
+namespace internal {
+nlohmann::json RecordToStoredJson(const ProductRecord& record);
+ProductRecord RecordFromStored(const metastore::DocumentRecord& document);
+nlohmann::json QualityToJson(const QualityResult& result);
+nlohmann::json PortToJson(const PublishedPort& port);
+PublishedPort PortFromJson(const nlohmann::json& value);
+}  // namespace internal
+
+namespace {
+
+using catalog::Caller;
+using catalog::Privilege;
+using catalog::Securable;
+using nlohmann::json;
+
+constexpr const char* kProducts = "product";
+constexpr const char* kHistory = "product_history";
+constexpr const char* kInflight = "deploy_inflight";
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Whether the caller may see a product: READ_METADATA on one of its tables.
+bool Visible(catalog::Catalog& catalog, const Caller& caller, const ProductRecord& record) {
+  for (const PublishedPort& port : record.ports) {
+    const size_t dot = port.table.find('.');
+    if (dot == std::string::npos) continue;
+    if (catalog
+            .Authorize(caller, Privilege::kReadMetadata,
+                       Securable::Table({port.table.substr(0, dot)}, port.table.substr(dot + 1)))
+            .ok()) {
+      return true;
+    }
+  }
+  return catalog.Authorize(caller, Privilege::kReadMetadata, Securable::Namespace({record.domain}))
+      .ok();
+}
+
+}  // namespace
+
+Result<std::vector<ProductRecord>> ProductService::ListProducts(const Caller& caller,
+                                                                const std::string& domain) {
+  if (!domain.empty()) MW_RETURN_IF_ERROR(ValidateProductName("domain", domain));
+  MW_ASSIGN_OR_RETURN(auto documents, catalog_.metastore().ListDocuments(
+                                          kProducts, domain.empty() ? "" : domain + "/"));
+  std::vector<ProductRecord> records;
+  for (const auto& document : documents) {
+    ProductRecord record = internal::RecordFromStored(document);
+    if (Visible(catalog_, caller, record)) records.push_back(std::move(record));
+  }
+  return records;
+}
+
+Result<ProductRecord> ProductService::LoadProduct(const Caller& caller, const std::string& domain,
+                                                  const std::string& name,
+                                                  std::optional<int> major) {
+  MW_RETURN_IF_ERROR(ValidateProductName("domain", domain));
+  MW_RETURN_IF_ERROR(ValidateProductName("product", name));
+  MW_ASSIGN_OR_RETURN(auto documents,
+                      catalog_.metastore().ListDocuments(kProducts, domain + "/" + name + "/"));
+  std::optional<ProductRecord> chosen;
+  for (const auto& document : documents) {
+    ProductRecord record = internal::RecordFromStored(document);
+    if (major && record.major != *major) continue;
+    // The newest active line wins; a deprecated one only when nothing else is left.
+    const bool better = !chosen || (record.state == "active" && chosen->state != "active") ||
+                        (record.state == chosen->state && record.major > chosen->major);
+    if (better) chosen = std::move(record);
+  }
+  if (!chosen || !Visible(catalog_, caller, *chosen)) {
+    return Status::NotFound("data product {}.{}{} is not published", domain, name,
+                            major ? fmt::format(" (major {})", *major) : "")
+        .WithHint("`meshwork product list` shows the products you can see");
+  }
+  return *chosen;
+}
+
+Result<std::vector<HistoryEntry>> ProductService::History(const Caller& caller,
+                                                          const std::string& domain,
+                                                          const std::string& name) {
+  MW_RETURN_IF_ERROR(LoadProduct(caller, domain, name).status());
+  MW_ASSIGN_OR_RETURN(auto documents,
+                      catalog_.metastore().ListDocuments(kHistory, domain + "/" + name + "/"));
+  std::vector<HistoryEntry> history;
+  for (const auto& document : documents) {
+    json value = json::parse(document.body, nullptr, false);
+    if (!value.is_object()) continue;
+    HistoryEntry entry;
+    entry.version = value.value("version", "");
+    entry.major = value.value("major", 1);
+    entry.at_ms = value.value("at_ms", int64_t{0});
+    entry.by = value.value("by", "");
+    entry.action = value.value("action", "");
+    entry.summary = value.value("summary", "");
+    if (value.contains("ports") && value["ports"].is_array()) {
+      for (const auto& port : value["ports"])
+        if (port.is_object()) entry.ports.push_back(internal::PortFromJson(port));
+    }
+    history.push_back(std::move(entry));
+  }
+  return history;
+}
+
+Result<ProductRecord> ProductService::Deprecate(const Caller& caller, const std::string& domain,
+                                                const std::string& name, int major,
+                                                const std::string& sunset,
+                                                const std::string& message) {
+  MW_ASSIGN_OR_RETURN(ProductRecord record, LoadProduct(caller, domain, name, major));
+  MW_RETURN_IF_ERROR(
+      catalog_.Authorize(caller, Privilege::kWriteData, Securable::Namespace({domain})));
+  static const std::regex kDate(R"(\d{4}-\d{2}-\d{2})");
+  if (!std::regex_match(sunset, kDate)) {
+    return Status::InvalidArgument("sunset '{}' is not a date", sunset)
+        .WithHint("write it as YYYY-MM-DD");
+  }
+  record.state = "deprecated";
+  record.sunset = sunset;
+  record.deprecation_message = message;
+  const int64_t now = time::NowMillis();
+  const json history = {
+      {"version", record.version}, {"major", record.major}, {"at_ms", now},
+      {"by", caller.principal},    {"action", "deprecate"}, {"summary", "sunset " + sunset},
+      {"ports", json::array()}};
+  MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
+      caller.actor(),
+      {{.collection = kProducts,
+        .key = fmt::format("{}/{}/v{:04d}", domain, name, major),
+        .body = Dump(internal::RecordToStoredJson(record)),
+        .expected_version = record.document_version},
+       {.collection = kHistory,
+        .key = fmt::format("{}/{}/{:015d}-{:04d}", domain, name, now, major),
+        .body = Dump(history)}},
+      "deprecate_product", "product", record.QualifiedName(),
+      Dump({{"major", major}, {"sunset", sunset}})));
+  record.document_version += 1;
+  return record;
+}
+
+Result<LineageGraph> ProductService::Lineage(const Caller& caller, const std::string& domain,
+                                             const std::string& name) {
+  MW_ASSIGN_OR_RETURN(ProductRecord focus, LoadProduct(caller, domain, name));
+  MW_ASSIGN_OR_RETURN(auto all, ListProducts(caller));
+  // Which product publishes which table, and what each product reads.
+  std::map<std::string, const ProductRecord*> by_table;
+  std::map<std::string, std::vector<std::pair<std::string, const Input*>>> reads;
+  std::map<std::string, DataProductSpec> specs;
+  for (const ProductRecord& record : all) {
+    for (const PublishedPort& port : record.ports)
+      by_table[port.table] = &record;
+    auto spec = record.Spec();
+    if (spec.ok())
+      specs.emplace(record.QualifiedName() + "@" + std::to_string(record.major), *spec);
+  }
+  LineageGraph graph;
+  std::set<std::string> nodes;
+  const auto add_node = [&](const LineageNode& node) {
+    if (nodes.insert(node.id).second) graph.nodes.push_back(node);
+  };
+  const auto product_node = [&](const ProductRecord& record) {
+    return LineageNode{record.QualifiedName(), "product", record.domain, record.version};
+  };
+  // Edges from every product's inputs; then keep what connects to the focus.
+  std::vector<LineageEdge> edges;
+  for (const ProductRecord& record : all) {
+    auto found = specs.find(record.QualifiedName() + "@" + std::to_string(record.major));
+    if (found == specs.end()) continue;
+    for (const Input& input : found->second.inputs) {
+      LineageEdge edge;
+      edge.to = record.QualifiedName();
+      if (input.is_port()) {
+        const std::string table =
+            input.product_domain + "." + PortTableName(input.product_port, input.major);
+        auto source = by_table.find(table);
+        edge.from = source != by_table.end() ? source->second->QualifiedName() : table;
+        edge.port = input.product_domain + "." + input.product_port;
+      } else {
+        edge.from = "file:" + record.QualifiedName() + "/" + input.file;
+        edge.port = input.file;
+      }
+      edges.push_back(edge);
+    }
+  }
+  // Upstream: walk edges backwards from the focus; downstream: forwards.
+  std::set<std::string> upstream = {focus.QualifiedName()}, downstream = {focus.QualifiedName()};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const LineageEdge& edge : edges) {
+      if (upstream.contains(edge.to) && upstream.insert(edge.from).second) grew = true;
+      if (downstream.contains(edge.from) && downstream.insert(edge.to).second) grew = true;
+    }
+  }
+  std::map<std::string, const ProductRecord*> by_name;
+  for (const ProductRecord& record : all)
+    by_name[record.QualifiedName()] = &record;
+  for (const LineageEdge& edge : edges) {
+    const bool up = upstream.contains(edge.to) && upstream.contains(edge.from);
+    const bool down = downstream.contains(edge.from) && downstream.contains(edge.to);
+    if (!up && !down) continue;
+    for (const std::string& id : {edge.from, edge.to}) {
+      auto record = by_name.find(id);
+      if (record != by_name.end()) {
+        add_node(product_node(*record->second));
+      } else {
+        add_node({id, id.starts_with("file:") ? "file" : "table", "", ""});
+      }
+    }
+    graph.edges.push_back(edge);
+  }
+  add_node(product_node(focus));
+  return graph;
+}
+
+Result<SearchResults> ProductService::Search(const Caller& caller, const std::string& query,
+                                             const std::map<std::string, std::string>& filters) {
+  MW_ASSIGN_OR_RETURN(auto all, ListProducts(caller));
+  std::vector<std::string> terms;
+  {
+    std::string term;
+    for (const char c : Lower(query) + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '@') {
+        term += c;
+      } else if (!term.empty()) {
+        terms.push_back(term), term.clear();
+      }
+    }
+  }
+  SearchResults results;
+  std::set<std::string> seen;
+  for (const ProductRecord& record : all) {
+    // One hit per product: its newest active line comes first in the listing order reversed.
+    auto spec = record.Spec();
+    if (!spec.ok()) continue;
+    std::set<std::string> classifications;
+    for (const Port& port : spec->ports)
+      for (const Column& column : port.columns)
+        if (!column.classification.empty()) classifications.insert(column.classification);
+    // Facet filters.
+    const auto filter = [&](const char* key) -> const std::string* {
+      auto it = filters.find(key);
+      return it == filters.end() || it->second.empty() ? nullptr : &it->second;
+    };
+    if (const auto* value = filter("domain"); value && *value != record.domain) continue;
+    if (const auto* value = filter("owner"); value && *value != spec->owner.team) continue;
+    if (const auto* value = filter("tag");
+        value && std::find(spec->tags.begin(), spec->tags.end(), *value) == spec->tags.end()) {
+      continue;
+    }
+    if (const auto* value = filter("classification"); value && !classifications.contains(*value)) {
+      continue;
+    }
+    SearchHit hit;
+    hit.product = record.QualifiedName();
+    hit.domain = record.domain;
+    hit.title = spec->title;
+    hit.description = spec->description;
+    hit.owner = spec->owner.team;
+    hit.version = record.version;
+    hit.tags = spec->tags;
+    // Each term must match somewhere; fields weigh by how much they say about the product.
+    bool all_terms = true;
+    for (const std::string& term : terms) {
+      double best = 0;
+      std::string where;
+      const auto consider = [&](const std::string& text, double weight, const std::string& field) {
+        const std::string lower = Lower(text);
+        double score = 0;
+        if (lower == term) {
+          score = weight * 3;
+        } else if (lower.starts_with(term)) {
+          score = weight * 2;
+        } else if (lower.find(term) != std::string::npos) {
+          score = weight;
+        }
+        if (score > best) best = score, where = field;
+      };
+      consider(record.name, 5, "name");
+      consider(record.QualifiedName(), 5, "name");
+      consider(record.domain, 3, "domain");
+      consider(spec->title, 3, "title");
+      consider(spec->description, 1.5, "description");
+      consider(spec->owner.team, 2, "owner");
+      for (const std::string& tag : spec->tags)
+        consider(tag, 3, "tag " + tag);
+      for (const std::string& term_name : spec->glossary)
+        consider(term_name, 2, "glossary " + term_name);
+      for (const Port& port : spec->ports) {
+        consider(port.name, 4, "port " + port.name);
+        for (const Column& column : port.columns) {
+          consider(column.name, 2, "column " + column.name);
+          consider(column.description, 1, "column " + column.name + " doc");
+          consider(column.classification, 1.5, "classification " + column.classification);
+        }
+      }
+      if (best == 0) {
+        all_terms = false;
+        break;
+      }
+      hit.score += best;
+      hit.matched.push_back(where);
+    }
+    if (!all_terms) continue;
+    if (terms.empty()) hit.score = 1;
+    if (!seen.insert(hit.product).second) continue;
+    results.facets["domain"][record.domain] += 1;
+    results.facets["owner"][spec->owner.team] += 1;
+    for (const std::string& tag : spec->tags)
+      results.facets["tag"][tag] += 1;
+    for (const std::string& classification : classifications)
+      results.facets["classification"][classification] += 1;
+    results.hits.push_back(std::move(hit));
+  }
+  std::stable_sort(results.hits.begin(), results.hits.end(),
+                   [](const SearchHit& a, const SearchHit& b) {
+                     return a.score != b.score ? a.score > b.score : a.product < b.product;
+                   });
+  return results;
+}
+
+Result<int64_t> ProductService::RecoverInterruptedDeploys() {
+  MW_ASSIGN_OR_RETURN(auto documents, catalog_.metastore().ListDocuments(kInflight));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  int64_t removed = 0;
+  for (const auto& document : documents) {
+    json value = json::parse(document.body, nullptr, false);
+    if (!value.is_object()) continue;
+    const int64_t pid = value.value("pid", int64_t{0});
+    const int64_t started = value.value("started_at_ms", int64_t{0});
+    const bool same_host = value.value("host", "") == host;
+    const bool dead =
+        same_host && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    // On another host we cannot tell: give it a day.
+    const bool stale = time::NowMillis() - started > 24LL * 3600 * 1000;
+    if (!dead && !stale) continue;
+    const iceberg::TableIdentifier table{{value.value("domain", "")}, value.value("table", "")};
+    // Product tables are written only by deploys, and this one is over: every file no snapshot
+    // references is its leftover.
+    auto report = iceberg::RemoveOrphanFiles(catalog_.warehouse(), table, std::chrono::seconds(0),
+                                             /*dry_run=*/false);
+    if (!report.ok() && report.error().code() != StatusCode::kNotFound) {
+      logging::Warn("cannot clean up after the interrupted deploy of {}: {}", document.key,
+                    report.error().ToString());
+      continue;
+    }
+    if (report.ok()) removed += static_cast<int64_t>(report->orphans.size());
+    MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
+        {"meshwork", ""},
+        {{.collection = kInflight,
+          .key = document.key,
+          .expected_version = document.version,
+          .remove = true}},
+        "deploy_recovered", "product", document.key,
+        Dump({{"removed_files", report.ok() ? report->orphans.size() : 0}})));
+    logging::Info("cleaned up the interrupted deploy of {}: {} files removed", document.key,
+                  report.ok() ? report->orphans.size() : 0);
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+json DeployReportToJson(const DeployReport& report) {
+  json steps = json::array(), quality = json::array(), governance = json::array(),
+       ports = json::array(), changes = json::array();
+  for (const auto& step : report.steps) {
+    steps.push_back({{"step", step.step},
+                     {"outcome", step.outcome},
+                     {"detail", step.detail},
+                     {"seconds", step.seconds}});
+  }
+  for (const auto& result : report.quality)
+    quality.push_back(internal::QualityToJson(result));
+  for (const auto& finding : report.governance) {
+    governance.push_back({{"rule", finding.rule},
+                          {"severity", finding.blocking ? "block" : "warn"},
+                          {"where", finding.where},
+                          {"message", finding.message},
+                          {"fix", finding.fix}});
+  }
+  for (const auto& port : report.ports)
+    ports.push_back(internal::PortToJson(port));
+  for (const auto& change : report.diff.changes) {
+    changes.push_back({{"port", change.port},
+                       {"column", change.column},
+                       {"bump", BumpName(change.bump)},
+                       {"change", change.what}});
+  }
+  json out = {{"product", report.product},
+              {"version", report.version},
+              {"major", report.major},
+              {"published", report.published},
+              {"dry_run", report.dry_run},
+              {"steps", steps},
+              {"diff",
+               {{"changes", changes},
+                {"required_bump", BumpName(report.diff.required)},
+                {"proposed_bump", BumpName(report.diff.proposed)},
+                {"compatible", report.diff.compatible},
+                {"verdict", report.diff.verdict}}},
+              {"quality", quality},
+              {"governance", governance},
+              {"ports", ports}};
+  if (!report.failure.ok()) {
+    json error = {{"code", std::string(StatusCodeName(report.failure.code()))},
+                  {"message", report.failure.ToString()}};
+    if (const auto* where = report.failure.location()) error["where"] = where->ToString();
+    if (!report.failure.hint().empty()) error["hint"] = report.failure.hint();
+    out["error"] = error;
+  }
+  return out;
+}
+
+json ProductRecordToJson(const ProductRecord& record, bool with_spec) {
+  json out = internal::RecordToStoredJson(record);
+  out["product"] = record.QualifiedName();
+  if (!with_spec) {
+    out.erase("spec_yaml");
+    out.erase("transform_sql");
+  }
+  auto spec = record.Spec();
+  if (spec.ok()) {
+    out["title"] = spec->title;
+    out["description"] = spec->description;
+    out["owner"] = {{"team", spec->owner.team}, {"email", spec->owner.email}};
+    out["tags"] = spec->tags;
+    out["sla"] = {{"freshness", spec->sla.freshness},
+                  {"schedule", spec->sla.schedule},
+                  {"support", spec->sla.support}};
+    if (spec->sla.availability) out["sla"]["availability"] = *spec->sla.availability;
+    // Freshness: the age of the last publication against the SLA's max age.
+    std::string status = "unknown";
+    if (!spec->sla.freshness.empty()) {
+      auto max_age = ParseDurationSeconds(spec->sla.freshness);
+      if (max_age.ok()) {
+        const int64_t age = (time::NowMillis() - record.published_at_ms) / 1000;
+        status = age <= *max_age ? "fresh" : "late";
+        out["sla"]["age_seconds"] = age;
+      }
+    }
+    out["sla"]["status"] = status;
+    json columns = json::array();
+    for (const Port& port : spec->ports) {
+      for (const Column& column : port.columns) {
+        columns.push_back({{"port", port.name},
+                           {"name", column.name},
+                           {"type", column.type},
+                           {"nullable", column.nullable},
+                           {"description", column.description},
+                           {"classification", column.classification},
+                           {"semantic_type", column.semantic_type},
+                           {"primary_key", column.primary_key}});
+      }
+    }
+    out["columns"] = columns;
+  }
+  int64_t passed = 0;
+  for (const auto& result : record.quality)
+    passed += result.passed ? 1 : 0;
+  out["quality_passed"] = passed;
+  out["quality_total"] = record.quality.size();
+  return out;
+}
+
+json DomainInfoToJson(const DomainInfo& domain) {
+  json out = {{"name", domain.name},
+              {"description", domain.description},
+              {"owner", domain.owner},
+              {"owner_role", domain.owner_role},
+              {"consumer_role", domain.consumer_role},
+              {"ci_principal", domain.ci_principal},
+              {"location", domain.location},
+              {"created_at_ms", domain.created_at_ms}};
+  const auto credentials = [](const catalog::NewCredentials& c) {
+    return json{
+        {"principal", c.principal}, {"client_id", c.client_id}, {"client_secret", c.client_secret}};
+  };
+  if (domain.ci_credentials) out["ci_credentials"] = credentials(*domain.ci_credentials);
+  if (domain.owner_credentials) out["owner_credentials"] = credentials(*domain.owner_credentials);
+  return out;
+}
+
+json LineageToJson(const LineageGraph& graph) {
+  json nodes = json::array(), edges = json::array();
+  for (const auto& node : graph.nodes) {
+    nodes.push_back(
+        {{"id", node.id}, {"kind", node.kind}, {"domain", node.domain}, {"version", node.version}});
+  }
+  for (const auto& edge : graph.edges) {
+    edges.push_back(
+        {{"from", edge.from}, {"to", edge.to}, {"port", edge.port}, {"columns", edge.columns}});
+  }
+  return {{"nodes", nodes}, {"edges", edges}};
+}
+
+json SearchResultsToJson(const SearchResults& results) {
+  json hits = json::array();
+  for (const auto& hit : results.hits) {
+    hits.push_back({{"product", hit.product},
+                    {"domain", hit.domain},
+                    {"title", hit.title},
+                    {"description", hit.description},
+                    {"owner", hit.owner},
+                    {"version", hit.version},
+                    {"tags", hit.tags},
+                    {"score", hit.score},
+                    {"matched", hit.matched}});
+  }
+  return {{"hits", hits}, {"facets", results.facets}};
+}
+
+json HistoryToJson(const std::vector<HistoryEntry>& history) {
+  json out = json::array();
+  for (const auto& entry : history) {
+    json ports = json::array();
+    for (const auto& port : entry.ports)
+      ports.push_back(internal::PortToJson(port));
+    out.push_back({{"version", entry.version},
+                   {"major", entry.major},
+                   {"at_ms", entry.at_ms},
+                   {"by", entry.by},
+                   {"action", entry.action},
+                   {"summary", entry.summary},
+                   {"ports", ports}});
+  }
+  return out;
+}
+
+}  // namespace meshwork::product

@@ -1,0 +1,971 @@
+#include "product/service.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/logging.h"
+#include "common/time.h"
+#include "engine/database.h"
+#include "iceberg/ddl_parser.h"
+#include "iceberg/maintenance.h"
+#include "iceberg/partition_spec.h"
+#include "iceberg/scan_reader.h"
+#include "iceberg/schema.h"
+#include "iceberg/schema_update.h"
+#include "iceberg/sql_text.h"
+#include "iceberg/table_writer.h"
+#include "product/quality.h"
+
+namespace meshwork::product {
+using nlohmann::json;
+namespace internal {
+// Shared with registry.cc.
+json RecordToStoredJson(const ProductRecord& record);
+ProductRecord RecordFromStored(const metastore::DocumentRecord& document);
+json QualityToJson(const QualityResult& result);
+json PortToJson(const PublishedPort& port);
+PublishedPort PortFromJson(const json& value);
+}  // namespace internal
+using namespace internal;  // NOLINT
+namespace {
+
+using catalog::Caller;
+using catalog::Privilege;
+using catalog::Securable;
+using iceberg::QuoteIdentifier;
+using iceberg::QuoteString;
+using nlohmann::json;
+
+constexpr const char* kProducts = "product";
+constexpr const char* kHistory = "product_history";
+constexpr const char* kInflight = "deploy_inflight";
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ProductKey(const std::string& domain, const std::string& name, int major) {
+  return fmt::format("{}/{}/v{:04d}", domain, name, major);
+}
+
+// Provisioning after the caller's right to do it was checked: the audit log still names the
+// caller, but the platform creates the roles and principals a domain needs.
+Caller Elevated(const Caller& caller) {
+  Caller elevated = caller;
+  elevated.is_root = true;
+  return elevated;
+}
+
+}  // namespace
+
+namespace internal {
+// ---------------------------------------------------------------------------------------------
+// JSON forms of the records (stored in the metastore and served by the API).
+
+json QualityToJson(const QualityResult& result) {
+  return {{"rule", result.rule},
+          {"kind", result.kind},
+          {"port", result.port},
+          {"columns", result.columns},
+          {"severity", result.severity == Severity::kError ? "error" : "warn"},
+          {"passed", result.passed},
+          {"implicit", result.implicit},
+          {"failing_rows", result.failing_rows},
+          {"detail", result.detail},
+          {"samples", result.samples},
+          {"where", result.where.ToString()}};
+}
+
+QualityResult QualityFromJson(const json& value) {
+  QualityResult result;
+  result.rule = value.value("rule", "");
+  result.kind = value.value("kind", "");
+  result.port = value.value("port", "");
+  if (value.contains("columns") && value["columns"].is_array()) {
+    for (const auto& column : value["columns"])
+      if (column.is_string()) result.columns.push_back(column.get<std::string>());
+  }
+  result.severity = value.value("severity", "error") == "warn" ? Severity::kWarn : Severity::kError;
+  result.passed = value.value("passed", true);
+  result.implicit = value.value("implicit", false);
+  result.failing_rows = value.value("failing_rows", int64_t{0});
+  result.detail = value.value("detail", "");
+  if (value.contains("samples") && value["samples"].is_array()) {
+    for (const auto& sample : value["samples"])
+      if (sample.is_string()) result.samples.push_back(sample.get<std::string>());
+  }
+  return result;
+}
+
+json PortToJson(const PublishedPort& port) {
+  return {{"port", port.port},
+          {"table", port.table},
+          {"snapshot_id", port.snapshot_id},
+          {"records", port.records},
+          {"added_records", port.added_records},
+          {"added_files", port.added_files},
+          {"added_bytes", port.added_bytes}};
+}
+
+PublishedPort PortFromJson(const json& value) {
+  PublishedPort port;
+  port.port = value.value("port", "");
+  port.table = value.value("table", "");
+  port.snapshot_id = value.value("snapshot_id", int64_t{0});
+  port.records = value.value("records", int64_t{0});
+  port.added_records = value.value("added_records", int64_t{0});
+  port.added_files = value.value("added_files", int64_t{0});
+  port.added_bytes = value.value("added_bytes", int64_t{0});
+  return port;
+}
+
+json RecordToStoredJson(const ProductRecord& record) {
+  json ports = json::array(), quality = json::array();
+  for (const auto& port : record.ports)
+    ports.push_back(PortToJson(port));
+  for (const auto& result : record.quality)
+    quality.push_back(QualityToJson(result));
+  return {{"domain", record.domain},
+          {"name", record.name},
+          {"major", record.major},
+          {"version", record.version},
+          {"state", record.state},
+          {"sunset", record.sunset},
+          {"deprecation_message", record.deprecation_message},
+          {"published_by", record.published_by},
+          {"published_at_ms", record.published_at_ms},
+          {"deploys", record.deploys},
+          {"ports", ports},
+          {"quality", quality},
+          {"warnings", record.warnings},
+          {"spec_yaml", record.spec_yaml},
+          {"transform_sql", record.transform_sql}};
+}
+
+ProductRecord RecordFromStored(const metastore::DocumentRecord& document) {
+  ProductRecord record;
+  json value = json::parse(document.body, nullptr, false);
+  if (!value.is_object()) value = json::object();
+  record.domain = value.value("domain", "");
+  record.name = value.value("name", "");
+  record.major = value.value("major", 1);
+  record.version = value.value("version", "");
+  record.state = value.value("state", "active");
+  record.sunset = value.value("sunset", "");
+  record.deprecation_message = value.value("deprecation_message", "");
+  record.published_by = value.value("published_by", "");
+  record.published_at_ms = value.value("published_at_ms", int64_t{0});
+  record.deploys = value.value("deploys", int64_t{0});
+  if (value.contains("ports") && value["ports"].is_array()) {
+    for (const auto& port : value["ports"])
+      if (port.is_object()) record.ports.push_back(PortFromJson(port));
+  }
+  if (value.contains("quality") && value["quality"].is_array()) {
+    for (const auto& result : value["quality"])
+      if (result.is_object()) record.quality.push_back(QualityFromJson(result));
+  }
+  if (value.contains("warnings") && value["warnings"].is_array()) {
+    for (const auto& warning : value["warnings"])
+      if (warning.is_string()) record.warnings.push_back(warning.get<std::string>());
+  }
+  record.spec_yaml = value.value("spec_yaml", "");
+  record.transform_sql = value.value("transform_sql", "");
+  record.document_version = document.version;
+  return record;
+}
+
+}  // namespace internal
+
+namespace {
+
+// DuckDB reports "LINE 3:" relative to the SQL text; a spec error points into the spec file.
+Status AtSqlLocation(Status status, const SourceLocation& sql_start) {
+  const std::string& message = status.message();
+  SourceLocation where = sql_start;
+  const size_t at = message.find("LINE ");
+  if (at != std::string::npos) {
+    int line = 0;
+    for (size_t i = at + 5;
+         i < message.size() && std::isdigit(static_cast<unsigned char>(message[i])); ++i)
+      line = line * 10 + (message[i] - '0');
+    if (line > 0) where.line = sql_start.line + line - 1, where.column = 0;
+  }
+  return std::move(status).WithLocation(where);
+}
+
+}  // namespace
+
+Result<DataProductSpec> ProductRecord::Spec() const {
+  MW_ASSIGN_OR_RETURN(
+      DataProductSpec spec,
+      ParseSpec(spec_yaml, fmt::format("{} v{} (published)", QualifiedName(), version)));
+  spec.transform.sql = transform_sql;
+  return spec;
+}
+
+ProductService::ProductService(catalog::Catalog& catalog, GovernanceGate* gate)
+    : catalog_(catalog), gate_(gate) {}
+
+ProductService::~ProductService() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Domains
+
+Result<DomainInfo> ProductService::CreateDomain(const Caller& caller,
+                                                const DomainRequest& request) {
+  MW_RETURN_IF_ERROR(ValidateProductName("domain", request.name));
+  MW_RETURN_IF_ERROR(catalog_.Authorize(caller, Privilege::kCreateDomain, Securable::Mesh()));
+  const Caller platform = Elevated(caller);
+  DomainInfo info;
+  info.name = request.name;
+  info.description = request.description;
+  info.owner = request.owner.empty() ? request.name + "_owner_user" : request.owner;
+  info.owner_role = request.name + "_owner";
+  info.consumer_role = request.name + "_consumer";
+  info.ci_principal = request.name + "_ci";
+  const std::string prefix = request.storage_prefix.empty() ? request.name : request.storage_prefix;
+  if (prefix.find("..") != std::string::npos || prefix.starts_with("/") ||
+      prefix.find("://") != std::string::npos) {
+    return Status::InvalidArgument("storage prefix '{}' must be a folder inside the warehouse",
+                                   prefix);
+  }
+  info.location = catalog_.warehouse().FileUri(prefix);
+  metastore::Properties properties = {{"owner", info.owner},
+                                      {"description", request.description},
+                                      {"location", info.location},
+                                      {"meshwork.domain", "true"},
+                                      {"meshwork.owner-role", info.owner_role},
+                                      {"meshwork.consumer-role", info.consumer_role},
+                                      {"meshwork.ci-principal", info.ci_principal}};
+  MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateNamespace(platform, {request.name}, properties));
+  info.created_at_ms = created.created_at_ms;
+
+  const Securable domain = Securable::Namespace({request.name});
+  const auto ignore_exists = [](Status status) {
+    return status.code() == StatusCode::kAlreadyExists ? Status::OK() : status;
+  };
+  MW_RETURN_IF_ERROR(ignore_exists(
+      catalog_.CreateRole(platform, info.owner_role,
+                          fmt::format("owns domain {}: publishes its products", info.name))));
+  MW_RETURN_IF_ERROR(ignore_exists(
+      catalog_.CreateRole(platform, info.consumer_role,
+                          fmt::format("reads the data products of domain {}", info.name))));
+  for (Privilege privilege : {Privilege::kCreateTable, Privilege::kWriteData, Privilege::kAlter,
+                              Privilege::kDrop, Privilege::kManageGrants}) {
+    MW_RETURN_IF_ERROR(ignore_exists(catalog_.Grant(platform, info.owner_role, privilege, domain)));
+  }
+  MW_RETURN_IF_ERROR(
+      ignore_exists(catalog_.Grant(platform, info.consumer_role, Privilege::kReadData, domain)));
+
+  auto ci = catalog_.CreatePrincipal(platform, info.ci_principal, "service");
+  if (ci.ok()) {
+    info.ci_credentials = *ci;
+  } else if (ci.error().code() != StatusCode::kAlreadyExists) {
+    return ci.error();
+  }
+  MW_RETURN_IF_ERROR(
+      ignore_exists(catalog_.AssignRole(platform, info.ci_principal, info.owner_role)));
+  auto owner = catalog_.CreatePrincipal(platform, info.owner, "user");
+  if (owner.ok()) {
+    info.owner_credentials = *owner;
+  } else if (owner.error().code() != StatusCode::kAlreadyExists) {
+    return owner.error();
+  }
+  MW_RETURN_IF_ERROR(ignore_exists(catalog_.AssignRole(platform, info.owner, info.owner_role)));
+  return info;
+}
+
+namespace {
+DomainInfo DomainFromNamespace(const metastore::NamespaceRecord& record) {
+  DomainInfo info;
+  info.name = record.levels.empty() ? "" : record.levels[0];
+  const auto get = [&](const char* key) {
+    auto it = record.properties.find(key);
+    return it == record.properties.end() ? std::string() : it->second;
+  };
+  info.description = get("description");
+  info.owner = get("owner");
+  info.owner_role = get("meshwork.owner-role");
+  info.consumer_role = get("meshwork.consumer-role");
+  info.ci_principal = get("meshwork.ci-principal");
+  info.location = get("location");
+  info.created_at_ms = record.created_at_ms;
+  return info;
+}
+}  // namespace
+
+Result<std::vector<DomainInfo>> ProductService::ListDomains(const Caller& caller) {
+  MW_ASSIGN_OR_RETURN(auto page, catalog_.ListNamespaces(caller, {}, {}));
+  std::vector<DomainInfo> domains;
+  for (const auto& record : page.items) {
+    if (record.properties.contains("meshwork.domain")) {
+      domains.push_back(DomainFromNamespace(record));
+    }
+  }
+  return domains;
+}
+
+Result<DomainInfo> ProductService::LoadDomain(const Caller& caller, const std::string& name) {
+  MW_RETURN_IF_ERROR(ValidateProductName("domain", name));
+  auto record = catalog_.LoadNamespace(caller, {name});
+  if (!record.ok()) {
+    if (record.error().code() == StatusCode::kNotFound) {
+      return Status::NotFound("domain '{}' does not exist", name)
+          .WithHint(
+              fmt::format("create it with `meshwork domain create {} --owner PRINCIPAL`", name));
+    }
+    return record.error();
+  }
+  return DomainFromNamespace(*record);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deploy
+
+class ProductService::Run {
+ public:
+  Run(ProductService& service, const Caller& caller, const DataProductSpec& spec,
+      const DeployOptions& options, DeployReport& report)
+      : service_(service),
+        catalog_(service.catalog_),
+        caller_(caller),
+        spec_(spec),
+        options_(options),
+        report_(report) {}
+
+  Status Execute();
+
+ private:
+  // Runs one step, timing it and recording its outcome.
+  template <typename F>
+  Status Step(const std::string& name, F&& body) {
+    StepReport step{name, "running", "", 0};
+    if (options_.progress) options_.progress(step);
+    const auto started = std::chrono::steady_clock::now();
+    std::string detail;
+    Status status = body(detail);
+    step.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    step.outcome = status.ok() ? (detail.starts_with("warn:") ? "warn" : "ok") : "failed";
+    step.detail = status.ok() ? detail : status.message();
+    report_.steps.push_back(step);
+    if (options_.progress) options_.progress(step);
+    return status;
+  }
+
+  Status Checks(std::string& detail);
+  Status GovernanceOnSpec(std::string& detail);
+  Status ResolveInputs(std::string& detail);
+  Status OpenEngine();
+  Status RunTransform(std::string& detail);
+  Status CheckContract(std::string& detail);
+  Status Quality(std::string& detail);
+  Status GovernanceOnData(std::string& detail);
+  Status Diff(std::string& detail);
+  Status Publish(std::string& detail);
+  Status Record(std::string& detail);
+
+  // The SQL that reads a table's current snapshot (all of its live rows).
+  Result<std::string> TableSql(const iceberg::LoadedTable& table);
+  // A published port of another product, checked for READ_DATA: its SQL and its folder.
+  Result<std::string> ReadPort(const std::string& domain, const std::string& port, int major,
+                               const SourceLocation& where);
+
+  ProductService& service_;
+  catalog::Catalog& catalog_;
+  const Caller& caller_;
+  const DataProductSpec& spec_;
+  const DeployOptions& options_;
+  DeployReport& report_;
+
+  std::optional<ProductRecord> published_;  // this major line, if published
+  std::optional<DataProductSpec> published_spec_;
+  std::vector<std::string> readable_dirs_;        // what the engine may read
+  std::map<std::string, std::string> input_sql_;  // input name -> SQL
+  std::optional<engine::Database> database_;
+  std::optional<engine::Connection> connection_;
+  std::map<std::string, std::string> staged_;  // port -> relation
+  bool create_domain_ = false;
+};
+
+Status ProductService::Run::Execute() {
+  report_.product = spec_.QualifiedName();
+  report_.version = spec_.version.ToString();
+  report_.major = spec_.version.major;
+  report_.dry_run = options_.dry_run;
+  MW_RETURN_IF_ERROR(Step("checks", [&](std::string& d) { return Checks(d); }));
+  MW_RETURN_IF_ERROR(
+      Step("governance (spec)", [&](std::string& d) { return GovernanceOnSpec(d); }));
+  MW_RETURN_IF_ERROR(Step("contract diff", [&](std::string& d) { return Diff(d); }));
+  MW_RETURN_IF_ERROR(Step("inputs", [&](std::string& d) { return ResolveInputs(d); }));
+  MW_RETURN_IF_ERROR(OpenEngine());
+  MW_RETURN_IF_ERROR(Step("transform", [&](std::string& d) { return RunTransform(d); }));
+  MW_RETURN_IF_ERROR(Step("contract", [&](std::string& d) { return CheckContract(d); }));
+  if (options_.skip_data) return Status::OK();
+  MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
+  MW_RETURN_IF_ERROR(
+      Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); }));
+  if (options_.dry_run) return Status::OK();
+  MW_RETURN_IF_ERROR(Step("publish", [&](std::string& d) { return Publish(d); }));
+  return Step("catalog", [&](std::string& d) { return Record(d); });
+}
+
+Status ProductService::Run::Checks(std::string& detail) {
+  auto loaded = service_.LoadDomain(caller_, spec_.domain);
+  if (!loaded.ok() && loaded.error().code() == StatusCode::kNotFound && options_.create_domain) {
+    // Created at the publish, so that a deploy that fails leaves nothing behind.
+    MW_RETURN_IF_ERROR(
+        catalog_.Authorize(caller_, Privilege::kCreateDomain, Securable::Mesh())
+            .WithHint(fmt::format("ask the platform team for `meshwork domain create {}`",
+                                  spec_.domain)));
+    create_domain_ = true;
+    detail =
+        fmt::format("domain {} will be created, owned by {}; ", spec_.domain, caller_.principal);
+  } else {
+    if (!loaded.ok()) return loaded.error();
+    const Securable securable = Securable::Namespace({spec_.domain});
+    MW_RETURN_IF_ERROR(catalog_.Authorize(caller_, Privilege::kCreateTable, securable));
+    MW_RETURN_IF_ERROR(catalog_.Authorize(caller_, Privilege::kWriteData, securable));
+    detail = fmt::format("domain {} (owner {}), ", loaded->name, loaded->owner);
+  }
+  if (spec_.ports.size() > 1) {
+    return Status::NotImplemented("{} declares {} ports; deploy publishes one port per product yet",
+                                  spec_.QualifiedName(), spec_.ports.size())
+        .WithLocation(spec_.ports[1].where)
+        .WithHint("split the extra ports into products of their own");
+  }
+  for (const Input& input : spec_.inputs) {
+    if (spec_.FindPort(input.name) != nullptr) {
+      return Status::InvalidArgument("input '{}' has the name of a port; rename one of them",
+                                     input.name)
+          .WithLocation(input.where);
+    }
+  }
+  auto document = catalog_.metastore().LoadDocument(
+      kProducts, ProductKey(spec_.domain, spec_.name, spec_.version.major));
+  if (!document.ok()) return document.error();
+  if (document->has_value()) {
+    published_ = RecordFromStored(**document);
+    auto parsed = published_->Spec();
+    if (parsed.ok()) published_spec_ = std::move(*parsed);
+  }
+  detail += published_ ? "v" + published_->version + " published" : "not published yet";
+  return Status::OK();
+}
+
+Status ProductService::Run::GovernanceOnSpec(std::string& detail) {
+  if (service_.gate_ == nullptr) {
+    detail = "no policies apply";
+    return Status::OK();
+  }
+  MW_ASSIGN_OR_RETURN(auto findings, service_.gate_->CheckSpec(spec_));
+  report_.governance.insert(report_.governance.end(), findings.begin(), findings.end());
+  size_t blocking = 0;
+  for (const auto& finding : findings)
+    blocking += finding.blocking ? 1 : 0;
+  if (blocking > 0) {
+    return Status::FailedPrecondition("{} governance rules block the deploy (first: {}: {})",
+                                      blocking, findings[0].rule, findings[0].message);
+  }
+  detail = findings.empty() ? "passed" : fmt::format("warn: {} warnings", findings.size());
+  return Status::OK();
+}
+
+Result<std::string> ProductService::Run::TableSql(const iceberg::LoadedTable& table) {
+  iceberg::Warehouse& warehouse = catalog_.warehouse();
+  const iceberg::Expression everything;
+  MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, table, std::nullopt, everything));
+  readable_dirs_.push_back(warehouse.io().root() + "/" + warehouse.TableFolder(table));
+  return iceberg::ScanSql(warehouse.io(), table.metadata, table.metadata.CurrentSchema(), plan);
+}
+
+Result<std::string> ProductService::Run::ReadPort(const std::string& domain,
+                                                  const std::string& port, int major,
+                                                  const SourceLocation& where) {
+  const std::string table_name = PortTableName(port, major);
+  const iceberg::TableIdentifier identifier{{domain}, table_name};
+  auto table = catalog_.LoadTable(caller_, identifier);
+  if (!table.ok()) {
+    Status error = table.error();
+    if (error.code() == StatusCode::kNotFound) {
+      error = Status::NotFound("input port {}.{} (major {}) is not published", domain, port, major)
+                  .WithHint("check the name with `meshwork product list`, or deploy it first");
+    } else if (error.code() == StatusCode::kPermissionDenied) {
+      error = std::move(error).WithHint(
+          fmt::format("ask the owners of domain {} for the {}_consumer role", domain, domain));
+    }
+    return std::move(error).WithLocation(where);
+  }
+  Status allowed =
+      catalog_.Authorize(caller_, Privilege::kReadData, Securable::Table({domain}, table_name));
+  if (!allowed.ok()) {
+    return std::move(allowed).WithLocation(where).WithHint(
+        fmt::format("ask the owners of domain {} for the {}_consumer role", domain, domain));
+  }
+  return TableSql(*table);
+}
+
+Status ProductService::Run::ResolveInputs(std::string& detail) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path folder =
+      fs::weakly_canonical(fs::absolute(spec_.folder.empty() ? "." : spec_.folder), error);
+  size_t files = 0, ports = 0;
+  for (const Input& input : spec_.inputs) {
+    if (input.is_port()) {
+      MW_ASSIGN_OR_RETURN(input_sql_[input.name], ReadPort(input.product_domain, input.product_port,
+                                                           input.major, input.where));
+      ++ports;
+      continue;
+    }
+    if (spec_.folder.empty()) {
+      return Status::InvalidArgument("input '{}' reads a file but the spec has no folder",
+                                     input.name)
+          .WithLocation(input.where);
+    }
+    const fs::path path = fs::weakly_canonical(folder / input.file, error);
+    if (!path.string().starts_with(folder.string() + "/")) {
+      return Status::InvalidArgument("input file '{}' leaves the product folder", input.file)
+          .WithLocation(input.where);
+    }
+    if (!fs::is_regular_file(path, error)) {
+      return Status::NotFound("input file '{}' does not exist in {}", input.file, folder.string())
+          .WithLocation(input.where);
+    }
+    std::string options;
+    for (const auto& [key, value] : input.options) {
+      const bool literal =
+          value == "true" || value == "false" || std::all_of(value.begin(), value.end(), ::isdigit);
+      options +=
+          fmt::format(", {} = {}", key, literal && !value.empty() ? value : QuoteString(value));
+    }
+    const std::string reader = input.format == "csv"    ? "read_csv"
+                               : input.format == "json" ? "read_json_auto"
+                                                        : "read_parquet";
+    input_sql_[input.name] =
+        fmt::format("SELECT * FROM {}({}{})", reader, QuoteString(path.string()), options);
+    ++files;
+  }
+  readable_dirs_.push_back(folder.string());
+  for (const QualityRule& rule : spec_.quality) {
+    if (rule.rule != "references") continue;
+    const size_t first = rule.reference.find('.');
+    const size_t last = rule.reference.rfind('.');
+    const std::string domain = rule.reference.substr(0, first);
+    const std::string port = rule.reference.substr(first + 1, last - first - 1);
+    auto sql = ReadPort(domain, port, 1, rule.where);
+    if (!sql.ok()) return sql.error();
+    input_sql_["__ref_" + rule.name] = *sql;
+  }
+  detail = fmt::format("{} files, {} ports", files, ports);
+  return Status::OK();
+}
+
+Status ProductService::Run::OpenEngine() {
+  // The output table's folder too: the publish writes its data files there.
+  readable_dirs_.push_back(catalog_.warehouse().io().root() + "/" + spec_.domain);
+  MW_ASSIGN_OR_RETURN(auto database, engine::Database::Open({.allowed_directories = readable_dirs_,
+                                                             .lock_down = true,
+                                                             .settings = {{"TimeZone", "UTC"}}}));
+  database_ = std::move(database);
+  MW_ASSIGN_OR_RETURN(auto connection, database_->Connect());
+  connection_ = std::move(connection);
+  MW_RETURN_IF_ERROR(iceberg::RegisterIcebergFunctions(*connection_));
+  for (const auto& [name, sql] : input_sql_) {
+    Status created =
+        connection_->Execute(fmt::format("CREATE TEMP VIEW {} AS {}", QuoteIdentifier(name), sql));
+    if (!created.ok()) {
+      return std::move(created).WithContext("cannot read input '{}'", name);
+    }
+  }
+  return Status::OK();
+}
+
+Status ProductService::Run::RunTransform(std::string& detail) {
+  const Port& port = spec_.ports[0];
+  std::string sql = spec_.transform.sql;
+  while (!sql.empty() &&
+         (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
+    sql.pop_back();
+  const std::string relation = QuoteIdentifier(port.name);
+  // skip_data (validate): bind the SQL without running it.
+  const std::string statement =
+      options_.skip_data
+          ? fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM ({}\n) LIMIT 0", relation, sql)
+          : fmt::format("CREATE TEMP TABLE {} AS {}\n", relation, sql);
+  Status ran = connection_->Execute(statement);
+  if (!ran.ok()) {
+    return AtSqlLocation(std::move(ran), spec_.transform.sql_where)
+        .WithContext("the transform of {} failed", spec_.QualifiedName());
+  }
+  staged_[port.name] = relation;
+  MW_ASSIGN_OR_RETURN(auto counted,
+                      connection_->QueryText(fmt::format("SELECT count(*) FROM {}", relation)));
+  detail = fmt::format("{} rows staged for port {}", counted.at(0).at(0), port.name);
+  return Status::OK();
+}
+
+Status ProductService::Run::CheckContract(std::string& detail) {
+  const Port& port = spec_.ports[0];
+  MW_ASSIGN_OR_RETURN(
+      engine::QueryResult described,
+      connection_->Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(port.name))));
+  std::set<std::string> produced;
+  for (const std::string& name : described.column_names()) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    produced.insert(lower);
+    bool declared = false;
+    for (const Column& column : port.columns) {
+      std::string declared_lower = column.name;
+      std::transform(declared_lower.begin(), declared_lower.end(), declared_lower.begin(),
+                     ::tolower);
+      declared |= declared_lower == lower;
+    }
+    if (!declared) {
+      return Status::InvalidArgument(
+                 "the transform produces column '{}', which port '{}' does not declare", name,
+                 port.name)
+          .WithLocation(port.where)
+          .WithHint("declare it in the port's columns, or leave it out of the SELECT");
+    }
+  }
+  for (const Column& column : port.columns) {
+    std::string lower = column.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (!produced.contains(lower)) {
+      return Status::InvalidArgument(
+                 "port '{}' declares column '{}' but the transform does not "
+                 "produce it",
+                 port.name, column.name)
+          .WithLocation(column.where);
+    }
+  }
+  // Types: every value must cast to the declared type; a failing cast names the column.
+  for (const Column& column : port.columns) {
+    const auto* field =
+        port.schema->FindField(port.schema->fields()[&column - &port.columns[0]].id);
+    MW_ASSIGN_OR_RETURN(std::string type, iceberg::DuckDBType(*field->type));
+    auto cast = connection_->QueryText(
+        fmt::format("SELECT count(*) FROM {} WHERE {} IS NOT NULL AND TRY_CAST({} AS {}) IS NULL",
+                    QuoteIdentifier(port.name), QuoteIdentifier(column.name),
+                    QuoteIdentifier(column.name), type));
+    if (!cast.ok()) {
+      return Status::InvalidArgument("column '{}' of the transform cannot become {}: {}",
+                                     column.name, column.type, cast.error().message())
+          .WithLocation(column.where);
+    }
+    if (cast->at(0).at(0) != "0") {
+      return Status::InvalidArgument("{} values of column '{}' are not valid {}", cast->at(0).at(0),
+                                     column.name, column.type)
+          .WithLocation(column.where);
+    }
+  }
+  detail = fmt::format("{} columns match the contract", port.columns.size());
+  return Status::OK();
+}
+
+Status ProductService::Run::Quality(std::string& detail) {
+  const Port& port = spec_.ports[0];
+  const ReferenceResolver references = [&](const QualityRule& rule) -> Result<std::string> {
+    return "SELECT * FROM " + QuoteIdentifier("__ref_" + rule.name);
+  };
+  MW_ASSIGN_OR_RETURN(report_.quality,
+                      RunQualityChecks(*connection_, spec_, port, staged_.at(port.name), references,
+                                       time::NowMicros()));
+  const QualityResult* first_error = nullptr;
+  size_t errors = 0, warnings = 0;
+  for (const QualityResult& result : report_.quality) {
+    if (result.passed) continue;
+    if (result.severity == Severity::kError) {
+      ++errors;
+      if (first_error == nullptr) first_error = &result;
+    } else {
+      ++warnings;
+    }
+  }
+  if (first_error != nullptr) {
+    std::string samples;
+    for (const std::string& sample : first_error->samples)
+      samples += "\n    " + sample;
+    return Status::FailedPrecondition(
+               "quality rule '{}' failed on {}: {}; failing rows:{}", first_error->rule,
+               first_error->columns.empty()
+                   ? "port " + first_error->port
+                   : "column " + fmt::format("{}", fmt::join(first_error->columns, ", ")),
+               first_error->detail, samples.empty() ? " (none to show)" : samples)
+        .WithLocation(first_error->where)
+        .WithHint(errors > 1
+                      ? fmt::format("{} rules with severity error failed; see the report", errors)
+                      : "fix the data or the transform, or set severity: warn");
+  }
+  detail =
+      fmt::format("{}{} rules passed", warnings ? fmt::format("warn: {} warnings, ", warnings) : "",
+                  report_.quality.size() - warnings);
+  return Status::OK();
+}
+
+Status ProductService::Run::GovernanceOnData(std::string& detail) {
+  if (service_.gate_ == nullptr) {
+    detail = "no policies apply";
+    return Status::OK();
+  }
+  MW_ASSIGN_OR_RETURN(auto findings, service_.gate_->CheckStagedData(spec_, *connection_, staged_));
+  size_t blocking = 0;
+  for (const auto& finding : findings)
+    blocking += finding.blocking ? 1 : 0;
+  report_.governance.insert(report_.governance.end(), findings.begin(), findings.end());
+  if (blocking > 0) {
+    return Status::FailedPrecondition("{} governance rules block the deploy", blocking);
+  }
+  detail = findings.empty() ? "passed" : fmt::format("warn: {} warnings", findings.size());
+  return Status::OK();
+}
+
+Status ProductService::Run::Diff(std::string& detail) {
+  // A newer major line may exist; publishing into an older one is allowed (a fix for the
+  // consumers still on it) as long as its own contract holds.
+  report_.diff = DiffContracts(published_spec_ ? &*published_spec_ : nullptr, spec_);
+  detail = report_.diff.verdict;
+  if (!report_.diff.compatible) {
+    std::string lines;
+    for (const std::string& line : DescribeDiff(report_.diff))
+      lines += "\n  " + line;
+    return Status::FailedPrecondition("{}:{}", report_.diff.verdict, lines)
+        .WithHint(report_.diff.required == Bump::kMajor
+                      ? fmt::format("breaking changes need version {}.0.0: it is published "
+                                    "beside v{}, which keeps working for its consumers",
+                                    spec_.version.major + 1, spec_.version.major)
+                      : fmt::format("raise the version to cover a {} change",
+                                    BumpName(report_.diff.required)));
+  }
+  return Status::OK();
+}
+
+Status ProductService::Run::Publish(std::string& detail) {
+  iceberg::Warehouse& warehouse = catalog_.warehouse();
+  metastore::Metastore& metastore = catalog_.metastore();
+  const Port& port = spec_.ports[0];
+  const std::string table_name = PortTableName(port.name, spec_.version.major);
+  const iceberg::TableIdentifier identifier{{spec_.domain}, table_name};
+  const std::string inflight_key = spec_.domain + "/" + spec_.name;
+
+  if (create_domain_) {
+    MW_RETURN_IF_ERROR(service_
+                           .CreateDomain(caller_, {.name = spec_.domain,
+                                                   .description = "",
+                                                   .owner = caller_.principal,
+                                                   .storage_prefix = ""})
+                           .status());
+  }
+  // Mark the deploy as running, so a killed one is cleaned up at the next start.
+  json inflight = {{"table", table_name},
+                   {"domain", spec_.domain},
+                   {"pid", ::getpid()},
+                   {"started_at_ms", time::NowMillis()},
+                   {"version", report_.version}};
+  {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    inflight["host"] = host;
+  }
+  MW_RETURN_IF_ERROR(metastore.WriteDocuments(
+      caller_.actor(), {{.collection = kInflight, .key = inflight_key, .body = Dump(inflight)}},
+      "deploy_started", "product", spec_.QualifiedName()));
+
+  auto table = catalog_.LoadTable(caller_, identifier);
+  if (!table.ok() && table.error().code() != StatusCode::kNotFound) return table.error();
+  if (!table.ok()) {
+    MW_ASSIGN_OR_RETURN(
+        iceberg::PartitionSpec partition,
+        port.partitioning.empty()
+            ? Result<iceberg::PartitionSpec>(iceberg::PartitionSpec::Unpartitioned())
+            : iceberg::ParsePartitionExpression(port.partitioning, *port.schema));
+    MW_ASSIGN_OR_RETURN(iceberg::SortOrder order, iceberg::ParseSortOrder(port.sort, *port.schema));
+    json request = {{"name", table_name},
+                    {"schema", iceberg::SchemaToJson(*port.schema)},
+                    {"partition-spec", iceberg::PartitionSpecToJson(partition)},
+                    {"write-order", iceberg::SortOrderToJson(order)},
+                    {"properties",
+                     {{"meshwork.product", spec_.QualifiedName()},
+                      {"meshwork.port", port.name},
+                      {"meshwork.major", std::to_string(spec_.version.major)},
+                      {"comment", port.description}}}};
+    MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateTable(caller_, {spec_.domain}, request));
+    table = std::move(created);
+  } else {
+    // Minor changes evolve the table's schema: new optional columns, widened types.
+    const iceberg::Schema& current = table->metadata.CurrentSchema();
+    bool differs = false;
+    for (const auto& field : port.schema->fields()) {
+      const auto* existing = current.FindField(std::string_view(field.name));
+      differs |= existing == nullptr || !(*existing->type == *field.type);
+    }
+    if (differs) {
+      MW_ASSIGN_OR_RETURN(
+          auto evolved,
+          iceberg::UpdateTableSchema(warehouse, identifier, [&](iceberg::SchemaUpdate& update) {
+            for (const auto& field : port.schema->fields()) {
+              const auto* existing = current.FindField(std::string_view(field.name));
+              if (existing == nullptr) {
+                update.AddColumn(field.name, field.type, field.doc);
+              } else if (!(*existing->type == *field.type)) {
+                update.UpdateColumnType(field.name, field.type);
+              }
+            }
+          }));
+      table = std::move(evolved);
+    }
+  }
+
+  iceberg::AppendOptions append_options;
+  append_options.progress = [&](const std::string& stage) {
+    if (options_.progress) options_.progress({"publish", "running", stage, 0});
+  };
+  const std::string relation = staged_.at(port.name);
+  Result<iceberg::AppendResult> written = Status::Internal("no write");
+  switch (spec_.transform.mode) {
+    case TransformMode::kFull:
+      written = iceberg::OverwriteQuery(warehouse, identifier, *connection_,
+                                        "SELECT * FROM " + relation, "", append_options);
+      break;
+    case TransformMode::kAppend: {
+      // Only rows past the watermark: what an earlier run loaded is not loaded again.
+      MW_ASSIGN_OR_RETURN(const std::string current_sql, TableSql(*table));
+      const std::string watermark = QuoteIdentifier(spec_.transform.watermark);
+      written = iceberg::AppendQuery(
+          warehouse, identifier, *connection_,
+          fmt::format("SELECT * FROM {0} WHERE {1} > (SELECT max({1}) FROM ({2})) OR (SELECT "
+                      "max({1}) FROM ({2})) IS NULL",
+                      relation, watermark, current_sql),
+          append_options);
+      break;
+    }
+    case TransformMode::kMerge: {
+      // Rows of the published table whose keys the staged data does not hold, then the staged
+      // rows: one overwrite, so readers see the merge at once.
+      MW_ASSIGN_OR_RETURN(const std::string current_sql, TableSql(*table));
+      std::string keys;
+      for (const std::string& key : spec_.transform.keys)
+        keys += (keys.empty() ? "" : ", ") + QuoteIdentifier(key);
+      written = iceberg::OverwriteQuery(
+          warehouse, identifier, *connection_,
+          fmt::format("SELECT * FROM ({0}) WHERE ({1}) NOT IN (SELECT ({1}) FROM {2}) UNION ALL "
+                      "BY NAME SELECT * FROM {2}",
+                      current_sql, keys, relation),
+          "", append_options);
+      break;
+    }
+  }
+  if (!written.ok()) return written.error();
+  MW_ASSIGN_OR_RETURN(auto after, catalog_.LoadTable(caller_, identifier));
+  PublishedPort published;
+  published.port = port.name;
+  published.table = identifier.ToString();
+  published.snapshot_id =
+      written->snapshot_id != 0
+          ? written->snapshot_id
+          : (after.metadata.CurrentSnapshot() ? after.metadata.CurrentSnapshot()->snapshot_id : 0);
+  published.added_records = written->added_records;
+  published.added_files = written->added_files;
+  published.added_bytes = written->added_bytes;
+  if (const auto* snapshot = after.metadata.CurrentSnapshot()) {
+    auto total = snapshot->summary.find("total-records");
+    if (total != snapshot->summary.end()) published.records = std::stoll(total->second);
+  }
+  // The version as a tag on its snapshot: consumers can read exactly what v1.2.0 published.
+  if (published.snapshot_id != 0) {
+    const json requirements = json::array();
+    const json updates = json::array({{{"action", "set-snapshot-ref"},
+                                       {"ref-name", "v" + report_.version},
+                                       {"type", "tag"},
+                                       {"snapshot-id", published.snapshot_id}}});
+    auto tagged = catalog_.CommitTable(caller_, {identifier, &requirements, &updates});
+    if (!tagged.ok()) {
+      logging::Warn("cannot tag {} with v{}: {}", identifier.ToString(), report_.version,
+                    tagged.error().ToString());
+    }
+  }
+  report_.ports.push_back(published);
+  detail = fmt::format("{}: snapshot {}, {} rows written in {} files ({} bytes)", published.table,
+                       published.snapshot_id, published.added_records, published.added_files,
+                       published.added_bytes);
+  return Status::OK();
+}
+
+Status ProductService::Run::Record(std::string& detail) {
+  metastore::Metastore& metastore = catalog_.metastore();
+  ProductRecord record;
+  record.domain = spec_.domain;
+  record.name = spec_.name;
+  record.major = spec_.version.major;
+  record.version = report_.version;
+  record.state = "active";
+  record.published_by = caller_.principal;
+  record.published_at_ms = time::NowMillis();
+  record.deploys = published_ ? published_->deploys + 1 : 1;
+  record.ports = report_.ports;
+  record.quality = report_.quality;
+  for (const auto& finding : report_.governance)
+    record.warnings.push_back(finding.rule + ": " + finding.message);
+  record.spec_yaml = spec_.source_text;
+  record.transform_sql = spec_.transform.sql;
+  json ports = json::array();
+  for (const auto& port : report_.ports)
+    ports.push_back(PortToJson(port));
+  const json history = {{"version", record.version},
+                        {"major", record.major},
+                        {"at_ms", record.published_at_ms},
+                        {"by", caller_.principal},
+                        {"action", "deploy"},
+                        {"summary", report_.diff.verdict},
+                        {"ports", ports}};
+  const std::vector<metastore::DocumentWrite> writes = {
+      {.collection = kProducts,
+       .key = ProductKey(spec_.domain, spec_.name, record.major),
+       .body = Dump(RecordToStoredJson(record)),
+       .expected_version = published_ ? published_->document_version : 0},
+      {.collection = kHistory,
+       .key = fmt::format("{}/{}/{:015d}-{:04d}", spec_.domain, spec_.name, record.published_at_ms,
+                          record.major),
+       .body = Dump(history)},
+      {.collection = kInflight, .key = spec_.domain + "/" + spec_.name, .remove = true}};
+  Status written = metastore.WriteDocuments(caller_.actor(), writes, "deploy_product", "product",
+                                            spec_.QualifiedName(),
+                                            Dump({{"version", record.version}, {"ports", ports}}));
+  if (written.code() == StatusCode::kConflict) {
+    return std::move(written).WithHint(
+        "another deploy of this product finished first; its data is what is published now: "
+        "deploy again");
+  }
+  MW_RETURN_IF_ERROR(written);
+  report_.published = true;
+  detail = fmt::format("{} v{} published", spec_.QualifiedName(), record.version);
+  return Status::OK();
+}
+
+Result<DeployReport> ProductService::Deploy(const Caller& caller, const DataProductSpec& spec,
+                                            const DeployOptions& options) {
+  DeployReport report;
+  Run run(*this, caller, spec, options, report);
+  report.failure = run.Execute();
+  if (!report.failure.ok() && !options.dry_run) {
+    // The published version is untouched; the in-flight marker (if any) goes, and so do the
+    // data files a failed write left.
+    (void)catalog_.metastore().WriteDocuments(
+        caller.actor(),
+        {{.collection = kInflight, .key = spec.domain + "/" + spec.name, .remove = true}},
+        "deploy_failed", "product", spec.QualifiedName(),
+        Dump({{"error", report.failure.ToString()}}));
+  }
+  return report;
+}
+
+}  // namespace meshwork::product
