@@ -48,6 +48,7 @@ struct ProductCommands {
   std::string description;
   std::string storage_prefix;
   std::vector<std::string> facets;
+  std::vector<std::string> variables;
   int major = 0;
   bool json = false;
   bool force = false;
@@ -75,6 +76,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
     const char* name = sub == &c.validate ? "validate" : sub == &c.plan ? "plan" : "deploy";
     *sub = c.product->add_subcommand(name, what);
     (*sub)->add_option("folder", c.folder, "The product folder (default .)");
+    (*sub)->add_option("--var", c.variables, "NAME=VALUE for the transform's getvariable('NAME')");
     json_flag(*sub);
   }
   c.list = c.product->add_subcommand("list", "Published products");
@@ -232,6 +234,14 @@ int RunDeploy(ProductCommands& c, LocalMesh& mesh) {
   options.dry_run = !c.deploy->parsed();
   options.skip_data = c.validate->parsed();
   options.create_domain = c.deploy->parsed();
+  for (const std::string& variable : c.variables) {
+    const size_t equals = variable.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return ReportError(Status::InvalidArgument("--var '{}' is not NAME=VALUE", variable),
+                         kExitUsage);
+    }
+    options.variables[variable.substr(0, equals)] = variable.substr(equals + 1);
+  }
   const bool terminal = ::isatty(2) == 1;
   if (!c.json) {
     options.progress = [&](const product::StepReport& step) {

@@ -116,6 +116,8 @@ struct DeployOptions {
   /// Create the spec's domain when it does not exist (and the caller may create domains), with
   /// the caller as its owner: the self-serve path from nothing to a published product.
   bool create_domain = false;
+  /// DuckDB variables set before the transform runs, read in SQL as getvariable('scale').
+  std::map<std::string, std::string> variables;
   /// Called as each step starts ("running the transform") and ends.
   std::function<void(const StepReport&)> progress;
 };
