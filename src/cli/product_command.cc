@@ -12,10 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
+#include "catalog/credentials.h"
 #include "cli/exit_codes.h"
+#include "cli/server_client.h"
 #include "cli/settings.h"
 #include "common/uuid.h"
 #include "metastore/metastore.h"
+#include "product/mesh_file.h"
 #include "product/scaffold.h"
 #include "product/service.h"
 
@@ -36,6 +39,12 @@ struct ProductCommands {
   CLI::App* search = nullptr;
   CLI::App* domain_create = nullptr;
   CLI::App* domain_list = nullptr;
+  CLI::App* demo = nullptr;
+  std::string examples;
+  int scale = 1;
+  bool no_serve = false;
+  std::string http = "127.0.0.1:8181";
+  std::string bootstrap;
 
   std::string folder = ".";
   std::string name;  // domain.name, or DOMAIN/NAME for init
@@ -49,6 +58,7 @@ struct ProductCommands {
   std::string storage_prefix;
   std::vector<std::string> facets;
   std::vector<std::string> variables;
+  std::string server;  // remote mode
   int major = 0;
   bool json = false;
   bool force = false;
@@ -103,6 +113,25 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.search->add_option("--facet", c.facets, "domain=..., tag=..., owner=..., classification=...");
   json_flag(c.search);
 
+  for (CLI::App* sub : {c.validate, c.plan, c.deploy, c.list, c.show, c.history, c.deprecate,
+                        c.lineage, c.search}) {
+    sub->add_option("--server", c.server,
+                    "Talk to a meshwork server (credentials from MESHWORK_CLIENT_ID/SECRET) "
+                    "instead of the local mesh in --data-dir");
+  }
+  c.demo = app.add_subcommand(
+      "demo",
+      "Build the demo mesh (domains, principals, products), run a cross-domain query, serve");
+  c.demo->add_option("--examples", c.examples,
+                     "Folder with mesh.yaml and the product folders (default: the repository's "
+                     "examples/)");
+  c.demo->add_option("--scale", c.scale, "Scale factor of the generated data (default 1)")
+      ->check(CLI::Range(1, 100000));
+  c.demo->add_flag("--no-serve", c.no_serve, "Stop after building the mesh");
+  c.demo->add_option("--http", c.http, "Where to serve (default 127.0.0.1:8181)");
+  c.demo->add_option("--bootstrap-credentials", c.bootstrap,
+                     "Root CLIENT_ID:SECRET (or MESHWORK_BOOTSTRAP_CREDENTIALS)");
+  json_flag(c.demo);
   c.domain = app.add_subcommand("domain", "Domains: create, list");
   c.domain->require_subcommand(1);
   c.domain_create = c.domain->add_subcommand(
@@ -116,11 +145,14 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   json_flag(c.domain_create);
   c.domain_list = c.domain->add_subcommand("list", "Domains");
   json_flag(c.domain_list);
+  for (CLI::App* sub : {c.domain_create, c.domain_list}) {
+    sub->add_option("--server", c.server, "Talk to a meshwork server instead of --data-dir");
+  }
   return &c;
 }
 
 bool ProductCommandParsed(const ProductCommands& commands) {
-  return commands.product->parsed() || commands.domain->parsed();
+  return commands.product->parsed() || commands.domain->parsed() || commands.demo->parsed();
 }
 
 namespace {
@@ -143,7 +175,8 @@ struct LocalMesh {
   catalog::Caller caller;
 };
 
-Result<LocalMesh> OpenLocalMesh(const config::Config& config) {
+Result<LocalMesh> OpenLocalMesh(const config::Config& config,
+                                const std::string& bootstrap_credentials = "") {
   LocalMesh mesh;
   const std::string data_dir = Setting(config, "", "data_dir");
   std::error_code ignored;
@@ -154,8 +187,10 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config) {
   if (warehouse.empty()) warehouse = data_dir + "/warehouse";
   MW_ASSIGN_OR_RETURN(mesh.metastore,
                       metastore::Metastore::Open({.url = metastore_url, .max_connections = 4}));
-  MW_ASSIGN_OR_RETURN(mesh.catalog,
-                      catalog::Catalog::Open(*mesh.metastore, {.warehouse_root = warehouse}));
+  MW_ASSIGN_OR_RETURN(
+      mesh.catalog,
+      catalog::Catalog::Open(*mesh.metastore, {.warehouse_root = warehouse,
+                                               .bootstrap_credentials = bootstrap_credentials}));
   const auto& bootstrap = mesh.catalog->bootstrap();
   if (!bootstrap.generated_secret.empty()) {
     std::fprintf(stderr, "root credentials of the new mesh in %s (shown once, keep them): %s:%s\n",
@@ -494,10 +529,315 @@ int RunDomain(ProductCommands& c, LocalMesh& mesh) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Remote mode: the same commands through the mesh API of a server.
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+// The files a deploy needs: the spec, the transform's SQL file and the input files.
+Result<nlohmann::json> FolderFiles(const product::DataProductSpec& spec) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names = {"dataproduct.yaml"};
+  if (!spec.transform.sql_file.empty()) names.push_back(spec.transform.sql_file);
+  for (const auto& input : spec.inputs)
+    if (!input.is_port()) names.push_back(input.file);
+  nlohmann::json files = nlohmann::json::object();
+  for (const std::string& name : names) {
+    std::ifstream in(fs::path(spec.folder) / name, std::ios::binary);
+    if (!in) return Status::NotFound("cannot read {}/{}", spec.folder, name);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    files[name] = catalog::Base64UrlEncode(content);
+  }
+  return files;
+}
+
+void PrintReportJson(const nlohmann::json& report) {
+  for (const auto& step : report.value("steps", nlohmann::json::array())) {
+    const std::string outcome = step.value("outcome", "");
+    const char* mark = outcome == "ok" ? "ok  " : outcome == "warn" ? "warn" : "FAIL";
+    const std::string detail = step.value("detail", "");
+    std::printf("  %s %-18s %6.2f s  %s\n", mark, step.value("step", "").c_str(),
+                step.value("seconds", 0.0), detail.substr(0, detail.find('\n')).c_str());
+  }
+  for (const auto& result : report.value("quality", nlohmann::json::array())) {
+    if (result.value("passed", true)) continue;
+    std::printf("quality %s %s: %s\n",
+                result.value("severity", "") == "error" ? "FAILED" : "warning",
+                result.value("rule", "").c_str(), result.value("detail", "").c_str());
+  }
+}
+
+int RunRemote(ProductCommands& c) {
+  auto client = ServerClient::FromEnvironment(c.server);
+  if (!client.ok()) return ReportError(client.error(), kExitUsage);
+  const auto send = [&](const std::string& method, const std::string& path,
+                        const std::string& body = "") -> int {
+    auto reply = client->Send(method, path, body);
+    if (!reply.ok()) return Fail(reply.error());
+    Print(nlohmann::json::parse(reply->body, nullptr, false));
+    return kExitOk;
+  };
+  if (c.validate->parsed() || c.plan->parsed() || c.deploy->parsed()) {
+    auto spec = product::LoadSpec(c.folder);
+    if (!spec.ok()) return ReportError(spec.error(), kExitFailed);
+    auto files = FolderFiles(*spec);
+    if (!files.ok()) return Fail(files.error());
+    nlohmann::json variables = nlohmann::json::object();
+    for (const std::string& variable : c.variables) {
+      const size_t equals = variable.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return ReportError(Status::InvalidArgument("--var '{}' is not NAME=VALUE", variable),
+                           kExitUsage);
+      }
+      variables[variable.substr(0, equals)] = variable.substr(equals + 1);
+    }
+    const nlohmann::json request = {{"files", *files},
+                                    {"mode", c.deploy->parsed() ? "deploy"
+                                             : c.plan->parsed() ? "plan"
+                                                                : "validate"},
+                                    {"variables", variables},
+                                    {"create-domain", true}};
+    auto reply = client->SendKeepingErrors("POST", "/api/v1/products/deploy", request.dump());
+    if (!reply.ok()) return Fail(reply.error());
+    const auto report = nlohmann::json::parse(reply->body, nullptr, false);
+    if (!report.is_object()) {
+      return Fail(Status::Internal("the server answered {} without a report", reply->status));
+    }
+    if (c.json) {
+      Print(report);
+    } else {
+      PrintReportJson(report);
+    }
+    if (report.contains("error")) {
+      const auto& error = report["error"];
+      std::fprintf(stderr, "meshwork: %s%s%s\n", error.value("message", "").c_str(),
+                   error.contains("hint") ? "; hint: " : "", error.value("hint", "").c_str());
+      return reply->status == 401 || reply->status == 400 ? kExitUsage : kExitFailed;
+    }
+    if (reply->status >= 400)
+      return Fail(Status::Internal("the server answered {}", reply->status));
+    if (!c.json) {
+      std::printf("%s %s v%s\n", report.value("published", false) ? "published" : "checked",
+                  report.value("product", "").c_str(), report.value("version", "").c_str());
+    }
+    return kExitOk;
+  }
+  if (c.list->parsed()) {
+    return send("GET", "/api/v1/products" +
+                           (c.domain_filter.empty() ? "" : "?domain=" + Escape(c.domain_filter)));
+  }
+  if (c.domain_list->parsed()) return send("GET", "/api/v1/domains");
+  if (c.domain_create->parsed()) {
+    return send("POST", "/api/v1/domains",
+                nlohmann::json({{"name", c.name},
+                                {"owner", c.owner},
+                                {"description", c.description},
+                                {"storage-prefix", c.storage_prefix}})
+                    .dump());
+  }
+  if (c.search->parsed()) {
+    std::string path = "/api/v1/search?q=" + Escape(c.query);
+    for (const std::string& facet : c.facets) {
+      const size_t equals = facet.find('=');
+      if (equals == std::string::npos) {
+        return ReportError(Status::InvalidArgument("facet '{}' is not key=value", facet),
+                           kExitUsage);
+      }
+      path += "&" + Escape(facet.substr(0, equals)) + "=" + Escape(facet.substr(equals + 1));
+    }
+    return send("GET", path);
+  }
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  const std::string product_path = Escape(names->first) + "/" + Escape(names->second);
+  if (c.show->parsed()) {
+    return send("GET", "/api/v1/products/" + product_path +
+                           (c.major > 0 ? "?major=" + std::to_string(c.major) : ""));
+  }
+  if (c.history->parsed()) return send("GET", "/api/v1/products/" + product_path + "/versions");
+  if (c.lineage->parsed()) return send("GET", "/api/v1/lineage/" + product_path);
+  if (c.deprecate->parsed()) {
+    return send(
+        "POST", "/api/v1/products/" + product_path + "/deprecate",
+        nlohmann::json({{"major", c.major}, {"sunset", c.sunset}, {"message", c.message}}).dump());
+  }
+  return kExitUsage;
+}
+
+// ---------------------------------------------------------------------------------------------
+// meshwork demo
+
+std::string FindExamples(const std::string& given) {
+  namespace fs = std::filesystem;
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("MESHWORK_EXAMPLES")) return env;
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  for (const fs::path& candidate :
+       {fs::path("examples"), exe.parent_path().parent_path() / "examples",
+        exe.parent_path().parent_path() / "share/meshwork/examples"}) {
+    if (fs::exists(candidate / "mesh.yaml", error)) return candidate.string();
+  }
+  return "examples";
+}
+
+void PrintTable(const product::QueryTable& table) {
+  std::vector<size_t> widths;
+  for (const auto& column : table.columns)
+    widths.push_back(column.size());
+  for (const auto& row : table.rows)
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], std::min<size_t>(row[i].size(), 40));
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size() && i < widths.size(); ++i)
+      out += fmt::format("{}{:<{}}", i ? " | " : " ", cells[i].substr(0, 40), widths[i]);
+    std::printf("%s\n", out.c_str());
+  };
+  line(table.columns);
+  std::string rule;
+  for (size_t i = 0; i < widths.size(); ++i)
+    rule += (i ? "-+-" : "-") + std::string(widths[i], '-');
+  std::printf("%s\n", rule.c_str());
+  for (const auto& row : table.rows)
+    line(row);
+}
+
+int RunDemo(ProductCommands& c, const config::Config& config) {
+  namespace fs = std::filesystem;
+  const std::string examples = FindExamples(c.examples);
+  auto description = product::LoadMeshDescription((fs::path(examples) / "mesh.yaml").string());
+  if (!description.ok()) return Fail(description.error());
+  std::string bootstrap = Setting(config, c.bootstrap, "bootstrap_credentials");
+  auto mesh = OpenLocalMesh(config, bootstrap);
+  if (!mesh.ok()) return Fail(mesh.error());
+  const auto started = std::chrono::steady_clock::now();
+  nlohmann::json summary = {{"domains", nlohmann::json::array()},
+                            {"principals", nlohmann::json::array()},
+                            {"products", nlohmann::json::array()}};
+  const auto say = [&](const std::string& text) {
+    if (!c.json) std::printf("%s\n", text.c_str());
+  };
+  say(fmt::format("building the demo mesh from {} (scale {})", examples, c.scale));
+  for (const auto& domain : description->domains) {
+    auto created = mesh->service->CreateDomain(
+        mesh->caller,
+        {.name = domain.name, .description = domain.description, .owner = domain.owner});
+    if (!created.ok() && created.error().code() != StatusCode::kAlreadyExists) {
+      return Fail(created.error());
+    }
+    say(fmt::format("  domain {:<12} owner {}{}", domain.name, domain.owner,
+                    created.ok() ? "" : " (exists)"));
+    summary["domains"].push_back(domain.name);
+  }
+  for (const auto& principal : description->principals) {
+    auto credentials = mesh->catalog->CreatePrincipal(mesh->caller, principal.name, "user");
+    if (!credentials.ok() && credentials.error().code() == StatusCode::kAlreadyExists) {
+      credentials = mesh->catalog->RotateCredentials(mesh->caller, principal.name);
+    }
+    if (!credentials.ok()) return Fail(credentials.error());
+    for (const std::string& role : principal.roles) {
+      Status assigned = mesh->catalog->AssignRole(mesh->caller, principal.name, role);
+      if (!assigned.ok() && assigned.code() != StatusCode::kAlreadyExists) return Fail(assigned);
+    }
+    say(fmt::format("  principal {:<12} {}:{}  ({})", principal.name, credentials->client_id,
+                    credentials->client_secret, principal.description));
+    summary["principals"].push_back({{"name", principal.name},
+                                     {"client_id", credentials->client_id},
+                                     {"client_secret", credentials->client_secret},
+                                     {"roles", principal.roles}});
+  }
+  for (const std::string& folder : description->products) {
+    auto spec = product::LoadSpec((fs::path(examples) / folder).string());
+    if (!spec.ok()) return Fail(spec.error());
+    product::DeployOptions options;
+    options.variables["scale"] = std::to_string(c.scale);
+    options.create_domain = true;
+    const auto deploy_started = std::chrono::steady_clock::now();
+    auto report = mesh->service->Deploy(mesh->caller, *spec, options);
+    if (!report.ok()) return Fail(report.error());
+    if (!report->failure.ok()) {
+      if (!c.json) PrintReport(*report);
+      return ReportError(std::move(report->failure).WithContext("cannot deploy {}", folder),
+                         kExitFailed);
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - deploy_started).count();
+    const auto& port = report->ports.at(0);
+    say(fmt::format("  product {:<34} v{:<6} {:>10} rows  {:6.2f} s", report->product,
+                    report->version, port.records, seconds));
+    summary["products"].push_back({{"product", report->product},
+                                   {"version", report->version},
+                                   {"table", port.table},
+                                   {"rows", port.records},
+                                   {"seconds", seconds}});
+  }
+  if (!description->query_sql.empty()) {
+    auto result =
+        product::QueryPublishedProducts(*mesh->catalog, mesh->caller, description->query_sql);
+    if (!result.ok()) return Fail(std::move(result).error().WithContext("the demo query failed"));
+    if (c.json) {
+      summary["query"] = {{"title", description->query_title},
+                          {"columns", result->columns},
+                          {"rows", result->rows}};
+    } else {
+      std::printf("\n%s\n", description->query_title.c_str());
+      PrintTable(*result);
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary["seconds"] = seconds;
+  if (c.json) {
+    Print(summary);
+  } else {
+    const std::string data_dir = Setting(config, "", "data_dir");
+    std::printf("\ndemo mesh ready in %.1f s (data dir %s)\n", seconds, data_dir.c_str());
+    std::printf("  products:      meshwork --data-dir %s product list\n", data_dir.c_str());
+    std::printf(
+        "  Iceberg REST:  http://%s/catalog (warehouse 'mesh'; Spark, Trino, PyIceberg: "
+        "docs/catalog.md)\n",
+        c.http.c_str());
+    std::printf("  mesh API:      http://%s/api/v1/products, /api/v1/search?q=customer\n",
+                c.http.c_str());
+  }
+  mesh->service.reset();
+  mesh->catalog.reset();
+  mesh->metastore.reset();
+  if (c.no_serve) return kExitOk;
+  // Serve in this process image: the same binary, the same data dir.
+  std::fflush(stdout);
+  const std::string data_dir = Setting(config, "", "data_dir");
+  std::vector<std::string> arguments = {"meshwork", "--data-dir", data_dir,
+                                        "serve",    "--http",     c.http};
+  if (!bootstrap.empty()) {
+    arguments.push_back("--bootstrap-credentials");
+    arguments.push_back(bootstrap);
+  }
+  std::vector<char*> argv;
+  for (auto& argument : arguments)
+    argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  return ReportError(Status::FromErrno(errno, "cannot start the server"));
+}
+
 }  // namespace
 
 int RunProductCommand(ProductCommands& c, const config::Config& config) {
+  if (c.demo->parsed()) return RunDemo(c, config);
   if (c.init->parsed()) return RunInit(c);
+  if (!c.server.empty()) return RunRemote(c);
   auto mesh = OpenLocalMesh(config);
   if (!mesh.ok()) return Fail(mesh.error());
   if (c.domain->parsed()) return RunDomain(c, *mesh);

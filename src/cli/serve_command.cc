@@ -15,9 +15,11 @@
 #include "common/config.h"
 #include "common/logging.h"
 #include "metastore/metastore.h"
+#include "product/service.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
 #include "server/metrics.h"
+#include "server/product_api.h"
 #include "server/rest_catalog.h"
 
 namespace meshwork::cli {
@@ -112,6 +114,11 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   });
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
   server::AddMeshApiRoutes(router, **catalog);
+  product::ProductService products(**catalog);
+  if (auto recovered = products.RecoverInterruptedDeploys(); !recovered.ok()) {
+    logging::Warn("cannot clean up interrupted deploys: {}", recovered.error().ToString());
+  }
+  server::AddProductApiRoutes(router, **catalog, products, {.upload_root = data_dir + "/uploads"});
   server::Metrics metrics;
   router.Add("GET", "/metrics", "metrics", [&](server::HttpRequest& request) {
     // Like every endpoint but the token endpoint and /healthz: a valid token.

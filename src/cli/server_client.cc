@@ -108,6 +108,14 @@ Result<ServerReply> ServerClient::Raw(const std::string& method, const std::stri
 
 Result<ServerReply> ServerClient::Send(const std::string& method, const std::string& path,
                                        const std::string& body) {
+  MW_ASSIGN_OR_RETURN(ServerReply reply, SendKeepingErrors(method, path, body));
+  if (reply.status >= 400) return StatusFromReply(reply);
+  return reply;
+}
+
+Result<ServerReply> ServerClient::SendKeepingErrors(const std::string& method,
+                                                    const std::string& path,
+                                                    const std::string& body) {
   if (token_.empty()) {
     MW_ASSIGN_OR_RETURN(ServerReply reply,
                         Raw("POST", "/catalog/v1/oauth/tokens",
@@ -121,10 +129,7 @@ Result<ServerReply> ServerClient::Send(const std::string& method, const std::str
     }
     token_ = json["access_token"].get<std::string>();
   }
-  MW_ASSIGN_OR_RETURN(ServerReply reply,
-                      Raw(method, path, body, "application/json", "Bearer " + token_));
-  if (reply.status >= 400) return StatusFromReply(reply);
-  return reply;
+  return Raw(method, path, body, "application/json", "Bearer " + token_);
 }
 
 }  // namespace meshwork::cli

@@ -22,6 +22,9 @@ class ServerClient {
   /// Status carrying the server's message, mapped back to its code.
   Result<ServerReply> Send(const std::string& method, const std::string& path,
                            const std::string& body = "");
+  /// The same, but a reply with an error status is returned as it is (its body is a report).
+  Result<ServerReply> SendKeepingErrors(const std::string& method, const std::string& path,
+                                        const std::string& body);
 
  private:
   ServerClient(std::string server, std::string client_id, std::string client_secret)

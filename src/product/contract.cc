@@ -121,10 +121,15 @@ ContractDiff DiffContracts(const DataProductSpec* published, const DataProductSp
   patch(published->description != proposed.description || published->title != proposed.title,
         "title or description changed");
   patch(published->transform.sql != proposed.transform.sql, "transform SQL changed");
+  const auto same_rule = [](const QualityRule& a, const QualityRule& b) {
+    return a.rule == b.rule && a.name == b.name && a.port == b.port && a.columns == b.columns &&
+           a.severity == b.severity && a.values == b.values && a.min == b.min && a.max == b.max &&
+           a.pattern == b.pattern && a.max_age == b.max_age && a.reference == b.reference &&
+           a.sql == b.sql;
+  };
   patch(published->quality.size() != proposed.quality.size() ||
-            !std::equal(
-                published->quality.begin(), published->quality.end(), proposed.quality.begin(),
-                [](const QualityRule& a, const QualityRule& b) { return a.name == b.name; }),
+            !std::equal(published->quality.begin(), published->quality.end(),
+                        proposed.quality.begin(), same_rule),
         "quality rules changed");
   patch(published->sla.freshness != proposed.sla.freshness ||
             published->sla.schedule != proposed.sla.schedule ||
@@ -156,8 +161,10 @@ ContractDiff DiffContracts(const DataProductSpec* published, const DataProductSp
     diff.verdict = fmt::format("{} -> {} is a {} bump but the changes need a {} version", from, to,
                                BumpName(diff.proposed), BumpName(diff.required));
   } else {
-    diff.verdict = fmt::format("{} -> {}: compatible ({} changes need at least a {} bump)", from,
-                               to, diff.changes.size(), BumpName(diff.required));
+    diff.verdict = diff.changes.empty()
+                       ? fmt::format("{} -> {}: no contract changes", from, to)
+                       : fmt::format("{} -> {}: compatible ({} changes, at least a {} bump needed)",
+                                     from, to, diff.changes.size(), BumpName(diff.required));
   }
   return diff;
 }

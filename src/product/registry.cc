@@ -428,8 +428,14 @@ json DeployReportToJson(const DeployReport& report) {
               {"governance", governance},
               {"ports", ports}};
   if (!report.failure.ok()) {
+    // The hint travels in its own member, not twice.
+    std::string message = report.failure.ToString();
+    if (const std::string& hint = report.failure.hint(); !hint.empty()) {
+      const size_t at = message.rfind("; hint: " + hint);
+      if (at != std::string::npos) message.erase(at);
+    }
     json error = {{"code", std::string(StatusCodeName(report.failure.code()))},
-                  {"message", report.failure.ToString()}};
+                  {"message", message}};
     if (const auto* where = report.failure.location()) error["where"] = where->ToString();
     if (!report.failure.hint().empty()) error["hint"] = report.failure.hint();
     out["error"] = error;

@@ -580,7 +580,8 @@ Status ProductService::Run::OpenEngine() {
   MW_RETURN_IF_ERROR(iceberg::RegisterIcebergFunctions(*connection_));
   for (const auto& [name, value] : options_.variables) {
     MW_RETURN_IF_ERROR(ValidateProductName("variable", name));
-    const bool number = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
+    const bool number =
+        !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
     MW_RETURN_IF_ERROR(connection_->Execute(
         fmt::format("SET VARIABLE {} = {}", name, number ? value : QuoteString(value))));
   }

@@ -93,19 +93,21 @@ Result<catalog::Securable> SecurableFromJson(const json& body) {
 
 }  // namespace
 
-void AddMeshApiRoutes(Router& router, catalog::Catalog& catalog) {
-  auto authed = [&catalog](auto body) {
-    return [&catalog, body](HttpRequest& request) -> HttpResponse {
-      const auto header = request.Header("authorization");
-      if (!header || !header->starts_with("Bearer ")) {
-        return ErrorResponse(Status::Unauthenticated("this endpoint needs a bearer token")
-                                 .WithHint("get one from POST /catalog/v1/oauth/tokens"));
-      }
-      auto caller = catalog.Authenticate(header->substr(7), request.request_id);
-      if (!caller.ok()) return ErrorResponse(caller.error());
-      return body(request, *caller);
-    };
+Router::Handler RequireCaller(catalog::Catalog& catalog, AuthenticatedHandler handler) {
+  return [&catalog, handler = std::move(handler)](HttpRequest& request) -> HttpResponse {
+    const auto header = request.Header("authorization");
+    if (!header || !header->starts_with("Bearer ")) {
+      return ErrorResponse(Status::Unauthenticated("this endpoint needs a bearer token")
+                               .WithHint("get one from POST /catalog/v1/oauth/tokens"));
+    }
+    auto caller = catalog.Authenticate(header->substr(7), request.request_id);
+    if (!caller.ok()) return ErrorResponse(caller.error());
+    return handler(request, *caller);
   };
+}
+
+void AddMeshApiRoutes(Router& router, catalog::Catalog& catalog) {
+  auto authed = [&catalog](AuthenticatedHandler body) { return RequireCaller(catalog, body); };
 
   router.Add("GET", "/api/v1/whoami", "whoami",
              authed([&catalog](HttpRequest&, const Caller& caller) {

@@ -10,11 +10,17 @@
 //   POST /api/v1/principals/{name}/roles {"role"}    "securable": {"type", "name"}}
 //   DELETE /api/v1/principals/{name}/roles/{role}  POST /api/v1/grants/revoke (same body)
 
+#include <functional>
+
 #include "catalog/catalog.h"
 #include "server/http.h"
 
 namespace meshwork::server {
 
 void AddMeshApiRoutes(Router& router, catalog::Catalog& catalog);
+
+/// Wraps a handler that needs an authenticated caller: 401 without a valid bearer token.
+using AuthenticatedHandler = std::function<HttpResponse(HttpRequest&, const catalog::Caller&)>;
+Router::Handler RequireCaller(catalog::Catalog& catalog, AuthenticatedHandler handler);
 
 }  // namespace meshwork::server

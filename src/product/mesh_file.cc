@@ -1,0 +1,118 @@
+#include "product/mesh_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+#include "engine/database.h"
+#include "iceberg/scan_planner.h"
+#include "iceberg/scan_reader.h"
+#include "iceberg/sql_text.h"
+#include "product/spec.h"
+
+namespace meshwork::product {
+namespace {
+
+Status At(const std::string& file, const YAML::Node& node, std::string message) {
+  const YAML::Mark mark = node.Mark();
+  return Status::InvalidArgument("{}", message)
+      .WithLocation({file, mark.line + 1, mark.column + 1});
+}
+
+std::string Text(const YAML::Node& node, const char* key) {
+  const YAML::Node value = node[key];
+  return value.IsDefined() && value.IsScalar() ? value.Scalar() : std::string();
+}
+
+}  // namespace
+
+Result<MeshDescription> LoadMeshDescription(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound("{} does not exist", path)
+        .WithHint("pass --examples DIR: the folder holding mesh.yaml and the product folders");
+  } catch (const YAML::Exception& error) {
+    return Status::InvalidArgument("YAML syntax error: {}", error.msg)
+        .WithLocation({path, error.mark.line + 1, error.mark.column + 1});
+  }
+  MeshDescription mesh;
+  mesh.folder = std::filesystem::path(path).parent_path().string();
+  try {
+    if (!root.IsMap()) return At(path, root, "a mesh file is a mapping");
+    for (const YAML::Node& node : root["domains"]) {
+      MeshDescription::Domain domain{Text(node, "name"), Text(node, "owner"),
+                                     Text(node, "description")};
+      MW_RETURN_IF_ERROR(ValidateProductName("domain", domain.name)
+                             .WithLocation({path, node.Mark().line + 1, node.Mark().column + 1}));
+      if (domain.owner.empty()) return At(path, node, "a domain needs an 'owner'");
+      mesh.domains.push_back(domain);
+    }
+    for (const YAML::Node& node : root["principals"]) {
+      MeshDescription::Principal principal{Text(node, "name"), Text(node, "description"), {}};
+      if (principal.name.empty()) return At(path, node, "a principal needs a 'name'");
+      for (const YAML::Node& role : node["roles"])
+        principal.roles.push_back(role.Scalar());
+      mesh.principals.push_back(principal);
+    }
+    for (const YAML::Node& node : root["products"]) {
+      const std::string folder = node.Scalar();
+      if (folder.empty() || folder.find("..") != std::string::npos || folder.front() == '/') {
+        return At(path, node, "a product is a folder inside the mesh file's folder");
+      }
+      mesh.products.push_back(folder);
+    }
+    if (root["query"].IsDefined()) {
+      mesh.query_title = Text(root["query"], "title");
+      mesh.query_sql = Text(root["query"], "sql");
+    }
+  } catch (const YAML::Exception& error) {
+    return Status::InvalidArgument("unexpected structure: {}", error.msg)
+        .WithLocation({path, error.mark.line + 1, error.mark.column + 1});
+  }
+  if (mesh.products.empty()) return Status::InvalidArgument("{} lists no products", path);
+  return mesh;
+}
+
+Result<QueryTable> QueryPublishedProducts(catalog::Catalog& catalog, const catalog::Caller& caller,
+                                          const std::string& sql) {
+  iceberg::Warehouse& warehouse = catalog.warehouse();
+  MW_ASSIGN_OR_RETURN(auto database,
+                      engine::Database::Open({.allowed_directories = {warehouse.io().root()},
+                                              .lock_down = true,
+                                              .settings = {{"TimeZone", "UTC"}}}));
+  MW_ASSIGN_OR_RETURN(auto connection, database.Connect());
+  MW_ASSIGN_OR_RETURN(auto namespaces, catalog.ListNamespaces(caller, {}, {}));
+  std::set<std::string> schemas;
+  for (const auto& ns : namespaces.items) {
+    MW_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(caller, ns.levels, {}));
+    for (const std::string& name : tables.items) {
+      const iceberg::TableIdentifier identifier{ns.levels, name};
+      if (!catalog
+               .Authorize(caller, catalog::Privilege::kReadData,
+                          catalog::Securable::Table(ns.levels, name))
+               .ok()) {
+        continue;
+      }
+      MW_ASSIGN_OR_RETURN(auto table, catalog.LoadTable(caller, identifier));
+      MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, table, std::nullopt, {}));
+      MW_ASSIGN_OR_RETURN(std::string scan, iceberg::ScanSql(warehouse.io(), table.metadata,
+                                                             table.metadata.CurrentSchema(), plan));
+      const std::string schema = iceberg::QuoteIdentifier(metastore::JoinLevels(ns.levels));
+      if (schemas.insert(schema).second) {
+        MW_RETURN_IF_ERROR(connection.Execute("CREATE SCHEMA " + schema));
+      }
+      MW_RETURN_IF_ERROR(connection.Execute(
+          fmt::format("CREATE VIEW {}.{} AS {}", schema, iceberg::QuoteIdentifier(name), scan)));
+    }
+  }
+  MW_ASSIGN_OR_RETURN(engine::QueryResult result, connection.Query(sql));
+  QueryTable table;
+  table.columns = result.column_names();
+  MW_ASSIGN_OR_RETURN(table.rows, result.FetchAllText());
+  return table;
+}
+
+}  // namespace meshwork::product

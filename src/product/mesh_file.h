@@ -1,0 +1,44 @@
+#pragma once
+// A mesh description (examples/mesh.yaml): the domains, principals and products of a mesh, and
+// a query that shows them working together. `meshwork demo` builds the demo mesh from one.
+
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/result.h"
+
+namespace meshwork::product {
+
+struct MeshDescription {
+  struct Domain {
+    std::string name, owner, description;
+  };
+  struct Principal {
+    std::string name, description;
+    std::vector<std::string> roles;
+  };
+  std::vector<Domain> domains;
+  std::vector<Principal> principals;
+  /// Product folders relative to the file's folder, in deploy order.
+  std::vector<std::string> products;
+  std::string query_title;
+  std::string query_sql;
+  std::string folder;  // where the file is
+};
+
+Result<MeshDescription> LoadMeshDescription(const std::string& path);
+
+struct QueryTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+/// Runs a read-only query over the published products the caller may read, named domain.port,
+/// each at its current snapshot. A stand-in for the query layer (DESIGN §6), which replaces it
+/// with the SQL firewall, masks and pushdown; here every table is exposed as a view over its
+/// live data files, with READ_DATA checked for each.
+Result<QueryTable> QueryPublishedProducts(catalog::Catalog& catalog, const catalog::Caller& caller,
+                                          const std::string& sql);
+
+}  // namespace meshwork::product
