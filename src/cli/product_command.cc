@@ -259,12 +259,16 @@ void PrintReport(const product::DeployReport& report) {
   }
 }
 
-int RunDeploy(ProductCommands& c, LocalMesh& mesh) {
+int RunDeploy(ProductCommands& c, const config::Config& config) {
+  // The spec first: a broken one needs no mesh to be reported.
   auto spec = product::LoadSpec(c.folder);
   if (!spec.ok()) {
     if (c.json) Print({{"error", {{"message", spec.error().ToString()}}}});
     return ReportError(spec.error(), kExitFailed);
   }
+  auto opened = OpenLocalMesh(config);
+  if (!opened.ok()) return Fail(opened.error());
+  LocalMesh& mesh = *opened;
   product::DeployOptions options;
   options.dry_run = !c.deploy->parsed();
   options.skip_data = c.validate->parsed();
@@ -838,10 +842,10 @@ int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.demo->parsed()) return RunDemo(c, config);
   if (c.init->parsed()) return RunInit(c);
   if (!c.server.empty()) return RunRemote(c);
+  if (c.validate->parsed() || c.plan->parsed() || c.deploy->parsed()) return RunDeploy(c, config);
   auto mesh = OpenLocalMesh(config);
   if (!mesh.ok()) return Fail(mesh.error());
   if (c.domain->parsed()) return RunDomain(c, *mesh);
-  if (c.validate->parsed() || c.plan->parsed() || c.deploy->parsed()) return RunDeploy(c, *mesh);
   if (c.list->parsed()) return RunList(c, *mesh);
   if (c.show->parsed()) return RunShow(c, *mesh);
   if (c.history->parsed()) return RunHistory(c, *mesh);
