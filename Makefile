@@ -57,14 +57,11 @@ format: bootstrap
 install: build
 	@cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
-# Until the demo mesh exists (products issue), `make demo` says what it will do and shows versions.
+# The demo mesh (examples/): domains, principals, products deployed, a cross-domain query, then
+# the server. Root credential demo:demo-secret; the analysts' credentials are printed.
 demo: build
-	@echo "meshwork demo: the demo mesh (domains, data products, policies) arrives with the data-products"
-	@echo "issue. For now it serves the catalog: Iceberg REST on http://127.0.0.1:8181/catalog"
-	@echo "(warehouse 'mesh', credential demo:demo-secret), access CLI with"
-	@echo "  MESHWORK_CLIENT_ID=demo MESHWORK_CLIENT_SECRET=demo-secret $(BUILD_DIR)/meshwork whoami"
-	@echo "Stop with Ctrl-C. See docs/catalog.md for Spark, Trino, Flink, PyIceberg and DuckDB."
-	@$(BUILD_DIR)/meshwork --data-dir .meshwork-demo serve --bootstrap-credentials demo:demo-secret
+	@$(BUILD_DIR)/meshwork --data-dir .meshwork-demo demo --examples examples \
+	  --bootstrap-credentials demo:demo-secret
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

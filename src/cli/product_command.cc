@@ -254,8 +254,6 @@ void PrintReport(const product::DeployReport& report) {
     std::printf("quality %s %s: %s\n",
                 result.severity == product::Severity::kError ? "FAILED" : "warning",
                 result.rule.c_str(), result.detail.c_str());
-    for (const std::string& sample : result.samples)
-      std::printf("    %s\n", sample.c_str());
   }
 }
 
@@ -272,7 +270,8 @@ int RunDeploy(ProductCommands& c, const config::Config& config) {
   product::DeployOptions options;
   options.dry_run = !c.deploy->parsed();
   options.skip_data = c.validate->parsed();
-  options.create_domain = c.deploy->parsed();
+  // A missing domain is created by the deploy (when the caller may); validate and plan say so.
+  options.create_domain = true;
   for (const std::string& variable : c.variables) {
     const size_t equals = variable.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -353,19 +352,19 @@ int RunList(ProductCommands& c, LocalMesh& mesh) {
     std::printf("no data products published yet (see `meshwork product init`)\n");
     return kExitOk;
   }
-  std::printf("%-32s %-9s %-11s %-20s %-6s %-8s %s\n", "PRODUCT", "VERSION", "STATE", "OWNER",
+  std::printf("%-36s %-9s %-11s %-20s %-6s %-8s %s\n", "PRODUCT", "VERSION", "STATE", "OWNER",
               "SLA", "QUALITY", "PUBLISHED");
   for (const auto& record : *products) {
     const nlohmann::json view = product::ProductRecordToJson(record);
-    std::printf("%-32s %-9s %-11s %-20s %-6s %lld/%-6lld %s\n",
+    const std::string quality =
+        fmt::format("{}/{}", view.value("quality_passed", 0), view.value("quality_total", 0));
+    std::printf("%-36s %-9s %-11s %-20s %-6s %-8s %s\n",
                 (record.QualifiedName() +
                  (record.major > 1 ? " (v" + std::to_string(record.major) + ")" : ""))
                     .c_str(),
                 record.version.c_str(), record.state.c_str(),
                 view.value("/owner/team"_json_pointer, std::string()).c_str(),
-                view.value("/sla/status"_json_pointer, std::string("-")).c_str(),
-                static_cast<long long>(view.value("quality_passed", 0)),
-                static_cast<long long>(view.value("quality_total", 0)),
+                view.value("/sla/status"_json_pointer, std::string("-")).c_str(), quality.c_str(),
                 Ago(record.published_at_ms).c_str());
   }
   return kExitOk;

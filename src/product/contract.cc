@@ -136,6 +136,33 @@ ContractDiff DiffContracts(const DataProductSpec* published, const DataProductSp
             published->sla.availability != proposed.sla.availability ||
             published->sla.support != proposed.sla.support,
         "SLA changed");
+  patch(published->tags != proposed.tags || published->glossary != proposed.glossary,
+        "tags or glossary changed");
+  const auto same_input = [](const Input& a, const Input& b) {
+    return a.name == b.name && a.file == b.file && a.format == b.format && a.options == b.options &&
+           a.product_domain == b.product_domain && a.product_port == b.product_port &&
+           a.major == b.major;
+  };
+  patch(published->inputs.size() != proposed.inputs.size() ||
+            !std::equal(published->inputs.begin(), published->inputs.end(), proposed.inputs.begin(),
+                        same_input),
+        "inputs changed");
+  patch(published->sample_queries.size() != proposed.sample_queries.size() ||
+            !std::equal(published->sample_queries.begin(), published->sample_queries.end(),
+                        proposed.sample_queries.begin(),
+                        [](const SampleQuery& a, const SampleQuery& b) {
+                          return a.title == b.title && a.sql == b.sql;
+                        }),
+        "sample queries changed");
+  patch(published->links.size() != proposed.links.size() ||
+            !std::equal(
+                published->links.begin(), published->links.end(), proposed.links.begin(),
+                [](const Link& a, const Link& b) { return a.title == b.title && a.url == b.url; }),
+        "links changed");
+  patch(published->transform.mode != proposed.transform.mode ||
+            published->transform.watermark != proposed.transform.watermark ||
+            published->transform.keys != proposed.transform.keys,
+        "transform mode changed");
   patch(published->owner.team != proposed.owner.team ||
             published->owner.email != proposed.owner.email,
         "owner changed");

@@ -122,6 +122,8 @@ Result<std::vector<HistoryEntry>> ProductService::History(const Caller& caller,
       for (const auto& port : value["ports"])
         if (port.is_object()) entry.ports.push_back(internal::PortFromJson(port));
     }
+    entry.quality_passed = value.value("quality_passed", int64_t{0});
+    entry.quality_total = value.value("quality_total", int64_t{0});
     history.push_back(std::move(entry));
   }
   return history;
@@ -158,6 +160,121 @@ Result<ProductRecord> ProductService::Deprecate(const Caller& caller, const std:
         .body = Dump(history)}},
       "deprecate_product", "product", record.QualifiedName(),
       Dump({{"major", major}, {"sunset", sunset}})));
+  record.document_version += 1;
+  return record;
+}
+
+Result<Scorecard> ProductService::ScoreProduct(const Caller& caller, const std::string& domain,
+                                               const std::string& name) {
+  MW_ASSIGN_OR_RETURN(ProductRecord record, LoadProduct(caller, domain, name));
+  MW_ASSIGN_OR_RETURN(DataProductSpec spec, record.Spec());
+  MW_ASSIGN_OR_RETURN(auto history, History(caller, domain, name));
+  Scorecard card;
+  // Documentation: one point per thing a consumer needs to read.
+  int documented = 0, items = 0;
+  const auto item = [&](bool present, const std::string& missing) {
+    ++items;
+    if (present) {
+      ++documented;
+    } else {
+      card.improvements.push_back(missing);
+    }
+  };
+  item(!spec.description.empty(), "add a description");
+  item(!spec.owner.email.empty(), "add owner.email");
+  item(!spec.sla.freshness.empty(), "declare sla.freshness");
+  item(!spec.sla.support.empty(), "declare sla.support");
+  item(!spec.sample_queries.empty(), "add a sample query");
+  for (const Port& port : spec.ports) {
+    item(!port.description.empty(), "describe port " + port.name);
+    for (const Column& column : port.columns)
+      item(!column.description.empty(), "document column " + port.name + "." + column.name);
+  }
+  card.documentation = items ? static_cast<double>(documented) / items : 0;
+  card.age_seconds = (time::NowMillis() - record.published_at_ms) / 1000;
+  card.freshness = "unknown";
+  if (auto max_age = ParseDurationSeconds(spec.sla.freshness); max_age.ok()) {
+    card.freshness = card.age_seconds <= *max_age ? "fresh" : "late";
+    if (card.freshness == "late") card.improvements.push_back("publish: the data is late");
+  }
+  int64_t passed = 0, total = 0;
+  int counted = 0;
+  for (auto it = history.rbegin(); it != history.rend() && counted < 10; ++it) {
+    if (it->action != "deploy") continue;
+    passed += it->quality_passed, total += it->quality_total, ++counted;
+  }
+  card.quality_pass_rate = total ? static_cast<double>(passed) / total : 1.0;
+  if (total == 0) card.improvements.push_back("add quality rules");
+  card.governance_warnings = static_cast<int64_t>(record.warnings.size());
+  // Weights: trust comes from quality and freshness first, then docs; warnings cost points.
+  const double freshness = card.freshness == "fresh" ? 1 : card.freshness == "unknown" ? 0.5 : 0;
+  double score = 40 * card.quality_pass_rate + 30 * freshness + 30 * card.documentation -
+                 5 * static_cast<double>(card.governance_warnings);
+  card.score = static_cast<int>(std::clamp(score, 0.0, 100.0) + 0.5);
+  return card;
+}
+
+Result<ProductRecord> ProductService::Rollback(const Caller& caller, const std::string& domain,
+                                               const std::string& name,
+                                               const std::string& version) {
+  MW_ASSIGN_OR_RETURN(SemanticVersion target, SemanticVersion::Parse(version));
+  MW_ASSIGN_OR_RETURN(ProductRecord record, LoadProduct(caller, domain, name, target.major));
+  MW_RETURN_IF_ERROR(
+      catalog_.Authorize(caller, Privilege::kWriteData, Securable::Namespace({domain})));
+  MW_ASSIGN_OR_RETURN(auto documents,
+                      catalog_.metastore().ListDocuments(kHistory, domain + "/" + name + "/"));
+  std::optional<json> chosen;
+  for (const auto& document : documents) {
+    json value = json::parse(document.body, nullptr, false);
+    if (value.is_object() && value.value("action", "") == "deploy" &&
+        value.value("version", "") == version && value.contains("spec_yaml")) {
+      chosen = value;  // the last deploy of that version
+    }
+  }
+  if (!chosen) {
+    return Status::NotFound("{}.{} was never published as {} (or too long ago to roll back to)",
+                            domain, name, version)
+        .WithHint(fmt::format("`meshwork product history {}.{}` lists the versions", domain, name));
+  }
+  std::vector<PublishedPort> ports;
+  for (const auto& port : (*chosen)["ports"])
+    ports.push_back(internal::PortFromJson(port));
+  for (const PublishedPort& port : ports) {
+    const size_t dot = port.table.find('.');
+    const iceberg::TableIdentifier identifier{{port.table.substr(0, dot)},
+                                              port.table.substr(dot + 1)};
+    const json requirements = json::array();
+    const json updates = json::array({{{"action", "set-snapshot-ref"},
+                                       {"ref-name", "main"},
+                                       {"type", "branch"},
+                                       {"snapshot-id", port.snapshot_id}}});
+    MW_RETURN_IF_ERROR(
+        catalog_.CommitTable(caller, {identifier, &requirements, &updates}).status());
+  }
+  record.version = version;
+  record.ports = ports;
+  record.spec_yaml = (*chosen).value("spec_yaml", "");
+  record.transform_sql = (*chosen).value("transform_sql", "");
+  record.published_at_ms = time::NowMillis();
+  record.published_by = caller.principal;
+  const json history = {{"version", version},
+                        {"major", record.major},
+                        {"at_ms", record.published_at_ms},
+                        {"by", caller.principal},
+                        {"action", "rollback"},
+                        {"summary", "rolled back to " + version},
+                        {"ports", (*chosen)["ports"]}};
+  MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
+      caller.actor(),
+      {{.collection = kProducts,
+        .key = fmt::format("{}/{}/v{:04d}", domain, name, record.major),
+        .body = Dump(internal::RecordToStoredJson(record)),
+        .expected_version = record.document_version},
+       {.collection = kHistory,
+        .key =
+            fmt::format("{}/{}/{:015d}-{:04d}", domain, name, record.published_at_ms, record.major),
+        .body = Dump(history)}},
+      "rollback_product", "product", record.QualifiedName(), Dump({{"version", version}})));
   record.document_version += 1;
   return record;
 }
@@ -443,6 +560,16 @@ json DeployReportToJson(const DeployReport& report) {
   return out;
 }
 
+json ScorecardToJson(const Scorecard& card) {
+  return {{"score", card.score},
+          {"documentation", card.documentation},
+          {"freshness", card.freshness},
+          {"age_seconds", card.age_seconds},
+          {"quality_pass_rate", card.quality_pass_rate},
+          {"governance_warnings", card.governance_warnings},
+          {"improvements", card.improvements}};
+}
+
 json ProductRecordToJson(const ProductRecord& record, bool with_spec) {
   json out = internal::RecordToStoredJson(record);
   out["product"] = record.QualifiedName();
@@ -553,7 +680,9 @@ json HistoryToJson(const std::vector<HistoryEntry>& history) {
                    {"by", entry.by},
                    {"action", entry.action},
                    {"summary", entry.summary},
-                   {"ports", ports}});
+                   {"ports", ports},
+                   {"quality_passed", entry.quality_passed},
+                   {"quality_total", entry.quality_total}});
   }
   return out;
 }

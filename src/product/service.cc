@@ -564,7 +564,8 @@ Status ProductService::Run::ResolveInputs(std::string& detail) {
     if (!sql.ok()) return sql.error();
     input_sql_["__ref_" + rule.name] = *sql;
   }
-  detail = fmt::format("{} files, {} ports", files, ports);
+  detail = fmt::format("{} file{}, {} port{} of other products", files, files == 1 ? "" : "s",
+                       ports, ports == 1 ? "" : "s");
   return Status::OK();
 }
 
@@ -609,7 +610,11 @@ Status ProductService::Run::RunTransform(std::string& detail) {
           : fmt::format("CREATE TEMP TABLE {} AS {}\n", relation, sql);
   Status ran = connection_->Execute(statement);
   if (!ran.ok()) {
-    return AtSqlLocation(std::move(ran), spec_.transform.sql_where)
+    // DuckDB's own message, without the engine's "in SQL: CREATE TEMP TABLE ..." frame: the
+    // user wrote only the SELECT, and the location says where it is.
+    Status bare(ran.code(), ran.message());
+    if (!ran.hint().empty()) bare = std::move(bare).WithHint(ran.hint());
+    return AtSqlLocation(std::move(bare), spec_.transform.sql_where)
         .WithContext("the transform of {} failed", spec_.QualifiedName());
   }
   staged_[port.name] = relation;
@@ -927,13 +932,19 @@ Status ProductService::Run::Record(std::string& detail) {
   json ports = json::array();
   for (const auto& port : report_.ports)
     ports.push_back(PortToJson(port));
-  const json history = {{"version", record.version},
-                        {"major", record.major},
-                        {"at_ms", record.published_at_ms},
-                        {"by", caller_.principal},
-                        {"action", "deploy"},
-                        {"summary", report_.diff.verdict},
-                        {"ports", ports}};
+  const json history = {
+      {"version", record.version},
+      {"major", record.major},
+      {"at_ms", record.published_at_ms},
+      {"by", caller_.principal},
+      {"action", "deploy"},
+      {"summary", report_.diff.verdict},
+      {"ports", ports},
+      {"quality_passed", std::count_if(report_.quality.begin(), report_.quality.end(),
+                                       [](const QualityResult& result) { return result.passed; })},
+      {"quality_total", report_.quality.size()},
+      {"spec_yaml", record.spec_yaml},
+      {"transform_sql", record.transform_sql}};
   const std::vector<metastore::DocumentWrite> writes = {
       {.collection = kProducts,
        .key = ProductKey(spec_.domain, spec_.name, record.major),

@@ -3,18 +3,19 @@
 // behind the CLI (embedded) and the server. Every operation authorizes its caller through the
 // catalog service; published state lives in the metastore (documents) and in Iceberg tables.
 //
-// Deploy, step by step:
-//   1. checks:      the spec's domain exists; the caller may create and write tables in it
+// Deploy, step by step (the order Run::Execute follows; cheap checks before any data moves):
+//   1. checks:      the spec's domain exists (or may be created); the caller may create and write
+//                   tables in it
 //   2. governance:  GovernanceGate::CheckSpec (the governance issue's rules plug in here)
-//   3. inputs:      files inside the product folder; other products' ports through the catalog,
-//                   with READ_DATA checked, pinned to their current snapshot
-//   4. transform:   the SQL runs in DuckDB, locked to the product folder and the tables involved,
-//                   into a staged relation named like the port
-//   5. contract:    the staged columns match the port's contract (names; types are cast)
-//   6. quality:     every rule, plus implicit not_null for required columns and unique for keys
-//   7. governance:  GovernanceGate::CheckStagedData (data rules on what is about to publish)
-//   8. diff:        against the version published on the same major line; a breaking change
+//   3. diff:        against the version published on the same major line; a breaking change
 //                   needs a new major version, which is published beside the old one
+//   4. inputs:      files inside the product folder; other products' ports through the catalog,
+//                   with READ_DATA checked, pinned to their current snapshot
+//   5. transform:   the SQL runs in DuckDB, locked to the product folder and the tables involved,
+//                   into a staged relation named like the port
+//   6. contract:    the staged columns match the port's contract (names; types are cast)
+//   7. quality:     every rule, plus implicit not_null for required columns and unique for keys
+//   8. governance:  GovernanceGate::CheckStagedData (data rules on what is about to publish)
 //   9. publish:     one Iceberg commit per port (overwrite, append past the watermark, or merge
 //                   on keys), the snapshot tagged with the version; then the product record,
 //                   its lineage and the audit event, compare-and-swapped in the metastore
@@ -178,6 +179,19 @@ struct HistoryEntry {
   std::string action;  // deploy | deprecate | rollback
   std::string summary;
   std::vector<PublishedPort> ports;
+  int64_t quality_passed = 0;
+  int64_t quality_total = 0;
+};
+
+/// How trustworthy a product looks to a consumer, from what the platform knows.
+struct Scorecard {
+  double documentation = 0;      // 0..1: description, owner e-mail, SLA, every column documented
+  std::string freshness;         // fresh | late | unknown (no SLA freshness)
+  int64_t age_seconds = 0;       // since the last publication
+  double quality_pass_rate = 0;  // 0..1 over the rules of the last 10 deploys
+  int64_t governance_warnings = 0;
+  int score = 0;  // 0..100
+  std::vector<std::string> improvements;
 };
 
 struct LineageNode {
@@ -244,6 +258,12 @@ class ProductService {
   Result<ProductRecord> Deprecate(const catalog::Caller& caller, const std::string& domain,
                                   const std::string& name, int major, const std::string& sunset,
                                   const std::string& message);
+  Result<Scorecard> ScoreProduct(const catalog::Caller& caller, const std::string& domain,
+                                 const std::string& name);
+  /// Publishes again what an earlier version of the same major line published: its snapshot
+  /// becomes the tables' current one and its spec the product's.
+  Result<ProductRecord> Rollback(const catalog::Caller& caller, const std::string& domain,
+                                 const std::string& name, const std::string& version);
   Result<LineageGraph> Lineage(const catalog::Caller& caller, const std::string& domain,
                                const std::string& name);
   Result<SearchResults> Search(const catalog::Caller& caller, const std::string& query,
@@ -265,5 +285,6 @@ nlohmann::json DomainInfoToJson(const DomainInfo& domain);
 nlohmann::json LineageToJson(const LineageGraph& graph);
 nlohmann::json SearchResultsToJson(const SearchResults& results);
 nlohmann::json HistoryToJson(const std::vector<HistoryEntry>& history);
+nlohmann::json ScorecardToJson(const Scorecard& scorecard);
 
 }  // namespace meshwork::product

@@ -148,8 +148,11 @@ class SpecReader {
     if (!node.IsDefined() || node.IsNull()) return fallback;
     if (node.IsScalar()) {
       const std::string& text = node.Scalar();
-      if (text == "true" || text == "yes" || text == "on") return true;
-      if (text == "false" || text == "no" || text == "off") return false;
+      // YAML 1.1 spellings too, as editors and other YAML tools read them.
+      for (const char* yes : {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
+        if (text == yes) return true;
+      for (const char* no : {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
+        if (text == no) return false;
     }
     return Error(node, "'{}' must be true or false", key);
   }
@@ -242,6 +245,9 @@ Result<std::vector<Input>> ReadInputs(const SpecReader& reader, const YAML::Node
           .WithHint("file: data/orders.csv (in the product folder), or port: customers.customers");
     }
     if (!input.file.empty()) {
+      if (node["major"].IsDefined() && !node["major"].IsNull()) {
+        return reader.Error(node["major"], "'major' is for port inputs, not files");
+      }
       const std::filesystem::path path(input.file);
       if (path.is_absolute() || input.file.find("..") != std::string::npos) {
         return reader.Error(node["file"],
@@ -276,7 +282,10 @@ Result<std::vector<Input>> ReadInputs(const SpecReader& reader, const YAML::Node
         }
       }
     } else {
-      if (node["options"].IsDefined() || node["format"].IsDefined()) {
+      const auto present = [&](const char* key) {
+        return node[key].IsDefined() && !node[key].IsNull();
+      };
+      if (present("options") || present("format")) {
         return reader.Error(node, "input '{}' reads a port: 'format' and 'options' are for files",
                             input.name);
       }
@@ -378,6 +387,10 @@ Result<Column> ReadColumn(const SpecReader& reader, const YAML::Node& node) {
   MW_ASSIGN_OR_RETURN(column.type,
                       reader.RequiredString(node, "type", fmt::format("column '{}'", column.name)));
   auto parsed = iceberg::ParseColumnList(column.name + " " + column.type);
+  // The type alone: nothing that adds columns or constraints ("long, x int", "long not null").
+  if (parsed.ok() && (parsed->fields().size() != 1 || parsed->fields()[0].required)) {
+    parsed = Status::InvalidArgument("a type names one type; use 'nullable: false' for NOT NULL");
+  }
   if (!parsed.ok()) {
     return reader
         .Error(node["type"], "column '{}': '{}' is not an Iceberg type ({})", column.name,
@@ -536,7 +549,28 @@ Result<QualityRule> ReadRule(const SpecReader& reader, const YAML::Node& node,
   MW_ASSIGN_OR_RETURN(rule.max_age, reader.OptionalString(node, "max_age"));
   MW_ASSIGN_OR_RETURN(rule.reference, reader.OptionalString(node, "reference"));
   MW_ASSIGN_OR_RETURN(rule.sql, reader.OptionalString(node, "sql"));
+  MW_ASSIGN_OR_RETURN(rule.description, reader.OptionalString(node, "description"));
 
+  // Keys that belong to another kind of rule are mistakes, not options.
+  static const std::map<std::string, std::vector<std::string>> kKindKeys = {
+      {"not_null", {}},
+      {"unique", {}},
+      {"accepted_values", {"values"}},
+      {"range", {"min", "max"}},
+      {"regex", {"pattern"}},
+      {"row_count", {"min", "max"}},
+      {"freshness", {"max_age"}},
+      {"references", {"reference"}},
+      {"sql", {"sql"}}};
+  for (const char* key : {"values", "min", "max", "pattern", "max_age", "reference", "sql"}) {
+    const auto& allowed = kKindKeys.at(rule.rule);
+    if (node[key].IsDefined() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return reader.Error(node[key], "'{}' does not apply to rule {}", key, rule.rule);
+    }
+  }
+  if (rule.rule == "row_count" && !rule.columns.empty()) {
+    return reader.Error(node, "rule row_count counts rows; it takes no columns");
+  }
   const auto need_columns = [&](size_t count) -> Status {
     if (rule.columns.size() == count || (count == 0 && !rule.columns.empty())) {
       return Status::OK();
@@ -567,7 +601,10 @@ Result<QualityRule> ReadRule(const SpecReader& reader, const YAML::Node& node,
   } else if (rule.rule == "references") {
     MW_RETURN_IF_ERROR(need_columns(1));
     const size_t dots = std::count(rule.reference.begin(), rule.reference.end(), '.');
-    if (dots != 2) {
+    const size_t first = rule.reference.find('.'), last = rule.reference.rfind('.');
+    if (dots != 2 || !IsSnakeCase(rule.reference.substr(0, first)) ||
+        !IsSnakeCase(rule.reference.substr(first + 1, last - first - 1)) ||
+        !IsColumnName(rule.reference.substr(last + 1))) {
       return reader.Error(node["reference"].IsDefined() ? node["reference"] : node,
                           "rule references needs 'reference: domain.port.column'");
     }
@@ -765,6 +802,9 @@ Result<SemanticVersion> SemanticVersion::Parse(std::string_view text) {
     size_t end = i < 2 ? text.find('.', start) : text.size();
     if (end == std::string_view::npos) end = text.size();
     const std::string_view part = text.substr(start, end - start);
+    if (part.find_first_not_of("0123456789") != std::string_view::npos) {
+      return Status::InvalidArgument("'{}' is not a semantic version", std::string(text));
+    }
     const auto [stop, error] = std::from_chars(part.data(), part.data() + part.size(), *parts[i]);
     if (part.empty() || error != std::errc() || stop != part.data() + part.size() ||
         *parts[i] < 0 || (part.size() > 1 && part[0] == '0') || (i < 2 && end == text.size())) {
@@ -899,6 +939,9 @@ Result<int64_t> ParseDurationSeconds(std::string_view text) {
   if (text.size() < 2) return bad();
   int64_t value = 0;
   const std::string_view number = text.substr(0, text.size() - 1);
+  if (number.front() == '0' || number.find_first_not_of("0123456789") != std::string_view::npos) {
+    return bad();
+  }
   const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (error != std::errc() || end != number.data() + number.size() || value <= 0 ||
       value > 100000000) {
@@ -946,6 +989,63 @@ Status ValidateCron(std::string_view text) {
     MW_RETURN_IF_ERROR(CheckCronField(fields[i], kFields[i].low, kFields[i].high, kFields[i].name));
   }
   return Status::OK();
+}
+
+namespace {
+// Whether `value` is in one cron field (already validated).
+bool FieldMatches(std::string_view field, int value, int low) {
+  size_t start = 0;
+  while (start <= field.size()) {
+    size_t comma = field.find(',', start);
+    if (comma == std::string_view::npos) comma = field.size();
+    const std::string_view part = field.substr(start, comma - start);
+    start = comma + 1;
+    std::string_view range = part;
+    int step = 1;
+    const size_t slash = part.find('/');
+    if (slash != std::string_view::npos) {
+      range = part.substr(0, slash);
+      std::from_chars(part.data() + slash + 1, part.data() + part.size(), step);
+    }
+    int first = low, last = 1 << 20;
+    if (range != "*") {
+      const size_t dash = range.find('-');
+      std::from_chars(range.data(),
+                      range.data() + (dash == std::string_view::npos ? range.size() : dash), first);
+      last = first;
+      if (dash != std::string_view::npos) {
+        std::from_chars(range.data() + dash + 1, range.data() + range.size(), last);
+      } else if (slash != std::string_view::npos) {
+        last = 1 << 20;  // "5/15": from 5 on
+      }
+    }
+    if (value >= first && value <= last && (value - first) % step == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool CronMatches(std::string_view text, int minute, int hour, int day, int month, int weekday) {
+  if (!ValidateCron(text).ok()) return false;
+  std::vector<std::string_view> fields;
+  size_t start = 0;
+  while (start < text.size()) {
+    while (start < text.size() && text[start] == ' ')
+      ++start;
+    if (start >= text.size()) break;
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    fields.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  const bool day_matches = FieldMatches(fields[2], day, 1);
+  const bool weekday_matches =
+      FieldMatches(fields[4], weekday, 0) || (weekday == 0 && FieldMatches(fields[4], 7, 0));
+  const bool day_restricted = fields[2] != "*", weekday_restricted = fields[4] != "*";
+  const bool calendar = day_restricted && weekday_restricted ? (day_matches || weekday_matches)
+                                                             : (day_matches && weekday_matches);
+  return FieldMatches(fields[0], minute, 0) && FieldMatches(fields[1], hour, 0) &&
+         FieldMatches(fields[3], month, 1) && calendar;
 }
 
 }  // namespace meshwork::product

@@ -98,6 +98,7 @@ struct QualityRule {
   std::string max_age;              // freshness
   std::string reference;            // references: "domain.port.column"
   std::string sql;                  // sql: a query returning the failing rows
+  std::string description;          // why the rule exists, for people
   SourceLocation where;
 };
 
@@ -162,5 +163,8 @@ Result<int64_t> ParseDurationSeconds(std::string_view text);
 /// Checks a 5-field cron expression (minute hour day-of-month month day-of-week; numbers, ranges,
 /// steps, lists, '*').
 Status ValidateCron(std::string_view text);
+/// Whether a valid cron expression fires at the minute of `utc` (day-of-month and day-of-week
+/// combine as in cron: either matches when both are restricted; 0 and 7 are Sunday).
+bool CronMatches(std::string_view text, int minute, int hour, int day, int month, int weekday);
 
 }  // namespace meshwork::product

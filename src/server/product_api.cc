@@ -229,8 +229,7 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
         product::DeployOptions deploy;
         deploy.dry_run = mode != "deploy";
         deploy.skip_data = mode == "validate";
-        deploy.create_domain =
-            mode == "deploy" && iceberg::json::BoolOr(*body, "create-domain", false);
+        deploy.create_domain = iceberg::json::BoolOr(*body, "create-domain", false);
         if (body->contains("variables") && (*body)["variables"].is_object()) {
           for (const auto& [name, value] : (*body)["variables"].items()) {
             deploy.variables[name] = value.is_string() ? value.get<std::string>() : value.dump();
