@@ -36,6 +36,8 @@ struct ProductCommands {
   CLI::App* history = nullptr;
   CLI::App* deprecate = nullptr;
   CLI::App* lineage = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* rollback = nullptr;
   CLI::App* search = nullptr;
   CLI::App* domain_create = nullptr;
   CLI::App* domain_list = nullptr;
@@ -105,6 +107,14 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.deprecate->add_option("--sunset", c.sunset, "YYYY-MM-DD after which it may go")->required();
   c.deprecate->add_option("--message", c.message, "What consumers should do");
   json_flag(c.deprecate);
+  c.status = c.product->add_subcommand("status", "SLA, freshness, quality and the scorecard");
+  c.status->add_option("product", c.name, "domain.name")->required();
+  json_flag(c.status);
+  c.rollback = c.product->add_subcommand(
+      "rollback", "Publish again what an earlier version of the same major line published");
+  c.rollback->add_option("product", c.name, "domain.name")->required();
+  c.rollback->add_option("--to", c.sunset, "The version to go back to")->required();
+  json_flag(c.rollback);
   c.lineage = c.product->add_subcommand("lineage", "Upstream and downstream of a product");
   c.lineage->add_option("product", c.name, "domain.name")->required();
   json_flag(c.lineage);
@@ -114,7 +124,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   json_flag(c.search);
 
   for (CLI::App* sub : {c.validate, c.plan, c.deploy, c.list, c.show, c.history, c.deprecate,
-                        c.lineage, c.search}) {
+                        c.lineage, c.search, c.status, c.rollback}) {
     sub->add_option("--server", c.server,
                     "Talk to a meshwork server (credentials from MESHWORK_CLIENT_ID/SECRET) "
                     "instead of the local mesh in --data-dir");
@@ -452,6 +462,49 @@ int RunDeprecate(ProductCommands& c, LocalMesh& mesh) {
   return kExitOk;
 }
 
+int RunStatus(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto record = mesh.service->LoadProduct(mesh.caller, names->first, names->second);
+  if (!record.ok()) return Fail(record.error());
+  auto card = mesh.service->ScoreProduct(mesh.caller, names->first, names->second);
+  if (!card.ok()) return Fail(card.error());
+  if (c.json) {
+    nlohmann::json out = product::ProductRecordToJson(*record);
+    out["scorecard"] = product::ScorecardToJson(*card);
+    Print(out);
+  } else {
+    std::printf(
+        "%s v%s: %s (published %s), quality %.0f%% of rules passed over the last "
+        "deploys\n",
+        record->QualifiedName().c_str(), record->version.c_str(), card->freshness.c_str(),
+        Ago(record->published_at_ms).c_str(), 100 * card->quality_pass_rate);
+    std::printf("scorecard %d/100: documentation %.0f%%, %lld governance warnings\n", card->score,
+                100 * card->documentation, static_cast<long long>(card->governance_warnings));
+    for (const auto& result : record->quality) {
+      std::printf("  %s %s: %s\n", result.passed ? "ok  " : "FAIL", result.rule.c_str(),
+                  result.detail.c_str());
+    }
+    for (const std::string& improvement : card->improvements)
+      std::printf("  to improve: %s\n", improvement.c_str());
+  }
+  // A late product is a failed check: scripts and CI can act on the exit code.
+  return card->freshness == "late" ? kExitFailed : kExitOk;
+}
+
+int RunRollback(ProductCommands& c, LocalMesh& mesh) {
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto record = mesh.service->Rollback(mesh.caller, names->first, names->second, c.sunset);
+  if (!record.ok()) return Fail(record.error());
+  if (c.json) {
+    Print(product::ProductRecordToJson(*record));
+  } else {
+    std::printf("%s is back at v%s\n", record->QualifiedName().c_str(), record->version.c_str());
+  }
+  return kExitOk;
+}
+
 int RunLineage(ProductCommands& c, LocalMesh& mesh) {
   auto names = SplitProduct(c.name, '.');
   if (!names.ok()) return ReportError(names.error(), kExitUsage);
@@ -668,6 +721,11 @@ int RunRemote(ProductCommands& c) {
                            (c.major > 0 ? "?major=" + std::to_string(c.major) : ""));
   }
   if (c.history->parsed()) return send("GET", "/api/v1/products/" + product_path + "/versions");
+  if (c.status->parsed()) return send("GET", "/api/v1/products/" + product_path + "/status");
+  if (c.rollback->parsed()) {
+    return send("POST", "/api/v1/products/" + product_path + "/rollback",
+                nlohmann::json({{"version", c.sunset}}).dump());
+  }
   if (c.lineage->parsed()) return send("GET", "/api/v1/lineage/" + product_path);
   if (c.deprecate->parsed()) {
     return send(
@@ -851,6 +909,8 @@ int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.deprecate->parsed()) return RunDeprecate(c, *mesh);
   if (c.lineage->parsed()) return RunLineage(c, *mesh);
   if (c.search->parsed()) return RunSearch(c, *mesh);
+  if (c.status->parsed()) return RunStatus(c, *mesh);
+  if (c.rollback->parsed()) return RunRollback(c, *mesh);
   return kExitUsage;
 }
 

@@ -15,6 +15,7 @@
 #include "common/config.h"
 #include "common/logging.h"
 #include "metastore/metastore.h"
+#include "product/monitor.h"
 #include "product/service.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
@@ -56,6 +57,11 @@ ServeCommand* AddServeCommand(CLI::App& app) {
                     "Root CLIENT_ID:SECRET (or MESHWORK_BOOTSTRAP_CREDENTIALS)");
   serve->add_option("--mesh", command.mesh, "The mesh's name: the REST warehouse and prefix");
   serve->add_option("--threads", command.threads, "HTTP worker threads (default 16)");
+  serve->add_option("--sla-webhook", command.sla_webhook,
+                    "URL POSTed a JSON event when a product breaches its SLA or recovers "
+                    "(or MESHWORK_SLA_WEBHOOK)");
+  serve->add_flag("--no-scheduler", command.no_scheduler,
+                  "Neither refresh products on their schedules nor watch their SLAs");
   command.parsed = serve;
   return &command;
 }
@@ -119,6 +125,13 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
     logging::Warn("cannot clean up interrupted deploys: {}", recovered.error().ToString());
   }
   server::AddProductApiRoutes(router, **catalog, products, {.upload_root = data_dir + "/uploads"});
+  // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
+  std::string webhook = command.sla_webhook;
+  if (webhook.empty()) {
+    if (const char* from_env = std::getenv("MESHWORK_SLA_WEBHOOK")) webhook = from_env;
+  }
+  product::SlaMonitor monitor(**catalog, products, {.webhook_url = webhook});
+  if (!command.no_scheduler) monitor.Start();
   server::Metrics metrics;
   router.Add("GET", "/metrics", "metrics", [&](server::HttpRequest& request) {
     // Like every endpoint but the token endpoint and /healthz: a valid token.

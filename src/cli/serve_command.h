@@ -21,6 +21,8 @@ struct ServeCommand {
   std::string bootstrap_credentials;
   std::string mesh = "mesh";
   int threads = 16;
+  std::string sla_webhook;
+  bool no_scheduler = false;
   void* parsed = nullptr;  // the CLI11 subcommand
 };
 

@@ -162,7 +162,11 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                                                   request.Capture("product"));
                if (!record.ok()) return ErrorResponse(record.error());
                const json view = product::ProductRecordToJson(*record);
+               auto card = products.ScoreProduct(caller, request.Capture("domain"),
+                                                 request.Capture("product"));
+               if (!card.ok()) return ErrorResponse(card.error());
                return Json(200, {{"product", view["product"]},
+                                 {"scorecard", product::ScorecardToJson(*card)},
                                  {"version", view["version"]},
                                  {"state", view["state"]},
                                  {"sla", view.value("sla", json::object())},
@@ -187,6 +191,16 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                return Json(200, product::ProductRecordToJson(*record));
              }));
 
+  router.Add("POST", "/api/v1/products/{domain}/{product}/rollback", "rollbackProduct",
+             authed([&products](HttpRequest& request, const Caller& caller) {
+               auto body = Body(request);
+               if (!body.ok()) return ErrorResponse(body.error());
+               auto record =
+                   products.Rollback(caller, request.Capture("domain"), request.Capture("product"),
+                                     iceberg::json::StringOr(*body, "version", ""));
+               if (!record.ok()) return ErrorResponse(record.error());
+               return Json(200, product::ProductRecordToJson(*record));
+             }));
   router.Add(
       "POST", "/api/v1/products/deploy", "deployProduct",
       authed([&products, options](HttpRequest& request, const Caller& caller) {
@@ -379,6 +393,9 @@ std::string MeshApiOpenApiDocument() {
       {"/api/v1/products/{domain}/{product}/deprecate",
        {{"post", op("deprecateProduct", "Deprecate a major line with a sunset date", true,
                     {"domain", "product"})}}},
+      {"/api/v1/products/{domain}/{product}/rollback",
+       {{"post", op("rollbackProduct", "Publish an earlier version of the same major line again",
+                    true, {"domain", "product"})}}},
       {"/api/v1/search",
        {{"get", op("search", "Ranked full-text search with facets", false, {},
                    {"q", "domain", "tag", "owner", "classification"})}}},

@@ -3,6 +3,7 @@
 // line-accurate SQL errors, listings, search and lineage.
 #include "product/service.h"
 
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "engine/database.h"
 #include "iceberg/scan_planner.h"
 #include "iceberg/scan_reader.h"
+#include "product/monitor.h"
 #include "product/scaffold.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
@@ -324,6 +326,74 @@ TEST_F(ProductServiceTest, InputsFromOtherDomainsAreCheckedForAccessAndTracedInL
   EXPECT_EQ(graph.edges[0].to, "sales.orders");
   ASSERT_OK_AND_ASSIGN(graph, service_->Lineage(root_, "sales", "orders"));
   EXPECT_THAT(graph.nodes, SizeIs(2));
+}
+
+TEST_F(ProductServiceTest, TheSlaMonitorRefreshesOnScheduleAndReportsBreachesOnce) {
+  std::string text = kCustomers;
+  text.replace(text.find("sla: {freshness: 1d}"), 20,
+               "sla: {freshness: 1h, schedule: \"0 * * * *\"}");
+  ASSERT_OK(Deploy(Spec(text, "customers"), root_).failure);
+  // A closed port: the webhook fails, and the failure is reported, not thrown.
+  SlaMonitor monitor(*catalog_, *service_, {.webhook_url = "http://127.0.0.1:9/hook"});
+  const auto now = std::chrono::system_clock::now();
+  // Not at minute 0: nothing is refreshed; fresh, so nothing is breached.
+  const auto at_minute = [&](int minute, std::chrono::hours later) {
+    const auto base = std::chrono::floor<std::chrono::hours>(now + later);
+    return base + std::chrono::minutes(minute);
+  };
+  SlaTick tick = monitor.Tick(at_minute(30, std::chrono::hours(0)) - std::chrono::hours(1) +
+                              std::chrono::hours(1));
+  EXPECT_TRUE(tick.refreshed.empty());
+  // Three hours on, at minute 30: late, one breach, one (failed) webhook.
+  tick = monitor.Tick(at_minute(30, std::chrono::hours(3)));
+  ASSERT_THAT(tick.breached, SizeIs(1));
+  EXPECT_THAT(tick.breached[0], HasSubstr("customers.customers v1.0.0"));
+  ASSERT_THAT(tick.webhook_errors, SizeIs(1));
+  EXPECT_THAT(tick.webhook_errors[0], HasSubstr("127.0.0.1:9/hook"));
+  tick = monitor.Tick(at_minute(31, std::chrono::hours(3)));
+  EXPECT_TRUE(tick.breached.empty()) << "a breach is reported once";
+  // At minute 0 the schedule fires: the product is refreshed, fresh again, recovered.
+  tick = monitor.Tick(at_minute(0, std::chrono::hours(4)));
+  ASSERT_THAT(tick.refreshed, SizeIs(1)) << fmt::format("{}", fmt::join(tick.failed, "; "));
+  ASSERT_OK_AND_ASSIGN(auto history, service_->History(root_, "customers", "customers"));
+  EXPECT_THAT(history, SizeIs(2));
+  EXPECT_EQ(history.back().by, "sla-monitor");
+  ASSERT_OK_AND_ASSIGN(auto card, service_->ScoreProduct(root_, "customers", "customers"));
+  EXPECT_EQ(card.freshness, "fresh");
+  EXPECT_DOUBLE_EQ(card.quality_pass_rate, 1.0);
+  EXPECT_GT(card.score, 50);
+  EXPECT_THAT(card.improvements, ::testing::Contains(HasSubstr("add a description")));
+}
+
+TEST_F(ProductServiceTest, RollbackPublishesAnEarlierVersionAgain) {
+  ASSERT_OK(Deploy(Spec(kCustomers, "customers"), root_).failure);
+  std::string text = kCustomers;
+  text.replace(text.find("version: 1.0.0"), 14, "version: 1.0.1");
+  text.replace(text.find("range(1, 11)"), 12, "range(1, 21)");
+  ASSERT_OK(Deploy(Spec(text, "customers_more"), root_).failure);
+  EXPECT_THAT(Rows("customers", "customers", "customer_id"), SizeIs(20));
+  ASSERT_OK_AND_ASSIGN(ProductRecord back,
+                       service_->Rollback(root_, "customers", "customers", "1.0.0"));
+  EXPECT_EQ(back.version, "1.0.0");
+  EXPECT_THAT(Rows("customers", "customers", "customer_id"), SizeIs(10));
+  EXPECT_EQ(service_->LoadProduct(root_, "customers", "customers")->version, "1.0.0");
+  EXPECT_THAT(service_->Rollback(root_, "customers", "customers", "1.0.7"),
+              IsError(StatusCode::kNotFound, "never published as 1.0.7"));
+}
+
+TEST(CronTest, MatchesLikeCron) {
+  EXPECT_TRUE(CronMatches("0 6 * * *", 0, 6, 15, 3, 2));
+  EXPECT_FALSE(CronMatches("0 6 * * *", 1, 6, 15, 3, 2));
+  EXPECT_TRUE(CronMatches("*/15 * * * *", 45, 1, 1, 1, 0));
+  EXPECT_FALSE(CronMatches("*/15 * * * *", 46, 1, 1, 1, 0));
+  EXPECT_TRUE(CronMatches("0 9 * * 1-5", 0, 9, 4, 12, 5));   // a Friday
+  EXPECT_FALSE(CronMatches("0 9 * * 1-5", 0, 9, 5, 12, 6));  // a Saturday
+  EXPECT_TRUE(CronMatches("0 0 * * 7", 0, 0, 6, 12, 0));     // 7 is Sunday too
+  EXPECT_TRUE(CronMatches("0 0 1 * 1", 0, 0, 1, 12, 3));     // day 1 or a Monday
+  EXPECT_TRUE(CronMatches("0 0 1 * 1", 0, 0, 8, 12, 1));
+  EXPECT_FALSE(CronMatches("0 0 1 * 1", 0, 0, 8, 12, 2));
+  EXPECT_TRUE(CronMatches("5,10-12 * * * *", 11, 0, 1, 1, 0));
+  EXPECT_FALSE(CronMatches("not cron", 0, 0, 1, 1, 0));
 }
 
 }  // namespace
