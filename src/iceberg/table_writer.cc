@@ -719,6 +719,13 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
     return std::move(staged).error().WithContext(
         fmt::format("cannot append to {}", identifier.ToString()));
   }
+  if (options.before_commit) {
+    Status checked = options.before_commit(*staged);
+    if (!checked.ok()) {
+      RemoveStaged(warehouse, staging_dir);
+      return checked;
+    }
+  }
   TableChange change;
   change.operation = "append";
   change.added[table.metadata.default_spec_id] = std::move(*staged);
@@ -797,6 +804,13 @@ Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier&
   }
   auto staged = StageQuery(warehouse, table, connection, source_sql, staging_dir, options);
   if (!staged.ok()) return fail(staged.error());
+  if (options.before_commit) {
+    Status checked = options.before_commit(*staged);
+    if (!checked.ok()) {
+      RemoveStaged(warehouse, staging_dir);
+      return checked;
+    }
+  }
   auto& added = change.added[table.metadata.default_spec_id];
   for (DataFile& file : *staged)
     added.push_back(std::move(file));

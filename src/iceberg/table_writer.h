@@ -25,6 +25,10 @@ struct AppendOptions {
   /// of how far it is (0..100, or -1 when it cannot tell) and the seconds since the write began.
   std::function<void(double percent, double seconds)> write_progress;
   std::chrono::milliseconds progress_interval{500};
+  /// Called with the written data files (statistics collected, not committed) just before the
+  /// commit: what a caller checks before publishing (quality rules on the staged data). An error
+  /// aborts the write: the files are removed and the error returned.
+  std::function<Status(const std::vector<DataFile>& staged)> before_commit;
 };
 
 struct AppendResult {

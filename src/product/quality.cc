@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "iceberg/sql_text.h"
 
@@ -54,16 +56,69 @@ std::string ColumnList(const std::vector<std::string>& columns) {
   return list;
 }
 
+// The rows a rule fails on, as a condition over one row, for the rules one scan can check
+// together (the others need joins, groups or their own query).
+std::optional<std::string> FailingCondition(const QualityRule& rule) {
+  const std::string column = rule.columns.empty() ? "" : QuoteIdentifier(rule.columns[0]);
+  if (rule.rule == "not_null") return AnyNull(rule.columns);
+  if (rule.rule == "accepted_values") {
+    std::string values;
+    for (const std::string& value : rule.values)
+      values += (values.empty() ? "" : ", ") + QuoteString(value);
+    return fmt::format("{} IS NOT NULL AND CAST({} AS VARCHAR) NOT IN ({})", column, column,
+                       values);
+  }
+  if (rule.rule == "range") {
+    std::string condition;
+    if (rule.min) condition = fmt::format("{} < {}", column, Number(*rule.min));
+    if (rule.max) {
+      condition +=
+          (condition.empty() ? "" : " OR ") + fmt::format("{} > {}", column, Number(*rule.max));
+    }
+    return condition;
+  }
+  if (rule.rule == "regex") {
+    return fmt::format("{} IS NOT NULL AND NOT regexp_full_match(CAST({} AS VARCHAR), {})", column,
+                       column, QuoteString(rule.pattern));
+  }
+  return std::nullopt;
+}
+
+std::string DescribeRowRule(const QualityRule& rule, int64_t failing) {
+  if (rule.rule == "not_null") {
+    return fmt::format("{} rows with a NULL in {}", failing, fmt::join(rule.columns, ", "));
+  }
+  if (rule.rule == "accepted_values") {
+    return fmt::format("{} rows with a value outside [{}]", failing, fmt::join(rule.values, ", "));
+  }
+  if (rule.rule == "range") {
+    return fmt::format("{} rows outside [{}, {}]", failing, rule.min ? Number(*rule.min) : "-inf",
+                       rule.max ? Number(*rule.max) : "inf");
+  }
+  return fmt::format("{} rows not matching /{}/", failing, rule.pattern);
+}
+
+// Fills the failing-row samples of a rule whose failing rows `condition` selects.
+Status Sample(engine::Connection& connection, const std::string& relation,
+              const std::string& condition, QualityResult& result) {
+  MW_ASSIGN_OR_RETURN(engine::QueryResult sample,
+                      connection.Query(fmt::format("SELECT * FROM {} WHERE {} LIMIT {}", relation,
+                                                   condition, kSamples)));
+  const std::vector<std::string> names = sample.column_names();
+  MW_ASSIGN_OR_RETURN(auto rows, sample.FetchAllText());
+  for (const auto& row : rows) {
+    nlohmann::json object = nlohmann::json::object();
+    for (size_t i = 0; i < row.size() && i < names.size(); ++i)
+      object[names[i]] = row[i];
+    result.samples.push_back(object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return Status::OK();
+}
+
 Status RunRule(engine::Connection& connection, const QualityRule& rule, const std::string& relation,
                const ReferenceResolver& references, int64_t now_micros, QualityResult& result) {
   const std::string column = rule.columns.empty() ? "" : QuoteIdentifier(rule.columns[0]);
-  if (rule.rule == "not_null") {
-    MW_RETURN_IF_ERROR(CountFailing(
-        connection, fmt::format("SELECT * FROM {} WHERE {}", relation, AnyNull(rule.columns)),
-        result));
-    result.detail = fmt::format("{} rows with a NULL in {}", result.failing_rows,
-                                fmt::join(rule.columns, ", "));
-  } else if (rule.rule == "unique") {
+  if (rule.rule == "unique") {
     const std::string list = ColumnList(rule.columns);
     MW_RETURN_IF_ERROR(CountFailing(
         connection,
@@ -73,45 +128,6 @@ Status RunRule(engine::Connection& connection, const QualityRule& rule, const st
         result));
     result.detail = fmt::format("{} values of ({}) occur more than once", result.failing_rows,
                                 fmt::join(rule.columns, ", "));
-  } else if (rule.rule == "accepted_values") {
-    std::string values;
-    for (const std::string& value : rule.values)
-      values += (values.empty() ? "" : ", ") + QuoteString(value);
-    MW_RETURN_IF_ERROR(CountFailing(
-        connection,
-        fmt::format("SELECT * FROM {} WHERE {} IS NOT NULL AND CAST({} AS VARCHAR) NOT IN ({})",
-                    relation, column, column, values),
-        result));
-    result.detail = fmt::format("{} rows with a value outside [{}]", result.failing_rows,
-                                fmt::join(rule.values, ", "));
-  } else if (rule.rule == "range") {
-    std::string condition;
-    if (rule.min) condition = fmt::format("{} < {}", column, Number(*rule.min));
-    if (rule.max) {
-      condition +=
-          (condition.empty() ? "" : " OR ") + fmt::format("{} > {}", column, Number(*rule.max));
-    }
-    MW_RETURN_IF_ERROR(CountFailing(
-        connection, fmt::format("SELECT * FROM {} WHERE {}", relation, condition), result));
-    result.detail =
-        fmt::format("{} rows outside [{}, {}]", result.failing_rows,
-                    rule.min ? Number(*rule.min) : "-inf", rule.max ? Number(*rule.max) : "inf");
-  } else if (rule.rule == "regex") {
-    MW_RETURN_IF_ERROR(CountFailing(
-        connection,
-        fmt::format("SELECT * FROM {} WHERE {} IS NOT NULL AND NOT regexp_full_match(CAST({} AS "
-                    "VARCHAR), {})",
-                    relation, column, column, QuoteString(rule.pattern)),
-        result));
-    result.detail = fmt::format("{} rows not matching /{}/", result.failing_rows, rule.pattern);
-  } else if (rule.rule == "row_count") {
-    MW_ASSIGN_OR_RETURN(auto counted,
-                        connection.QueryText(fmt::format("SELECT count(*) FROM {}", relation)));
-    const int64_t rows = std::stoll(counted.at(0).at(0));
-    result.passed = !((rule.min && rows < *rule.min) || (rule.max && rows > *rule.max));
-    result.detail =
-        fmt::format("{} rows (expected {} to {})", rows, rule.min ? Number(*rule.min) : "0",
-                    rule.max ? Number(*rule.max) : "any");
   } else if (rule.rule == "freshness") {
     MW_ASSIGN_OR_RETURN(const int64_t max_age, ParseDurationSeconds(rule.max_age));
     // Seconds between the newest value and now; NULL when the column is empty.
@@ -178,10 +194,38 @@ Result<std::vector<QualityResult>> RunQualityChecks(engine::Connection& connecti
   for (const QualityRule& rule : spec.quality)
     if (rule.port == port.name) rules.push_back(rule);
 
-  std::vector<QualityResult> results;
+  std::vector<QualityResult> results(rules.size());
+  // One scan counts the failing rows of every row-wise rule (and the rows, for row_count).
+  std::string counts;
+  std::vector<size_t> scanned;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (auto condition = FailingCondition(rules[i])) {
+      counts += fmt::format("count(*) FILTER (WHERE {}), ", *condition);
+      scanned.push_back(i);
+    }
+  }
+  std::vector<std::string> scan;
+  {
+    auto counted = connection.QueryText(fmt::format("SELECT {}count(*) FROM {}", counts, relation));
+    if (!counted.ok()) {
+      // Say which rule cannot run: try them one by one.
+      for (size_t i : scanned) {
+        auto alone = connection.QueryText(
+            fmt::format("SELECT count(*) FROM {} WHERE {}", relation, *FailingCondition(rules[i])));
+        if (!alone.ok()) {
+          return std::move(alone)
+              .error()
+              .WithLocation(rules[i].where)
+              .WithContext("quality rule '{}' cannot run", rules[i].name);
+        }
+      }
+      return counted.error();
+    }
+    scan = counted->at(0);
+  }
   for (size_t i = 0; i < rules.size(); ++i) {
     const QualityRule& rule = rules[i];
-    QualityResult result;
+    QualityResult& result = results[i];
     result.rule = rule.name;
     result.kind = rule.rule;
     result.port = port.name;
@@ -189,13 +233,27 @@ Result<std::vector<QualityResult>> RunQualityChecks(engine::Connection& connecti
     result.severity = rule.severity;
     result.implicit = i < implicit;
     result.where = rule.where;
-    Status ran = RunRule(connection, rule, relation, references, now_micros, result);
+    const auto at = std::find(scanned.begin(), scanned.end(), i);
+    Status ran;
+    if (at != scanned.end()) {
+      result.failing_rows = std::stoll(scan[at - scanned.begin()]);
+      result.passed = result.failing_rows == 0;
+      result.detail = DescribeRowRule(rule, result.failing_rows);
+      if (!result.passed) ran = Sample(connection, relation, *FailingCondition(rule), result);
+    } else if (rule.rule == "row_count") {
+      const int64_t rows = std::stoll(scan.back());
+      result.passed = !((rule.min && rows < *rule.min) || (rule.max && rows > *rule.max));
+      result.detail =
+          fmt::format("{} rows (expected {} to {})", rows, rule.min ? Number(*rule.min) : "0",
+                      rule.max ? Number(*rule.max) : "any");
+    } else {
+      ran = RunRule(connection, rule, relation, references, now_micros, result);
+    }
     if (!ran.ok()) {
       return std::move(ran)
           .WithLocation(rule.where)
           .WithContext("quality rule '{}' cannot run", rule.name);
     }
-    results.push_back(std::move(result));
   }
   return results;
 }

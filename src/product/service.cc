@@ -393,6 +393,17 @@ class ProductService::Run {
   std::optional<engine::Connection> connection_;
   std::map<std::string, std::string> staged_;  // port -> relation
   bool create_domain_ = false;
+  // Streaming: the transform runs once, straight into the staged data files of the publish, and
+  // the quality checks read those files before the commit (no copy of the data in the engine).
+  // Plans, validations and merges stage the transform in the engine instead.
+  bool streaming_ = false;
+  std::string transform_sql_;
+  std::vector<std::string> produced_columns_;
+  // The table this deploy created (dropped again when the deploy fails).
+  std::optional<iceberg::TableIdentifier> created_table_;
+
+ public:
+  const std::optional<iceberg::TableIdentifier>& created_table() const { return created_table_; }
 };
 
 Status ProductService::Run::Execute() {
@@ -406,13 +417,17 @@ Status ProductService::Run::Execute() {
   MW_RETURN_IF_ERROR(Step("contract diff", [&](std::string& d) { return Diff(d); }));
   MW_RETURN_IF_ERROR(Step("inputs", [&](std::string& d) { return ResolveInputs(d); }));
   MW_RETURN_IF_ERROR(OpenEngine());
+  streaming_ =
+      !options_.dry_run && !options_.skip_data && spec_.transform.mode != TransformMode::kMerge;
   MW_RETURN_IF_ERROR(Step("transform", [&](std::string& d) { return RunTransform(d); }));
   MW_RETURN_IF_ERROR(Step("contract", [&](std::string& d) { return CheckContract(d); }));
   if (options_.skip_data) return Status::OK();
-  MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
-  MW_RETURN_IF_ERROR(
-      Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); }));
-  if (options_.dry_run) return Status::OK();
+  if (!streaming_) {
+    MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
+    MW_RETURN_IF_ERROR(
+        Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); }));
+    if (options_.dry_run) return Status::OK();
+  }
   MW_RETURN_IF_ERROR(Step("publish", [&](std::string& d) { return Publish(d); }));
   return Step("catalog", [&](std::string& d) { return Record(d); });
 }
@@ -602,13 +617,18 @@ Status ProductService::Run::RunTransform(std::string& detail) {
   while (!sql.empty() &&
          (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
     sql.pop_back();
+  transform_sql_ = sql;
   const std::string relation = QuoteIdentifier(port.name);
-  // skip_data (validate): bind the SQL without running it.
-  const std::string statement =
-      options_.skip_data
-          ? fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM ({}\n) LIMIT 0", relation, sql)
-          : fmt::format("CREATE TEMP TABLE {} AS {}\n", relation, sql);
-  Status ran = connection_->Execute(statement);
+  // Validations and streaming deploys bind the SQL here without running it.
+  const bool bind_only = options_.skip_data || streaming_;
+  Status ran;
+  if (bind_only) {
+    auto bound = connection_->Query(fmt::format("SELECT * FROM ({}\n) LIMIT 0", sql));
+    if (bound.ok()) produced_columns_ = bound->column_names();
+    ran = bound.status();
+  } else {
+    ran = connection_->Execute(fmt::format("CREATE TEMP TABLE {} AS {}\n", relation, sql));
+  }
   if (!ran.ok()) {
     // DuckDB's own message, without the engine's "in SQL: CREATE TEMP TABLE ..." frame: the
     // user wrote only the SELECT, and the location says where it is.
@@ -617,7 +637,15 @@ Status ProductService::Run::RunTransform(std::string& detail) {
     return AtSqlLocation(std::move(bare), spec_.transform.sql_where)
         .WithContext("the transform of {} failed", spec_.QualifiedName());
   }
+  if (bind_only) {
+    detail = streaming_ ? "bound; it runs into the staged data files of the publish"
+                        : "bound (validate runs no data)";
+    return Status::OK();
+  }
   staged_[port.name] = relation;
+  MW_ASSIGN_OR_RETURN(auto described,
+                      connection_->Query(fmt::format("SELECT * FROM {} LIMIT 0", relation)));
+  produced_columns_ = described.column_names();
   MW_ASSIGN_OR_RETURN(auto counted,
                       connection_->QueryText(fmt::format("SELECT count(*) FROM {}", relation)));
   detail = fmt::format("{} rows staged for port {}", counted.at(0).at(0), port.name);
@@ -626,11 +654,8 @@ Status ProductService::Run::RunTransform(std::string& detail) {
 
 Status ProductService::Run::CheckContract(std::string& detail) {
   const Port& port = spec_.ports[0];
-  MW_ASSIGN_OR_RETURN(
-      engine::QueryResult described,
-      connection_->Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(port.name))));
   std::set<std::string> produced;
-  for (const std::string& name : described.column_names()) {
+  for (const std::string& name : produced_columns_) {
     std::string lower = name;
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     produced.insert(lower);
@@ -660,8 +685,10 @@ Status ProductService::Run::CheckContract(std::string& detail) {
           .WithLocation(column.where);
     }
   }
-  // Types: every value must cast to the declared type; a failing cast names the column.
+  // Types: every value must cast to the declared type; a failing cast names the column. Bound
+  // and streamed transforms are cast by the write itself (a value that does not fit fails it).
   for (const Column& column : port.columns) {
+    if (staged_.empty()) break;
     const auto* field =
         port.schema->FindField(port.schema->fields()[&column - &port.columns[0]].id);
     MW_ASSIGN_OR_RETURN(std::string type, iceberg::DuckDBType(*field->type));
@@ -811,6 +838,7 @@ Status ProductService::Run::Publish(std::string& detail) {
                       {"meshwork.major", std::to_string(spec_.version.major)},
                       {"comment", port.description}}}};
     MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateTable(caller_, {spec_.domain}, request));
+    created_table_ = identifier;
     table = std::move(created);
   } else {
     // Minor changes evolve the table's schema: new optional columns, widened types.
@@ -841,29 +869,65 @@ Status ProductService::Run::Publish(std::string& detail) {
   append_options.progress = [&](const std::string& stage) {
     if (options_.progress) options_.progress({"publish", "running", stage, 0});
   };
-  const std::string relation = staged_.at(port.name);
+  // The rows to write: the transform itself when streaming, else what the engine staged.
+  const std::string relation = QuoteIdentifier(port.name);
+  const std::string source = streaming_ ? "(" + transform_sql_ + "\n)" : relation;
+  std::string current_sql;
+  if (spec_.transform.mode != TransformMode::kFull) {
+    MW_ASSIGN_OR_RETURN(current_sql, TableSql(*table));
+  }
+  if (streaming_) {
+    // The checks run on what the table will hold after the commit, read from the staged files
+    // (plus the rows already published, for an append).
+    const iceberg::Schema schema = table->metadata.CurrentSchema();
+    append_options.before_commit = [&, schema](const std::vector<iceberg::DataFile>& files) {
+      std::vector<std::string> paths;
+      for (const auto& file : files) {
+        MW_ASSIGN_OR_RETURN(std::string path, warehouse.io().LocalPath(file.file_path));
+        paths.push_back(path);
+      }
+      std::string staged_sql;
+      if (paths.empty()) {
+        std::string columns;
+        for (const auto& field : schema.fields()) {
+          MW_ASSIGN_OR_RETURN(std::string type, iceberg::DuckDBType(*field.type));
+          columns += fmt::format("{}CAST(NULL AS {}) AS {}", columns.empty() ? "" : ", ", type,
+                                 QuoteIdentifier(field.name));
+        }
+        staged_sql = "SELECT " + columns + " LIMIT 0";
+      } else {
+        MW_ASSIGN_OR_RETURN(staged_sql, iceberg::ReadParquetSql(schema, paths));
+      }
+      if (spec_.transform.mode == TransformMode::kAppend) {
+        staged_sql = fmt::format("({}) UNION ALL BY NAME ({})", current_sql, staged_sql);
+      }
+      MW_RETURN_IF_ERROR(connection_->Execute(
+          fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", relation, staged_sql)));
+      staged_[port.name] = relation;
+      MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
+      return Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); });
+    };
+  }
   Result<iceberg::AppendResult> written = Status::Internal("no write");
   switch (spec_.transform.mode) {
     case TransformMode::kFull:
       written = iceberg::OverwriteQuery(warehouse, identifier, *connection_,
-                                        "SELECT * FROM " + relation, "", append_options);
+                                        "SELECT * FROM " + source, "", append_options);
       break;
     case TransformMode::kAppend: {
       // Only rows past the watermark: what an earlier run loaded is not loaded again.
-      MW_ASSIGN_OR_RETURN(const std::string current_sql, TableSql(*table));
       const std::string watermark = QuoteIdentifier(spec_.transform.watermark);
       written = iceberg::AppendQuery(
           warehouse, identifier, *connection_,
           fmt::format("SELECT * FROM {0} WHERE {1} > (SELECT max({1}) FROM ({2})) OR (SELECT "
                       "max({1}) FROM ({2})) IS NULL",
-                      relation, watermark, current_sql),
+                      source, watermark, current_sql),
           append_options);
       break;
     }
     case TransformMode::kMerge: {
       // Rows of the published table whose keys the staged data does not hold, then the staged
       // rows: one overwrite, so readers see the merge at once.
-      MW_ASSIGN_OR_RETURN(const std::string current_sql, TableSql(*table));
       std::string keys;
       for (const std::string& key : spec_.transform.keys)
         keys += (keys.empty() ? "" : ", ") + QuoteIdentifier(key);
@@ -974,6 +1038,14 @@ Result<DeployReport> ProductService::Deploy(const Caller& caller, const DataProd
   DeployReport report;
   Run run(*this, caller, spec, options, report);
   report.failure = run.Execute();
+  if (!report.failure.ok() && run.created_table()) {
+    // A first publication that failed leaves no table behind.
+    Status dropped = catalog_.DropTable(caller, *run.created_table(), /*purge=*/true);
+    if (!dropped.ok()) {
+      logging::Warn("cannot drop {} after the failed deploy: {}", run.created_table()->ToString(),
+                    dropped.ToString());
+    }
+  }
   if (!report.failure.ok() && !options.dry_run) {
     // The published version is untouched; the in-flight marker (if any) goes, and so do the
     // data files a failed write left.
