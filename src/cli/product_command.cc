@@ -53,6 +53,7 @@ struct ProductCommands {
   std::string dir;
   std::string domain_filter;
   std::string query;
+  std::vector<std::string> query_words;
   std::string sunset;
   std::string message;
   std::string owner;
@@ -119,7 +120,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.lineage->add_option("product", c.name, "domain.name")->required();
   json_flag(c.lineage);
   c.search = c.product->add_subcommand("search", "Search products, columns, docs, tags, owners");
-  c.search->add_option("query", c.query, "Words to look for");
+  c.search->add_option("query", c.query_words, "Words to look for");
   c.search->add_option("--facet", c.facets, "domain=..., tag=..., owner=..., classification=...");
   json_flag(c.search);
 
@@ -521,6 +522,7 @@ int RunLineage(ProductCommands& c, LocalMesh& mesh) {
 }
 
 int RunSearch(ProductCommands& c, LocalMesh& mesh) {
+  c.query = fmt::format("{}", fmt::join(c.query_words, " "));
   std::map<std::string, std::string> filters;
   for (const std::string& facet : c.facets) {
     const size_t equals = facet.find('=');
@@ -702,6 +704,7 @@ int RunRemote(ProductCommands& c) {
                     .dump());
   }
   if (c.search->parsed()) {
+    c.query = fmt::format("{}", fmt::join(c.query_words, " "));
     std::string path = "/api/v1/search?q=" + Escape(c.query);
     for (const std::string& facet : c.facets) {
       const size_t equals = facet.find('=');
