@@ -310,15 +310,24 @@ Result<LineageGraph> ProductService::Lineage(const Caller& caller, const std::st
     for (const Input& input : found->second.inputs) {
       LineageEdge edge;
       edge.to = record.QualifiedName();
+      std::string prefix;  // how the record's column lineage names this input
       if (input.is_port()) {
         const std::string table =
             input.product_domain + "." + PortTableName(input.product_port, input.major);
         auto source = by_table.find(table);
         edge.from = source != by_table.end() ? source->second->QualifiedName() : table;
         edge.port = input.product_domain + "." + input.product_port;
+        prefix = edge.port + ".";
       } else {
         edge.from = "file:" + record.QualifiedName() + "/" + input.file;
         edge.port = input.file;
+        prefix = "file:" + input.file + ".";
+      }
+      for (const auto& [column, sources] : record.column_lineage) {
+        for (const std::string& source : sources) {
+          if (source.starts_with(prefix))
+            edge.columns[column].push_back(source.substr(prefix.size()));
+        }
       }
       edges.push_back(edge);
     }
@@ -543,7 +552,8 @@ json DeployReportToJson(const DeployReport& report) {
                 {"verdict", report.diff.verdict}}},
               {"quality", quality},
               {"governance", governance},
-              {"ports", ports}};
+              {"ports", ports},
+              {"column_lineage", report.column_lineage}};
   if (!report.failure.ok()) {
     // The hint travels in its own member, not twice.
     std::string message = report.failure.ToString();

@@ -21,6 +21,7 @@
 #include "iceberg/schema_update.h"
 #include "iceberg/sql_text.h"
 #include "iceberg/table_writer.h"
+#include "product/column_lineage.h"
 #include "product/quality.h"
 
 namespace meshwork::product {
@@ -145,6 +146,7 @@ json RecordToStoredJson(const ProductRecord& record) {
           {"ports", ports},
           {"quality", quality},
           {"warnings", record.warnings},
+          {"column_lineage", record.column_lineage},
           {"spec_yaml", record.spec_yaml},
           {"transform_sql", record.transform_sql}};
 }
@@ -174,6 +176,13 @@ ProductRecord RecordFromStored(const metastore::DocumentRecord& document) {
   if (value.contains("warnings") && value["warnings"].is_array()) {
     for (const auto& warning : value["warnings"])
       if (warning.is_string()) record.warnings.push_back(warning.get<std::string>());
+  }
+  if (value.contains("column_lineage") && value["column_lineage"].is_object()) {
+    for (const auto& [column, sources] : value["column_lineage"].items()) {
+      if (!sources.is_array()) continue;
+      for (const auto& source : sources)
+        if (source.is_string()) record.column_lineage[column].push_back(source.get<std::string>());
+    }
   }
   record.spec_yaml = value.value("spec_yaml", "");
   record.transform_sql = value.value("transform_sql", "");
@@ -361,6 +370,7 @@ class ProductService::Run {
   }
 
   Status Checks(std::string& detail);
+  void TraceColumns();
   Status GovernanceOnSpec(std::string& detail);
   Status ResolveInputs(std::string& detail);
   Status OpenEngine();
@@ -421,6 +431,7 @@ Status ProductService::Run::Execute() {
       !options_.dry_run && !options_.skip_data && spec_.transform.mode != TransformMode::kMerge;
   MW_RETURN_IF_ERROR(Step("transform", [&](std::string& d) { return RunTransform(d); }));
   MW_RETURN_IF_ERROR(Step("contract", [&](std::string& d) { return CheckContract(d); }));
+  TraceColumns();
   if (options_.skip_data) return Status::OK();
   if (!streaming_) {
     MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
@@ -650,6 +661,37 @@ Status ProductService::Run::RunTransform(std::string& detail) {
                       connection_->QueryText(fmt::format("SELECT count(*) FROM {}", relation)));
   detail = fmt::format("{} rows staged for port {}", counted.at(0).at(0), port.name);
   return Status::OK();
+}
+
+// Column-level lineage from the transform's syntax tree; best effort (never fails a deploy).
+void ProductService::Run::TraceColumns() {
+  std::map<std::string, std::vector<std::string>> input_columns;
+  std::map<std::string, std::string> qualified;  // input name -> what lineage calls it
+  for (const Input& input : spec_.inputs) {
+    auto described =
+        connection_->Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(input.name)));
+    if (!described.ok()) continue;
+    std::string lower = input.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    input_columns[lower] = described->column_names();
+    qualified[lower] =
+        input.is_port() ? input.product_domain + "." + input.product_port : "file:" + input.file;
+  }
+  auto lineage = DeriveColumnLineage(*connection_, transform_sql_, input_columns);
+  if (!lineage.ok()) {
+    logging::Debug("no column lineage for {}: {}", spec_.QualifiedName(),
+                   lineage.error().ToString());
+    return;
+  }
+  for (const auto& [column, sources] : *lineage) {
+    auto& target = report_.column_lineage[column];
+    for (const std::string& source : sources) {
+      const size_t dot = source.find('.');
+      auto name = qualified.find(source.substr(0, dot));
+      target.push_back((name != qualified.end() ? name->second : source.substr(0, dot)) +
+                       source.substr(dot));
+    }
+  }
 }
 
 Status ProductService::Run::CheckContract(std::string& detail) {
@@ -993,6 +1035,7 @@ Status ProductService::Run::Record(std::string& detail) {
     record.warnings.push_back(finding.rule + ": " + finding.message);
   record.spec_yaml = spec_.source_text;
   record.transform_sql = spec_.transform.sql;
+  record.column_lineage = report_.column_lineage;
   json ports = json::array();
   for (const auto& port : report_.ports)
     ports.push_back(PortToJson(port));

@@ -105,6 +105,9 @@ struct DeployReport {
   std::vector<QualityResult> quality;
   std::vector<GovernanceFinding> governance;
   std::vector<PublishedPort> ports;
+  /// Output column -> the input columns it is computed from ("customers.customers.email",
+  /// "file:data/orders.csv.amount"), where the SQL tells.
+  std::map<std::string, std::vector<std::string>> column_lineage;
   /// Why it did not publish (empty when it did).
   Status failure;
 };
@@ -161,6 +164,7 @@ struct ProductRecord {
   std::vector<PublishedPort> ports;
   std::vector<QualityResult> quality;
   std::vector<std::string> warnings;  // governance warnings of the last deploy
+  std::map<std::string, std::vector<std::string>> column_lineage;  // as DeployReport
   /// The published spec (its source and the SQL it ran).
   std::string spec_yaml;
   std::string transform_sql;

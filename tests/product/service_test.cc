@@ -324,6 +324,10 @@ TEST_F(ProductServiceTest, InputsFromOtherDomainsAreCheckedForAccessAndTracedInL
   ASSERT_THAT(graph.edges, SizeIs(1));
   EXPECT_EQ(graph.edges[0].from, "customers.customers");
   EXPECT_EQ(graph.edges[0].to, "sales.orders");
+  // Column level: orders.customer_id comes from customers.customer_id.
+  ASSERT_TRUE(graph.edges[0].columns.contains("customer_id"));
+  EXPECT_EQ(graph.edges[0].columns.at("customer_id"), std::vector<std::string>{"customer_id"});
+  EXPECT_FALSE(graph.edges[0].columns.contains("amount"));
   ASSERT_OK_AND_ASSIGN(graph, service_->Lineage(root_, "sales", "orders"));
   EXPECT_THAT(graph.nodes, SizeIs(2));
 }
