@@ -19,6 +19,7 @@
 #include "common/uuid.h"
 #include "metastore/metastore.h"
 #include "product/mesh_file.h"
+#include "product/odcs.h"
 #include "product/scaffold.h"
 #include "product/service.h"
 
@@ -37,6 +38,10 @@ struct ProductCommands {
   CLI::App* deprecate = nullptr;
   CLI::App* lineage = nullptr;
   CLI::App* status = nullptr;
+  CLI::App* export_command = nullptr;
+  CLI::App* import_command = nullptr;
+  std::string format = "odcs";
+  std::string output;
   CLI::App* rollback = nullptr;
   CLI::App* search = nullptr;
   CLI::App* domain_create = nullptr;
@@ -116,6 +121,18 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.rollback->add_option("product", c.name, "domain.name")->required();
   c.rollback->add_option("--to", c.sunset, "The version to go back to")->required();
   json_flag(c.rollback);
+  c.export_command = c.product->add_subcommand(
+      "export", "A contract as ODCS v3 YAML (of a published product or a product folder)");
+  c.export_command->add_option("product", c.name, "domain.name or a product folder")->required();
+  c.export_command->add_option("--format", c.format, "odcs (Open Data Contract Standard v3)")
+      ->check(CLI::IsMember({"odcs"}));
+  c.export_command->add_option("--output", c.output, "File to write (default: standard output)");
+  c.import_command = c.product->add_subcommand(
+      "import", "A product folder from an ODCS v3 contract (x-odcs keeps the whole contract)");
+  c.import_command->add_option("file", c.name, "The ODCS YAML file")->required();
+  c.import_command->add_option("--dir", c.dir, "Folder to create (default ./NAME)");
+  c.import_command->add_flag("--force", c.force, "Write into an existing folder");
+  json_flag(c.import_command);
   c.lineage = c.product->add_subcommand("lineage", "Upstream and downstream of a product");
   c.lineage->add_option("product", c.name, "domain.name")->required();
   json_flag(c.lineage);
@@ -127,8 +144,8 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   for (CLI::App* sub : {c.validate, c.plan, c.deploy, c.list, c.show, c.history, c.deprecate,
                         c.lineage, c.search, c.status, c.rollback}) {
     sub->add_option("--server", c.server,
-                    "Talk to a meshwork server (credentials from MESHWORK_CLIENT_ID/SECRET) "
-                    "instead of the local mesh in --data-dir");
+                    "Talk to a meshwork server (or MESHWORK_SERVER; credentials from "
+                    "MESHWORK_CLIENT_ID/SECRET) instead of the local mesh in --data-dir");
   }
   c.demo = app.add_subcommand(
       "demo",
@@ -502,6 +519,73 @@ int RunRollback(ProductCommands& c, LocalMesh& mesh) {
     Print(product::ProductRecordToJson(*record));
   } else {
     std::printf("%s is back at v%s\n", record->QualifiedName().c_str(), record->version.c_str());
+  }
+  return kExitOk;
+}
+
+int WriteOut(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kExitOk;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Fail(Status::IOError("cannot write {}", path));
+  return kExitOk;
+}
+
+int RunExport(ProductCommands& c, const config::Config& config) {
+  // A folder exports its spec as it is; a name exports what is published.
+  if (std::filesystem::is_directory(c.name)) {
+    auto spec = product::LoadSpec(c.name);
+    if (!spec.ok()) return ReportError(spec.error(), kExitFailed);
+    auto text = product::ExportOdcs(*spec);
+    if (!text.ok()) return Fail(text.error());
+    return WriteOut(c.output, *text);
+  }
+  auto names = SplitProduct(c.name, '.');
+  if (!names.ok()) return ReportError(names.error(), kExitUsage);
+  auto mesh = OpenLocalMesh(config);
+  if (!mesh.ok()) return Fail(mesh.error());
+  auto record = mesh->service->LoadProduct(mesh->caller, names->first, names->second);
+  if (!record.ok()) return Fail(record.error());
+  auto spec = record->Spec();
+  if (!spec.ok()) return Fail(spec.error());
+  auto text = product::ExportOdcs(*spec, record->state);
+  if (!text.ok()) return Fail(text.error());
+  return WriteOut(c.output, *text);
+}
+
+int RunImport(ProductCommands& c) {
+  std::ifstream in(c.name, std::ios::binary);
+  if (!in) return Fail(Status::NotFound("cannot read {}", c.name));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto imported = product::ImportOdcs(text, c.name);
+  if (!imported.ok()) return ReportError(imported.error(), kExitFailed);
+  auto spec = product::ParseSpec(imported->spec_yaml, c.name);
+  if (!spec.ok()) return Fail(spec.error());
+  const std::string folder = c.dir.empty() ? spec->name : c.dir;
+  std::error_code error;
+  if (std::filesystem::exists(folder, error) && !std::filesystem::is_empty(folder, error) &&
+      !c.force) {
+    return Fail(Status::AlreadyExists("{} exists and is not empty", folder)
+                    .WithHint("pick another --dir, or pass --force"));
+  }
+  std::filesystem::create_directories(folder, error);
+  if (int rc = WriteOut(folder + "/dataproduct.yaml", imported->spec_yaml); rc != kExitOk)
+    return rc;
+  if (!imported->transform_sql.empty()) {
+    if (int rc = WriteOut(folder + "/transform.sql", imported->transform_sql); rc != kExitOk) {
+      return rc;
+    }
+  }
+  if (c.json) {
+    Print({{"folder", folder}, {"product", spec->QualifiedName()}, {"notes", imported->notes}});
+  } else {
+    std::printf("imported %s into %s/\n", spec->QualifiedName().c_str(), folder.c_str());
+    for (const std::string& note : imported->notes)
+      std::printf("  note: %s\n", note.c_str());
   }
   return kExitOk;
 }
@@ -901,6 +985,14 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
 int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.demo->parsed()) return RunDemo(c, config);
   if (c.init->parsed()) return RunInit(c);
+  if (c.import_command->parsed()) return RunImport(c);
+  if (c.export_command->parsed()) return RunExport(c, config);
+  // CI sets MESHWORK_SERVER once for every step (the scaffold's workflow does).
+  if (c.server.empty()) {
+    if (const char* server = std::getenv("MESHWORK_SERVER"); server != nullptr && *server) {
+      c.server = server;
+    }
+  }
   if (!c.server.empty()) return RunRemote(c);
   if (c.validate->parsed() || c.plan->parsed() || c.deploy->parsed()) return RunDeploy(c, config);
   auto mesh = OpenLocalMesh(config);
