@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "engine/connection.h"
+#include "iceberg/manifest.h"
+#include "iceberg/schema.h"
 #include "product/service.h"
 
 namespace meshwork::product {
@@ -16,12 +18,22 @@ namespace meshwork::product {
 /// the connection can read (with access checked by the caller), or an error.
 using ReferenceResolver = std::function<Result<std::string>(const QualityRule& rule)>;
 
+/// The statistics of the data files that hold exactly the rows of the relation (the staged
+/// files of a full publish): rules they decide need no scan.
+struct FileStatistics {
+  const iceberg::Schema* schema = nullptr;
+  const std::vector<iceberg::DataFile>* files = nullptr;
+};
+
 /// Runs the port's rules against `relation`. An error only when a rule cannot run at all (its
-/// SQL is wrong); a failing rule is a result with passed = false.
+/// SQL is wrong); a failing rule is a result with passed = false. With `statistics`, a
+/// not_null, range or row_count rule that the files' exact null counts, bounds and record
+/// counts prove to pass is not run (failures are always run, for their rows).
 Result<std::vector<QualityResult>> RunQualityChecks(engine::Connection& connection,
                                                     const DataProductSpec& spec, const Port& port,
                                                     const std::string& relation,
                                                     const ReferenceResolver& references,
-                                                    int64_t now_micros);
+                                                    int64_t now_micros,
+                                                    const FileStatistics& statistics = {});
 
 }  // namespace meshwork::product

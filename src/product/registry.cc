@@ -484,27 +484,38 @@ Result<int64_t> ProductService::RecoverInterruptedDeploys() {
     // On another host we cannot tell: give it a day.
     const bool stale = time::NowMillis() - started > 24LL * 3600 * 1000;
     if (!dead && !stale) continue;
-    const iceberg::TableIdentifier table{{value.value("domain", "")}, value.value("table", "")};
+    std::vector<std::string> tables;
+    if (value.contains("tables") && value["tables"].is_array()) {
+      for (const auto& name : value["tables"])
+        if (name.is_string()) tables.push_back(name.get<std::string>());
+    }
+    if (tables.empty()) tables.push_back(value.value("table", ""));
     // Product tables are written only by deploys, and this one is over: every file no snapshot
     // references is its leftover.
-    auto report = iceberg::RemoveOrphanFiles(catalog_.warehouse(), table, std::chrono::seconds(0),
-                                             /*dry_run=*/false);
-    if (!report.ok() && report.error().code() != StatusCode::kNotFound) {
-      logging::Warn("cannot clean up after the interrupted deploy of {}: {}", document.key,
-                    report.error().ToString());
-      continue;
+    bool failed = false;
+    size_t files = 0;
+    for (const std::string& name : tables) {
+      const iceberg::TableIdentifier table{{value.value("domain", "")}, name};
+      auto cleaned = iceberg::RemoveOrphanFiles(catalog_.warehouse(), table,
+                                                std::chrono::seconds(0), /*dry_run=*/false);
+      if (!cleaned.ok() && cleaned.error().code() != StatusCode::kNotFound) {
+        logging::Warn("cannot clean up after the interrupted deploy of {}: {}", document.key,
+                      cleaned.error().ToString());
+        failed = true;
+        continue;
+      }
+      if (cleaned.ok()) files += cleaned->orphans.size();
     }
-    if (report.ok()) removed += static_cast<int64_t>(report->orphans.size());
+    if (failed) continue;
+    removed += static_cast<int64_t>(files);
     MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
         {"meshwork", ""},
         {{.collection = kInflight,
           .key = document.key,
           .expected_version = document.version,
           .remove = true}},
-        "deploy_recovered", "product", document.key,
-        Dump({{"removed_files", report.ok() ? report->orphans.size() : 0}})));
-    logging::Info("cleaned up the interrupted deploy of {}: {} files removed", document.key,
-                  report.ok() ? report->orphans.size() : 0);
+        "deploy_recovered", "product", document.key, Dump({{"removed_files", files}})));
+    logging::Info("cleaned up the interrupted deploy of {}: {} files removed", document.key, files);
   }
   return removed;
 }

@@ -409,11 +409,22 @@ class ProductService::Run {
   bool streaming_ = false;
   std::string transform_sql_;
   std::vector<std::string> produced_columns_;
-  // The table this deploy created (dropped again when the deploy fails).
-  std::optional<iceberg::TableIdentifier> created_table_;
+  // The port being deployed, and the SQL that computes it (the transform for the first port).
+  const Port* port_ = nullptr;
+  const std::vector<iceberg::DataFile>* staged_files_ = nullptr;  // while checking them
+  std::optional<iceberg::Schema> staged_schema_;
+  std::string port_sql_;
+  SourceLocation port_sql_where_;
 
  public:
-  const std::optional<iceberg::TableIdentifier>& created_table() const { return created_table_; }
+  // Undone when the deploy fails: tables it created are dropped, ports it committed go back
+  // to the snapshot they had.
+  std::vector<iceberg::TableIdentifier> created_tables;
+  struct Committed {
+    iceberg::TableIdentifier table;
+    std::optional<int64_t> previous_snapshot;
+  };
+  std::vector<Committed> committed;
 };
 
 Status ProductService::Run::Execute() {
@@ -429,17 +440,27 @@ Status ProductService::Run::Execute() {
   MW_RETURN_IF_ERROR(OpenEngine());
   streaming_ =
       !options_.dry_run && !options_.skip_data && spec_.transform.mode != TransformMode::kMerge;
-  MW_RETURN_IF_ERROR(Step("transform", [&](std::string& d) { return RunTransform(d); }));
-  MW_RETURN_IF_ERROR(Step("contract", [&](std::string& d) { return CheckContract(d); }));
-  TraceColumns();
-  if (options_.skip_data) return Status::OK();
-  if (!streaming_) {
-    MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
-    MW_RETURN_IF_ERROR(
-        Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); }));
-    if (options_.dry_run) return Status::OK();
+  // Port by port: the first is computed by the transform, the others by their own SQL over the
+  // same inputs. A later port that fails undoes the earlier ones (Deploy).
+  for (const Port& port : spec_.ports) {
+    const bool first = &port == &spec_.ports.front();
+    port_ = &port;
+    port_sql_ = first ? spec_.transform.sql : port.sql;
+    port_sql_where_ = first ? spec_.transform.sql_where : port.sql_where;
+    const std::string suffix = spec_.ports.size() > 1 ? " " + port.name : "";
+    MW_RETURN_IF_ERROR(Step("transform" + suffix, [&](std::string& d) { return RunTransform(d); }));
+    MW_RETURN_IF_ERROR(Step("contract" + suffix, [&](std::string& d) { return CheckContract(d); }));
+    if (first) TraceColumns();
+    if (options_.skip_data) continue;
+    if (!streaming_) {
+      MW_RETURN_IF_ERROR(Step("quality" + suffix, [&](std::string& d) { return Quality(d); }));
+      MW_RETURN_IF_ERROR(
+          Step("governance (data)" + suffix, [&](std::string& d) { return GovernanceOnData(d); }));
+      if (options_.dry_run) continue;
+    }
+    MW_RETURN_IF_ERROR(Step("publish" + suffix, [&](std::string& d) { return Publish(d); }));
   }
-  MW_RETURN_IF_ERROR(Step("publish", [&](std::string& d) { return Publish(d); }));
+  if (options_.skip_data || options_.dry_run) return Status::OK();
   return Step("catalog", [&](std::string& d) { return Record(d); });
 }
 
@@ -460,12 +481,6 @@ Status ProductService::Run::Checks(std::string& detail) {
     MW_RETURN_IF_ERROR(catalog_.Authorize(caller_, Privilege::kCreateTable, securable));
     MW_RETURN_IF_ERROR(catalog_.Authorize(caller_, Privilege::kWriteData, securable));
     detail = fmt::format("domain {} (owner {}), ", loaded->name, loaded->owner);
-  }
-  if (spec_.ports.size() > 1) {
-    return Status::NotImplemented("{} declares {} ports; deploy publishes one port per product yet",
-                                  spec_.QualifiedName(), spec_.ports.size())
-        .WithLocation(spec_.ports[1].where)
-        .WithHint("split the extra ports into products of their own");
   }
   for (const Input& input : spec_.inputs) {
     if (spec_.FindPort(input.name) != nullptr) {
@@ -609,8 +624,8 @@ Status ProductService::Run::OpenEngine() {
     MW_RETURN_IF_ERROR(ValidateProductName("variable", name));
     const bool number =
         !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
-    MW_RETURN_IF_ERROR(connection_->Execute(
-        fmt::format("SET VARIABLE {} = {}", name, number ? value : QuoteString(value))));
+    MW_RETURN_IF_ERROR(connection_->Execute(fmt::format(
+        "SET VARIABLE {} = {}", QuoteIdentifier(name), number ? value : QuoteString(value))));
   }
   for (const auto& [name, sql] : input_sql_) {
     Status created =
@@ -623,8 +638,8 @@ Status ProductService::Run::OpenEngine() {
 }
 
 Status ProductService::Run::RunTransform(std::string& detail) {
-  const Port& port = spec_.ports[0];
-  std::string sql = spec_.transform.sql;
+  const Port& port = *port_;
+  std::string sql = port_sql_;
   while (!sql.empty() &&
          (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
     sql.pop_back();
@@ -645,8 +660,10 @@ Status ProductService::Run::RunTransform(std::string& detail) {
     // user wrote only the SELECT, and the location says where it is.
     Status bare(ran.code(), ran.message());
     if (!ran.hint().empty()) bare = std::move(bare).WithHint(ran.hint());
-    return AtSqlLocation(std::move(bare), spec_.transform.sql_where)
-        .WithContext("the transform of {} failed", spec_.QualifiedName());
+    return AtSqlLocation(std::move(bare), port_sql_where_)
+        .WithContext(port_ == &spec_.ports.front()
+                         ? fmt::format("the transform of {} failed", spec_.QualifiedName())
+                         : fmt::format("the SQL of port {} failed", port.name));
   }
   if (bind_only) {
     detail = streaming_ ? "bound; it runs into the staged data files of the publish"
@@ -695,7 +712,7 @@ void ProductService::Run::TraceColumns() {
 }
 
 Status ProductService::Run::CheckContract(std::string& detail) {
-  const Port& port = spec_.ports[0];
+  const Port& port = *port_;
   std::set<std::string> produced;
   for (const std::string& name : produced_columns_) {
     std::string lower = name;
@@ -754,16 +771,20 @@ Status ProductService::Run::CheckContract(std::string& detail) {
 }
 
 Status ProductService::Run::Quality(std::string& detail) {
-  const Port& port = spec_.ports[0];
+  const Port& port = *port_;
   const ReferenceResolver references = [&](const QualityRule& rule) -> Result<std::string> {
     return "SELECT * FROM " + QuoteIdentifier("__ref_" + rule.name);
   };
-  MW_ASSIGN_OR_RETURN(report_.quality,
-                      RunQualityChecks(*connection_, spec_, port, staged_.at(port.name), references,
-                                       time::NowMicros()));
+  MW_ASSIGN_OR_RETURN(
+      std::vector<QualityResult> results,
+      RunQualityChecks(*connection_, spec_, port, staged_.at(port.name), references,
+                       time::NowMicros(),
+                       {staged_schema_ ? &*staged_schema_ : nullptr, staged_files_}));
+  staged_files_ = nullptr;
+  report_.quality.insert(report_.quality.end(), results.begin(), results.end());
   const QualityResult* first_error = nullptr;
   size_t errors = 0, warnings = 0;
-  for (const QualityResult& result : report_.quality) {
+  for (const QualityResult& result : results) {
     if (result.passed) continue;
     if (result.severity == Severity::kError) {
       ++errors;
@@ -789,7 +810,7 @@ Status ProductService::Run::Quality(std::string& detail) {
   }
   detail =
       fmt::format("{}{} rules passed", warnings ? fmt::format("warn: {} warnings, ", warnings) : "",
-                  report_.quality.size() - warnings);
+                  results.size() - warnings);
   return Status::OK();
 }
 
@@ -831,14 +852,15 @@ Status ProductService::Run::Diff(std::string& detail) {
 }
 
 Status ProductService::Run::Publish(std::string& detail) {
+  const Port& port = *port_;
   iceberg::Warehouse& warehouse = catalog_.warehouse();
   metastore::Metastore& metastore = catalog_.metastore();
-  const Port& port = spec_.ports[0];
   const std::string table_name = PortTableName(port.name, spec_.version.major);
   const iceberg::TableIdentifier identifier{{spec_.domain}, table_name};
   const std::string inflight_key = spec_.domain + "/" + spec_.name;
 
   if (create_domain_) {
+    create_domain_ = false;  // once, before the first port
     MW_RETURN_IF_ERROR(service_
                            .CreateDomain(caller_, {.name = spec_.domain,
                                                    .description = "",
@@ -847,7 +869,13 @@ Status ProductService::Run::Publish(std::string& detail) {
                            .status());
   }
   // Mark the deploy as running, so a killed one is cleaned up at the next start.
+  // Every table of the deploy so far: the recovery cleans each.
+  json tables = json::array();
+  for (const PublishedPort& done : report_.ports)
+    tables.push_back(done.table.substr(done.table.find('.') + 1));
+  tables.push_back(table_name);
   json inflight = {{"table", table_name},
+                   {"tables", tables},
                    {"domain", spec_.domain},
                    {"pid", ::getpid()},
                    {"started_at_ms", time::NowMillis()},
@@ -880,7 +908,7 @@ Status ProductService::Run::Publish(std::string& detail) {
                       {"meshwork.major", std::to_string(spec_.version.major)},
                       {"comment", port.description}}}};
     MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateTable(caller_, {spec_.domain}, request));
-    created_table_ = identifier;
+    created_tables.push_back(identifier);
     table = std::move(created);
   } else {
     // Minor changes evolve the table's schema: new optional columns, widened types.
@@ -946,9 +974,19 @@ Status ProductService::Run::Publish(std::string& detail) {
       MW_RETURN_IF_ERROR(connection_->Execute(
           fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", relation, staged_sql)));
       staged_[port.name] = relation;
+      // For a full publish the staged files are all the table will hold: their statistics
+      // decide some rules without a scan.
+      if (spec_.transform.mode == TransformMode::kFull) {
+        staged_files_ = &files;
+        staged_schema_ = schema;
+      }
       MW_RETURN_IF_ERROR(Step("quality", [&](std::string& d) { return Quality(d); }));
       return Step("governance (data)", [&](std::string& d) { return GovernanceOnData(d); });
     };
+  }
+  std::optional<int64_t> previous_snapshot;
+  if (const auto* snapshot = table->metadata.CurrentSnapshot()) {
+    previous_snapshot = snapshot->snapshot_id;
   }
   Result<iceberg::AppendResult> written = Status::Internal("no write");
   switch (spec_.transform.mode) {
@@ -983,6 +1021,9 @@ Status ProductService::Run::Publish(std::string& detail) {
     }
   }
   if (!written.ok()) return written.error();
+  if (std::find(created_tables.begin(), created_tables.end(), identifier) == created_tables.end()) {
+    committed.push_back({identifier, previous_snapshot});
+  }
   MW_ASSIGN_OR_RETURN(auto after, catalog_.LoadTable(caller_, identifier));
   PublishedPort published;
   published.port = port.name;
@@ -1081,12 +1122,28 @@ Result<DeployReport> ProductService::Deploy(const Caller& caller, const DataProd
   DeployReport report;
   Run run(*this, caller, spec, options, report);
   report.failure = run.Execute();
-  if (!report.failure.ok() && run.created_table()) {
-    // A first publication that failed leaves no table behind.
-    Status dropped = catalog_.DropTable(caller, *run.created_table(), /*purge=*/true);
-    if (!dropped.ok()) {
-      logging::Warn("cannot drop {} after the failed deploy: {}", run.created_table()->ToString(),
-                    dropped.ToString());
+  if (!report.failure.ok()) {
+    // Undo what the failed deploy published: ports committed before a later one failed go back
+    // to the snapshot they had; tables it created go.
+    for (const auto& done : run.committed) {
+      if (!done.previous_snapshot) continue;
+      const json requirements = json::array();
+      const json updates = json::array({{{"action", "set-snapshot-ref"},
+                                         {"ref-name", "main"},
+                                         {"type", "branch"},
+                                         {"snapshot-id", *done.previous_snapshot}}});
+      auto undone = catalog_.CommitTable(caller, {done.table, &requirements, &updates});
+      if (!undone.ok()) {
+        logging::Warn("cannot put {} back after the failed deploy: {}", done.table.ToString(),
+                      undone.error().ToString());
+      }
+    }
+    for (const auto& table : run.created_tables) {
+      Status dropped = catalog_.DropTable(caller, table, /*purge=*/true);
+      if (!dropped.ok()) {
+        logging::Warn("cannot drop {} after the failed deploy: {}", table.ToString(),
+                      dropped.ToString());
+      }
     }
   }
   if (!report.failure.ok() && !options.dry_run) {

@@ -423,8 +423,9 @@ Result<Column> ReadColumn(const SpecReader& reader, const YAML::Node& node) {
 }
 
 Result<Port> ReadPort(const SpecReader& reader, const YAML::Node& node) {
-  MW_RETURN_IF_ERROR(
-      reader.CheckMap(node, "a port", {"name", "description", "columns", "partitioning", "sort"}));
+  MW_RETURN_IF_ERROR(reader.CheckMap(
+      node, "a port",
+      {"name", "description", "columns", "partitioning", "sort", "sql", "sql_file"}));
   Port port;
   port.where = reader.At(node);
   MW_ASSIGN_OR_RETURN(port.name, reader.RequiredString(node, "name", "a port"));
@@ -471,6 +472,24 @@ Result<Port> ReadPort(const SpecReader& reader, const YAML::Node& node) {
       return reader.Error(node["partitioning"], "port '{}': partitioning '{}': {}", port.name,
                           port.partitioning, spec.error().message());
     }
+  }
+  MW_ASSIGN_OR_RETURN(port.sql, reader.OptionalString(node, "sql"));
+  MW_ASSIGN_OR_RETURN(port.sql_file, reader.OptionalString(node, "sql_file"));
+  if (!port.sql.empty() && !port.sql_file.empty()) {
+    return reader.Error(node, "port '{}' takes 'sql' or 'sql_file', not both", port.name);
+  }
+  if (!port.sql.empty()) {
+    port.sql_where = reader.At(node["sql"]);
+    if (port.sql.find('\n') != std::string::npos)
+      port.sql_where.line += 1, port.sql_where.column = 1;
+  }
+  if (!port.sql_file.empty()) {
+    const std::filesystem::path path(port.sql_file);
+    if (path.is_absolute() || port.sql_file.find("..") != std::string::npos) {
+      return reader.Error(node["sql_file"], "'{}' must be a path inside the product folder",
+                          port.sql_file);
+    }
+    port.sql_where = {port.sql_file, 1, 1};
   }
   MW_ASSIGN_OR_RETURN(port.sort, reader.OptionalString(node, "sort"));
   if (!port.sort.empty()) {
@@ -701,6 +720,19 @@ Result<DataProductSpec> ReadSpec(const SpecReader& reader, const YAML::Node& roo
     if (!port_names.insert(port.name).second) {
       return reader.Error(node["name"], "two ports are named '{}'", port.name);
     }
+    const bool own_sql = !port.sql.empty() || !port.sql_file.empty();
+    if (spec.ports.empty() && own_sql) {
+      return reader.Error(node,
+                          "the first port '{}' is computed by 'transform'; only further "
+                          "ports take 'sql' or 'sql_file'",
+                          port.name);
+    }
+    if (!spec.ports.empty() && !own_sql) {
+      return reader
+          .Error(node, "port '{}' needs 'sql' or 'sql_file': how it is computed from the inputs",
+                 port.name)
+          .WithHint("the transform computes the first port; every further port has SQL of its own");
+    }
     spec.ports.push_back(std::move(port));
   }
   for (const std::string& key : spec.transform.keys) {
@@ -917,6 +949,20 @@ Result<DataProductSpec> LoadSpec(const std::string& folder) {
     if (!sql.ok()) return std::move(sql).error().WithLocation(spec.transform.where);
     spec.transform.sql = std::move(*sql);
     spec.transform.sql_where = {sql_path.string(), 1, 1};
+  }
+  for (Port& port : spec.ports) {
+    if (port.sql_file.empty()) continue;
+    const fs::path sql_path = base / port.sql_file;
+    std::error_code error;
+    const fs::path real_base = fs::weakly_canonical(base, error);
+    if (!fs::weakly_canonical(sql_path, error).string().starts_with(real_base.string() + "/")) {
+      return Status::InvalidArgument("port sql_file '{}' leaves the product folder", port.sql_file)
+          .WithLocation(port.where);
+    }
+    auto sql = read(sql_path);
+    if (!sql.ok()) return std::move(sql).error().WithLocation(port.where);
+    port.sql = std::move(*sql);
+    port.sql_where = {sql_path.string(), 1, 1};
   }
   return spec;
 }

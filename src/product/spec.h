@@ -75,6 +75,11 @@ struct Port {
   std::vector<Column> columns;
   std::string partitioning;  // "day(ts), bucket(16, id)"
   std::string sort;          // "ts desc, id"
+  /// How this port is computed: the transform for the first port; every further port has SQL
+  /// of its own (inline or a file), over the same inputs.
+  std::string sql;
+  std::string sql_file;
+  SourceLocation sql_where;
   SourceLocation where;
   /// The Iceberg schema of the columns (ids 1..N in order), built while parsing.
   std::optional<iceberg::Schema> schema;

@@ -385,6 +385,45 @@ TEST_F(ProductServiceTest, RollbackPublishesAnEarlierVersionAgain) {
               IsError(StatusCode::kNotFound, "never published as 1.0.7"));
 }
 
+TEST_F(ProductServiceTest, StatisticsDecidePassingRulesAndFailuresStillShowTheirRows) {
+  constexpr const char* kScores = R"yaml(apiVersion: meshwork/v1
+kind: DataProduct
+domain: stats
+name: scores
+version: 1.0.0
+owner: {team: stats}
+transform:
+  sql: SELECT i AS id, i - getvariable('offset') AS score FROM range(1, 1001) t(i)
+ports:
+  - name: scores
+    columns:
+      - {name: id, type: long, nullable: false, description: Row}
+      - {name: score, type: long, description: Score}
+quality:
+  - {rule: range, column: score, min: 0, max: 1000}
+  - {rule: row_count, min: 1000}
+)yaml";
+  DeployOptions options{.create_domain = true};
+  options.variables["offset"] = "0";
+  ASSERT_OK_AND_ASSIGN(auto passed, service_->Deploy(root_, Spec(kScores, "scores"), options));
+  ASSERT_OK(passed.failure);
+  std::map<std::string, std::string> details;
+  for (const auto& result : passed.quality)
+    details[result.rule] = result.detail;
+  EXPECT_THAT(details["range(score)"], HasSubstr("from the files' bounds"));
+  EXPECT_THAT(details["row_count"], HasSubstr("from the files' record counts"));
+  EXPECT_THAT(details["contract: required columns"], HasSubstr("from the files' null counts"));
+  // Out of range: the bounds do not prove it, the scan finds the rows.
+  std::string text = kScores;
+  text.replace(text.find("version: 1.0.0"), 14, "version: 1.0.1");
+  options.variables["offset"] = "5";
+  ASSERT_OK_AND_ASSIGN(auto failed, service_->Deploy(root_, Spec(text, "scores_bad"), options));
+  EXPECT_THAT(failed.failure, IsError(StatusCode::kFailedPrecondition, "range(score)"));
+  EXPECT_THAT(failed.failure.ToString(), HasSubstr("4 rows outside [0, 1000]"));
+  EXPECT_THAT(failed.failure.ToString(), HasSubstr("\"score\":\"-4\""));
+  EXPECT_EQ(service_->LoadProduct(root_, "stats", "scores")->version, "1.0.0");
+}
+
 TEST(CronTest, MatchesLikeCron) {
   EXPECT_TRUE(CronMatches("0 6 * * *", 0, 6, 15, 3, 2));
   EXPECT_FALSE(CronMatches("0 6 * * *", 1, 6, 15, 3, 2));
