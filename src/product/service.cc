@@ -747,7 +747,7 @@ Status ProductService::Run::CheckContract(std::string& detail) {
   // Types: every value must cast to the declared type; a failing cast names the column. Bound
   // and streamed transforms are cast by the write itself (a value that does not fit fails it).
   for (const Column& column : port.columns) {
-    if (staged_.empty()) break;
+    if (streaming_ || !staged_.contains(port.name)) break;
     const auto* field =
         port.schema->FindField(port.schema->fields()[&column - &port.columns[0]].id);
     MW_ASSIGN_OR_RETURN(std::string type, iceberg::DuckDBType(*field->type));

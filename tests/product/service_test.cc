@@ -424,6 +424,57 @@ quality:
   EXPECT_EQ(service_->LoadProduct(root_, "stats", "scores")->version, "1.0.0");
 }
 
+TEST_F(ProductServiceTest, ProductsWithSeveralPortsPublishAllOrPutThemBack) {
+  constexpr const char* kTwoPorts = R"yaml(apiVersion: meshwork/v1
+kind: DataProduct
+domain: sales
+name: orders
+version: 1.0.0
+owner: {team: sales}
+transform:
+  sql: SELECT i AS order_id, i % 3 AS region FROM range(1, 31) t(i)
+ports:
+  - name: orders
+    columns:
+      - {name: order_id, type: long, primary_key: true, description: Order}
+      - {name: region, type: long, description: Region}
+  - name: orders_by_region
+    sql: |
+      SELECT i % 3 AS region, count(*) AS orders
+      FROM range(1, 31) t(i) GROUP BY 1
+    columns:
+      - {name: region, type: long, primary_key: true, description: Region}
+      - {name: orders, type: long, description: Orders}
+quality:
+  - {rule: row_count, port: orders, min: 1}
+  - {rule: range, port: orders_by_region, column: orders, max: 10}
+)yaml";
+  DeployReport first = Deploy(Spec(kTwoPorts, "two"), root_);
+  ASSERT_OK(first.failure);
+  ASSERT_THAT(first.ports, SizeIs(2));
+  EXPECT_EQ(first.ports[1].table, "sales.orders_by_region");
+  EXPECT_THAT(Rows("sales", "orders", "order_id"), SizeIs(30));
+  EXPECT_THAT(Rows("sales", "orders_by_region", "region"), SizeIs(3));
+  ASSERT_OK_AND_ASSIGN(auto before, catalog_->LoadTable(root_, {{"sales"}, "orders"}));
+
+  // The second port fails its rule after the first was committed: the first goes back.
+  std::string text = kTwoPorts;
+  text.replace(text.find("version: 1.0.0"), 14, "version: 1.0.1");
+  text.replace(text.find("range(1, 31) t(i)"), 17, "range(1, 61) t(i)");
+  text.replace(text.find("range(1, 31) t(i) GROUP"), 17, "range(1, 61) t(i)");
+  ASSERT_OK_AND_ASSIGN(auto failed, service_->Deploy(root_, Spec(text, "two_bad")));
+  EXPECT_THAT(failed.failure, IsError(StatusCode::kFailedPrecondition, "range(orders)"));
+  ASSERT_OK_AND_ASSIGN(auto after, catalog_->LoadTable(root_, {{"sales"}, "orders"}));
+  EXPECT_EQ(after.metadata.current_snapshot_id, before.metadata.current_snapshot_id);
+  EXPECT_THAT(Rows("sales", "orders", "order_id"), SizeIs(30));
+  EXPECT_EQ(service_->LoadProduct(root_, "sales", "orders")->version, "1.0.0");
+
+  // A further port without SQL is a spec error.
+  std::string no_sql = kTwoPorts;
+  no_sql.replace(no_sql.find("    sql: |\n      SELECT i % 3"), 4, "    x-sql");
+  EXPECT_THAT(ParseSpec(no_sql, "x.yaml"), IsError(StatusCode::kInvalidArgument, "needs 'sql'"));
+}
+
 TEST(CronTest, MatchesLikeCron) {
   EXPECT_TRUE(CronMatches("0 6 * * *", 0, 6, 15, 3, 2));
   EXPECT_FALSE(CronMatches("0 6 * * *", 1, 6, 15, 3, 2));
