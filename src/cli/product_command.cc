@@ -38,6 +38,7 @@ struct ProductCommands {
   CLI::App* deprecate = nullptr;
   CLI::App* lineage = nullptr;
   CLI::App* status = nullptr;
+  CLI::App* remove = nullptr;
   CLI::App* export_command = nullptr;
   CLI::App* import_command = nullptr;
   std::string format = "odcs";
@@ -133,6 +134,11 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.import_command->add_option("--dir", c.dir, "Folder to create (default ./NAME)");
   c.import_command->add_flag("--force", c.force, "Write into an existing folder");
   json_flag(c.import_command);
+  c.remove = c.product->add_subcommand(
+      "delete", "Remove a deprecated major line after its sunset (tables purged)");
+  c.remove->add_option("product", c.name, "domain.name")->required();
+  c.remove->add_option("--major", c.major, "The major line")->required();
+  c.remove->add_flag("--force", c.force, "Even before its sunset or while others read it");
   c.lineage = c.product->add_subcommand("lineage", "Upstream and downstream of a product");
   c.lineage->add_option("product", c.name, "domain.name")->required();
   json_flag(c.lineage);
@@ -142,7 +148,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   json_flag(c.search);
 
   for (CLI::App* sub : {c.validate, c.plan, c.deploy, c.list, c.show, c.history, c.deprecate,
-                        c.lineage, c.search, c.status, c.rollback}) {
+                        c.lineage, c.search, c.status, c.rollback, c.remove}) {
     sub->add_option("--server", c.server,
                     "Talk to a meshwork server (or MESHWORK_SERVER; credentials from "
                     "MESHWORK_CLIENT_ID/SECRET) instead of the local mesh in --data-dir");
@@ -809,6 +815,14 @@ int RunRemote(ProductCommands& c) {
   }
   if (c.history->parsed()) return send("GET", "/api/v1/products/" + product_path + "/versions");
   if (c.status->parsed()) return send("GET", "/api/v1/products/" + product_path + "/status");
+  if (c.remove->parsed()) {
+    auto reply = client->Send("DELETE", "/api/v1/products/" + product_path +
+                                            "?major=" + std::to_string(c.major) +
+                                            (c.force ? "&force=true" : ""));
+    if (!reply.ok()) return Fail(reply.error());
+    std::printf("%s v%d removed\n", c.name.c_str(), c.major);
+    return kExitOk;
+  }
   if (c.rollback->parsed()) {
     return send("POST", "/api/v1/products/" + product_path + "/rollback",
                 nlohmann::json({{"version", c.sunset}}).dump());
@@ -1005,6 +1019,15 @@ int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.lineage->parsed()) return RunLineage(c, *mesh);
   if (c.search->parsed()) return RunSearch(c, *mesh);
   if (c.status->parsed()) return RunStatus(c, *mesh);
+  if (c.remove->parsed()) {
+    auto names = SplitProduct(c.name, '.');
+    if (!names.ok()) return ReportError(names.error(), kExitUsage);
+    Status deleted =
+        mesh->service->DeleteProduct(mesh->caller, names->first, names->second, c.major, c.force);
+    if (!deleted.ok()) return Fail(deleted);
+    std::printf("%s v%d removed\n", c.name.c_str(), c.major);
+    return kExitOk;
+  }
   if (c.rollback->parsed()) return RunRollback(c, *mesh);
   return kExitUsage;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -277,6 +278,65 @@ Result<ProductRecord> ProductService::Rollback(const Caller& caller, const std::
       "rollback_product", "product", record.QualifiedName(), Dump({{"version", version}})));
   record.document_version += 1;
   return record;
+}
+
+Status ProductService::DeleteProduct(const Caller& caller, const std::string& domain,
+                                     const std::string& name, int major, bool force) {
+  MW_ASSIGN_OR_RETURN(ProductRecord record, LoadProduct(caller, domain, name, major));
+  MW_RETURN_IF_ERROR(catalog_.Authorize(caller, Privilege::kDrop, Securable::Namespace({domain})));
+  if (!force) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char today[16];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &utc);
+    if (record.state != "deprecated" || record.sunset.empty() || record.sunset >= today) {
+      return Status::FailedPrecondition(
+                 "{} v{} is {}; a line goes only after its sunset date has passed",
+                 record.QualifiedName(), major,
+                 record.state == "deprecated" ? "deprecated until " + record.sunset : "active")
+          .WithHint(fmt::format("`meshwork product deprecate {} --major {} --sunset YYYY-MM-DD` "
+                                "first, or --force",
+                                record.QualifiedName(), major));
+    }
+    // Consumers that still read it would break.
+    MW_ASSIGN_OR_RETURN(auto all, ListProducts(caller));
+    for (const ProductRecord& other : all) {
+      auto spec = other.Spec();
+      if (!spec.ok() || other.state != "active") continue;
+      for (const Input& input : spec->inputs) {
+        if (input.is_port() && input.product_domain == domain && input.major == major &&
+            std::any_of(record.ports.begin(), record.ports.end(), [&](const PublishedPort& port) {
+              return port.port == input.product_port;
+            })) {
+          return Status::FailedPrecondition("{} still reads {}.{} v{}", other.QualifiedName(),
+                                            domain, input.product_port, major)
+              .WithHint("move its consumers to the newer major version first, or --force");
+        }
+      }
+    }
+  }
+  for (const PublishedPort& port : record.ports) {
+    const size_t dot = port.table.find('.');
+    Status dropped = catalog_.DropTable(
+        caller, {{port.table.substr(0, dot)}, port.table.substr(dot + 1)}, /*purge=*/true);
+    if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) return dropped;
+  }
+  const int64_t now_ms = time::NowMillis();
+  const json history = {{"version", record.version}, {"major", major},
+                        {"at_ms", now_ms},           {"by", caller.principal},
+                        {"action", "delete"},        {"summary", "major line removed"},
+                        {"ports", json::array()}};
+  return catalog_.metastore().WriteDocuments(
+      caller.actor(),
+      {{.collection = kProducts,
+        .key = fmt::format("{}/{}/v{:04d}", domain, name, major),
+        .expected_version = record.document_version,
+        .remove = true},
+       {.collection = kHistory,
+        .key = fmt::format("{}/{}/{:015d}-{:04d}", domain, name, now_ms, major),
+        .body = Dump(history)}},
+      "delete_product", "product", record.QualifiedName(), Dump({{"major", major}}));
 }
 
 Result<LineageGraph> ProductService::Lineage(const Caller& caller, const std::string& domain,

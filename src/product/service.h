@@ -268,6 +268,10 @@ class ProductService {
   /// becomes the tables' current one and its spec the product's.
   Result<ProductRecord> Rollback(const catalog::Caller& caller, const std::string& domain,
                                  const std::string& name, const std::string& version);
+  /// Removes a major line: its tables (purged) and its record. Only a deprecated line whose
+  /// sunset date has passed and that no other product reads, unless `force`.
+  Status DeleteProduct(const catalog::Caller& caller, const std::string& domain,
+                       const std::string& name, int major, bool force);
   Result<LineageGraph> Lineage(const catalog::Caller& caller, const std::string& domain,
                                const std::string& name);
   Result<SearchResults> Search(const catalog::Caller& caller, const std::string& query,

@@ -191,6 +191,21 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                return Json(200, product::ProductRecordToJson(*record));
              }));
 
+  router.Add("DELETE", "/api/v1/products/{domain}/{product}", "deleteProduct",
+             authed([&products](HttpRequest& request, const Caller& caller) {
+               Status bad;
+               const auto major = MajorQuery(request, bad);
+               if (!bad.ok()) return ErrorResponse(bad);
+               if (!major) {
+                 return ErrorResponse(
+                     Status::InvalidArgument("major: say which major line goes (?major=N)"));
+               }
+               Status deleted = products.DeleteProduct(
+                   caller, request.Capture("domain"), request.Capture("product"), *major,
+                   request.Query("force").value_or("") == "true");
+               if (!deleted.ok()) return ErrorResponse(deleted);
+               return HttpResponse{.status = 204, .content_type = "", .body = ""};
+             }));
   router.Add("POST", "/api/v1/products/{domain}/{product}/rollback", "rollbackProduct",
              authed([&products](HttpRequest& request, const Caller& caller) {
                auto body = Body(request);
@@ -385,7 +400,9 @@ std::string MeshApiOpenApiDocument() {
                     true)}}},
       {"/api/v1/products/{domain}/{product}",
        {{"get", op("loadProduct", "A product: contract, ports, SLA, quality", false,
-                   {"domain", "product"}, {"major"})}}},
+                   {"domain", "product"}, {"major"})},
+        {"delete", op("deleteProduct", "Remove a deprecated major line after its sunset", false,
+                      {"domain", "product"}, {"major", "force"})}}},
       {"/api/v1/products/{domain}/{product}/versions",
        {{"get", op("productVersions", "Deploys and deprecations", false, {"domain", "product"})}}},
       {"/api/v1/products/{domain}/{product}/status",

@@ -238,6 +238,19 @@ TEST_F(ProductServiceTest, BreakingChangesNeedAMajorVersionPublishedBesideTheOld
   EXPECT_EQ(deprecated.state, "deprecated");
   EXPECT_THAT(service_->Deprecate(root_, "customers", "customers", 1, "soon", ""),
               IsError(StatusCode::kInvalidArgument, "not a date"));
+
+  // Deleting a line: not before its sunset, not an active one; after the sunset it goes.
+  EXPECT_THAT(service_->DeleteProduct(root_, "customers", "customers", 1, false),
+              IsError(StatusCode::kFailedPrecondition, "deprecated until 2027-06-30"));
+  EXPECT_THAT(service_->DeleteProduct(root_, "customers", "customers", 2, false),
+              IsError(StatusCode::kFailedPrecondition, "active"));
+  ASSERT_OK(service_->Deprecate(root_, "customers", "customers", 1, "2020-01-01", "gone").status());
+  ASSERT_OK(service_->DeleteProduct(root_, "customers", "customers", 1, false));
+  EXPECT_THAT(service_->LoadProduct(root_, "customers", "customers", 1),
+              IsError(StatusCode::kNotFound));
+  EXPECT_THAT(catalog_->LoadTable(root_, {{"customers"}, "customers"}),
+              IsError(StatusCode::kNotFound));
+  EXPECT_THAT(Rows("customers", "customers_v2", "customer_id"), SizeIs(10));
 }
 
 TEST_F(ProductServiceTest, AFailingQualityRuleBlocksAndNamesRuleColumnAndRows) {
