@@ -422,7 +422,8 @@ class ProductService::Run {
   std::vector<iceberg::TableIdentifier> created_tables;
   struct Committed {
     iceberg::TableIdentifier table;
-    std::optional<int64_t> previous_snapshot;
+    int64_t snapshot = 0;                      // what this deploy committed
+    std::optional<int64_t> previous_snapshot;  // its parent: what the table goes back to
   };
   std::vector<Committed> committed;
 };
@@ -1021,10 +1022,15 @@ Status ProductService::Run::Publish(std::string& detail) {
     }
   }
   if (!written.ok()) return written.error();
-  if (std::find(created_tables.begin(), created_tables.end(), identifier) == created_tables.end()) {
-    committed.push_back({identifier, previous_snapshot});
-  }
   MW_ASSIGN_OR_RETURN(auto after, catalog_.LoadTable(caller_, identifier));
+  if (std::find(created_tables.begin(), created_tables.end(), identifier) == created_tables.end() &&
+      written->snapshot_id != 0) {
+    // Undone by putting back this commit's parent (not what was current when the deploy began:
+    // another writer may have committed in between).
+    const auto* ours = after.metadata.SnapshotById(written->snapshot_id);
+    committed.push_back(
+        {identifier, written->snapshot_id, ours ? ours->parent_snapshot_id : previous_snapshot});
+  }
   PublishedPort published;
   published.port = port.name;
   published.table = identifier.ToString();
@@ -1125,13 +1131,29 @@ Result<DeployReport> ProductService::Deploy(const Caller& caller, const DataProd
   if (!report.failure.ok()) {
     // Undo what the failed deploy published: ports committed before a later one failed go back
     // to the snapshot they had; tables it created go.
+    std::string published_version;
+    if (auto record = LoadProduct(caller, spec.domain, spec.name, spec.version.major);
+        record.ok()) {
+      published_version = record->version;
+    }
     for (const auto& done : run.committed) {
       if (!done.previous_snapshot) continue;
-      const json requirements = json::array();
+      // Only while main is still this deploy's snapshot: a later writer's commit stands.
+      const json requirements = json::array(
+          {{{"type", "assert-ref-snapshot-id"}, {"ref", "main"}, {"snapshot-id", done.snapshot}}});
+      // The version tag goes with it; a refresh of the published version tags its parent again.
+      const bool refresh = published_version == report.version;
+      const json tag =
+          refresh ? json{{"action", "set-snapshot-ref"},
+                         {"ref-name", "v" + report.version},
+                         {"type", "tag"},
+                         {"snapshot-id", *done.previous_snapshot}}
+                  : json{{"action", "remove-snapshot-ref"}, {"ref-name", "v" + report.version}};
       const json updates = json::array({{{"action", "set-snapshot-ref"},
                                          {"ref-name", "main"},
                                          {"type", "branch"},
-                                         {"snapshot-id", *done.previous_snapshot}}});
+                                         {"snapshot-id", *done.previous_snapshot}},
+                                        tag});
       auto undone = catalog_.CommitTable(caller, {done.table, &requirements, &updates});
       if (!undone.ok()) {
         logging::Warn("cannot put {} back after the failed deploy: {}", done.table.ToString(),

@@ -479,6 +479,8 @@ quality:
   EXPECT_THAT(failed.failure, IsError(StatusCode::kFailedPrecondition, "range(orders)"));
   ASSERT_OK_AND_ASSIGN(auto after, catalog_->LoadTable(root_, {{"sales"}, "orders"}));
   EXPECT_EQ(after.metadata.current_snapshot_id, before.metadata.current_snapshot_id);
+  EXPECT_FALSE(after.metadata.refs.contains("v1.0.1")) << "the undone version's tag goes";
+  EXPECT_TRUE(after.metadata.refs.contains("v1.0.0"));
   EXPECT_THAT(Rows("sales", "orders", "order_id"), SizeIs(30));
   EXPECT_EQ(service_->LoadProduct(root_, "sales", "orders")->version, "1.0.0");
 
