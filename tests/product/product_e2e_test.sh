@@ -108,6 +108,27 @@ grep -q '"country":"NL"' quality.out || { cat quality.out; fail "no failing rows
 [[ $(api "/api/v1/products/shop/daily_sales" | json 'd.version') == "2.0.0" ]] || fail "2.0.0 is no longer published"
 echo "ok   a failing error-severity rule blocks, naming the rule, the column and failing rows"
 
+# Lifecycle through the CLI: status, history, ODCS export and import, rollback, deprecate, delete.
+"$meshwork" product status shop.daily_sales --server "$base" | json 'd.scorecard.score' | grep -qE '^[0-9]+$' ||
+  fail "product status has no scorecard"
+[[ $("$meshwork" product history shop.daily_sales --server "$base" | json 'd.versions.map(v=>v.action+"@"+v.version).join(",")') == \
+  "deploy@1.0.0,deploy@2.0.0" ]] || fail "history"
+"$meshwork" product export daily_sales --format odcs --output contract.odcs.yaml || fail "export to ODCS"
+grep -q "kind: DataContract" contract.odcs.yaml && grep -q "physicalName: shop.daily_sales" contract.odcs.yaml ||
+  fail "the ODCS contract lacks its kind or tables"
+"$meshwork" product import contract.odcs.yaml --dir reimported >import.out || fail "import from ODCS"
+cmp -s reimported/dataproduct.yaml daily_sales/dataproduct.yaml || fail "the ODCS round trip changed the spec"
+cmp -s reimported/transform.sql daily_sales/transform.sql || fail "the ODCS round trip changed the SQL"
+"$meshwork" product deprecate shop.daily_sales --major 1 --sunset 2020-01-01 --message "use v2" --server "$base" >/dev/null ||
+  fail "deprecate v1"
+"$meshwork" product delete shop.daily_sales --major 2 --server "$base" >delete.out 2>&1 &&
+  fail "deleting the active v2 should be refused"
+grep -q "a line goes only after its sunset" delete.out || { cat delete.out; fail "delete refusal"; }
+"$meshwork" product delete shop.daily_sales --major 1 --server "$base" >/dev/null || fail "delete v1 after its sunset"
+[[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
+  "$base/catalog/v1/mesh/namespaces/shop/tables/daily_sales") == 404 ]] || fail "v1's table is still there"
+echo "ok   status with scorecard, history, ODCS export/import round trip, deprecate, delete after the sunset"
+
 # 4. Bad specs: line-accurate errors.
 mkdir -p bad && cp daily_sales/transform.sql bad/ && mkdir -p bad/data && cp daily_sales/data/orders.csv bad/data/
 sed 's/^tags:/tagz:/' daily_sales/dataproduct.yaml >bad/dataproduct.yaml
