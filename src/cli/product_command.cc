@@ -22,6 +22,7 @@
 #include "product/odcs.h"
 #include "product/scaffold.h"
 #include "product/service.h"
+#include "query/query.h"
 
 namespace meshwork::cli {
 
@@ -48,6 +49,9 @@ struct ProductCommands {
   CLI::App* domain_create = nullptr;
   CLI::App* domain_list = nullptr;
   CLI::App* demo = nullptr;
+  CLI::App* sql = nullptr;
+  std::string sql_text;
+  std::string sql_format = "table";
   std::string examples;
   int scale = 1;
   bool no_serve = false;
@@ -166,6 +170,11 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.demo->add_option("--bootstrap-credentials", c.bootstrap,
                      "Root CLIENT_ID:SECRET (or MESHWORK_BOOTSTRAP_CREDENTIALS)");
   json_flag(c.demo);
+  c.sql = app.add_subcommand(
+      "sql", "Run one read-only query over the mesh's data products (domain.port), on --data-dir");
+  c.sql->add_option("query", c.sql_text, "SELECT ... FROM domain.port ...")->required();
+  c.sql->add_option("--format", c.sql_format, "table|csv|json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
   c.domain = app.add_subcommand("domain", "Domains: create, list");
   c.domain->require_subcommand(1);
   c.domain_create = c.domain->add_subcommand(
@@ -186,7 +195,8 @@ ProductCommands* AddProductCommands(CLI::App& app) {
 }
 
 bool ProductCommandParsed(const ProductCommands& commands) {
-  return commands.product->parsed() || commands.domain->parsed() || commands.demo->parsed();
+  return commands.product->parsed() || commands.domain->parsed() || commands.demo->parsed() ||
+         commands.sql->parsed();
 }
 
 namespace {
@@ -853,7 +863,12 @@ std::string FindExamples(const std::string& given) {
   return "examples";
 }
 
-void PrintTable(const product::QueryTable& table) {
+void PrintTable(const std::vector<std::string>& columns,
+                const std::vector<std::vector<std::string>>& rows) {
+  const struct {
+    const std::vector<std::string>& columns;
+    const std::vector<std::vector<std::string>>& rows;
+  } table{columns, rows};
   std::vector<size_t> widths;
   for (const auto& column : table.columns)
     widths.push_back(column.size());
@@ -873,6 +888,48 @@ void PrintTable(const product::QueryTable& table) {
   std::printf("%s\n", rule.c_str());
   for (const auto& row : table.rows)
     line(row);
+}
+
+int RunSql(ProductCommands& c, const config::Config& config) {
+  auto mesh = OpenLocalMesh(config);
+  if (!mesh.ok()) return Fail(mesh.error());
+  auto result = query::RunQuery(*mesh->catalog, mesh->caller, c.sql_text);
+  if (!result.ok()) return Fail(result.error());
+  if (!result->explain.empty()) {
+    std::printf("%s\n", result->explain.c_str());
+    return kExitOk;
+  }
+  if (c.sql_format == "json") {
+    for (const auto& row : result->rows) {
+      nlohmann::json object = nlohmann::json::object();
+      for (size_t i = 0; i < row.size() && i < result->columns.size(); ++i)
+        object[result->columns[i]] = row[i];
+      std::printf("%s\n",
+                  object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    }
+  } else if (c.sql_format == "csv") {
+    const auto field = [](const std::string& text) {
+      if (text.find_first_of(",\"\n") == std::string::npos) return text;
+      std::string quoted = "\"";
+      for (const char ch : text)
+        quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      return quoted + "\"";
+    };
+    std::string line;
+    for (size_t i = 0; i < result->columns.size(); ++i)
+      line += (i ? "," : "") + field(result->columns[i]);
+    std::printf("%s\n", line.c_str());
+    for (const auto& row : result->rows) {
+      line.clear();
+      for (size_t i = 0; i < row.size(); ++i)
+        line += (i ? "," : "") + field(row[i]);
+      std::printf("%s\n", line.c_str());
+    }
+  } else {
+    PrintTable(result->columns, result->rows);
+    std::printf("(%zu rows)\n", result->rows.size());
+  }
+  return kExitOk;
 }
 
 int RunDemo(ProductCommands& c, const config::Config& config) {
@@ -945,8 +1002,7 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
                                    {"seconds", seconds}});
   }
   if (!description->query_sql.empty()) {
-    auto result =
-        product::QueryPublishedProducts(*mesh->catalog, mesh->caller, description->query_sql);
+    auto result = query::RunQuery(*mesh->catalog, mesh->caller, description->query_sql);
     if (!result.ok()) return Fail(std::move(result).error().WithContext("the demo query failed"));
     if (c.json) {
       summary["query"] = {{"title", description->query_title},
@@ -954,7 +1010,7 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
                           {"rows", result->rows}};
     } else {
       std::printf("\n%s\n", description->query_title.c_str());
-      PrintTable(*result);
+      PrintTable(result->columns, result->rows);
     }
   }
   const double seconds =
@@ -998,6 +1054,7 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
 
 int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.demo->parsed()) return RunDemo(c, config);
+  if (c.sql->parsed()) return RunSql(c, config);
   if (c.init->parsed()) return RunInit(c);
   if (c.import_command->parsed()) return RunImport(c);
   if (c.export_command->parsed()) return RunExport(c, config);

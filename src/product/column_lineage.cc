@@ -11,6 +11,13 @@ namespace {
 
 using nlohmann::json;
 
+// A string member, or "" when it is absent or not a string (nlohmann's value() throws then).
+std::string Str(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -39,7 +46,7 @@ class Deriver {
 
   Columns Node(const json& node, std::map<std::string, Columns> ctes, int depth = 0) {
     if (!node.is_object() || depth > 64) return {};
-    const std::string type = node.value("type", "");
+    const std::string type = Str(node, "type");
     if (type == "SET_OPERATION_NODE") {
       // Columns by position: the left side names them, both sides feed them.
       Columns left = Node(node["left"], ctes, depth + 1);
@@ -52,8 +59,7 @@ class Deriver {
     if (node.contains("cte_map") && node["cte_map"].contains("map")) {
       for (const auto& entry : node["cte_map"]["map"]) {
         if (!entry.contains("value") || !entry["value"].contains("query")) continue;
-        ctes[Lower(entry.value("key", ""))] =
-            Node(entry["value"]["query"]["node"], ctes, depth + 1);
+        ctes[Lower(Str(entry, "key"))] = Node(entry["value"]["query"]["node"], ctes, depth + 1);
       }
     }
     std::map<std::string, Relation> scope;
@@ -61,9 +67,9 @@ class Deriver {
     Columns out;
     if (!node.contains("select_list")) return out;
     for (const auto& expression : node["select_list"]) {
-      const std::string kind = expression.value("class", "");
+      const std::string kind = Str(expression, "class");
       if (kind == "STAR") {
-        const std::string only = Lower(expression.value("relation_name", ""));
+        const std::string only = Lower(Str(expression, "relation_name"));
         for (const auto& [alias, relation] : scope) {
           if (!only.empty() && alias != only) continue;
           for (const auto& column : ColumnsOf(relation))
@@ -71,7 +77,7 @@ class Deriver {
         }
         continue;
       }
-      std::string name = expression.value("alias", "");
+      std::string name = Str(expression, "alias");
       if (name.empty() && kind == "COLUMN_REF" && expression.contains("column_names") &&
           !expression["column_names"].empty()) {
         name = expression["column_names"].back().get<std::string>();
@@ -97,12 +103,12 @@ class Deriver {
   void Scope(const json& table, const std::map<std::string, Columns>& ctes,
              std::map<std::string, Relation>& scope, int depth) {
     if (!table.is_object()) return;
-    const std::string type = table.value("type", "");
-    const std::string alias = Lower(table.value("alias", ""));
+    const std::string type = Str(table, "type");
+    const std::string alias = Lower(Str(table, "alias"));
     if (type == "BASE_TABLE") {
-      const std::string name = Lower(table.value("table_name", ""));
+      const std::string name = Lower(Str(table, "table_name"));
       Relation relation;
-      if (auto cte = ctes.find(name); cte != ctes.end() && table.value("schema_name", "").empty()) {
+      if (auto cte = ctes.find(name); cte != ctes.end() && Str(table, "schema_name").empty()) {
         relation.derived = cte->second, relation.known = true;
       } else if (inputs_.contains(name)) {
         relation.input = name, relation.known = true;
@@ -129,7 +135,7 @@ class Deriver {
       return;
     }
     if (!value.is_object()) return;
-    if (value.value("class", "") == "COLUMN_REF" && value.contains("column_names")) {
+    if (Str(value, "class") == "COLUMN_REF" && value.contains("column_names")) {
       std::vector<std::string> names;
       for (const auto& part : value["column_names"])
         if (part.is_string()) names.push_back(Lower(part.get<std::string>()));

@@ -3,12 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <set>
 
-#include "engine/database.h"
-#include "iceberg/scan_planner.h"
-#include "iceberg/scan_reader.h"
-#include "iceberg/sql_text.h"
 #include "product/spec.h"
 
 namespace meshwork::product {
@@ -74,45 +69,6 @@ Result<MeshDescription> LoadMeshDescription(const std::string& path) {
   }
   if (mesh.products.empty()) return Status::InvalidArgument("{} lists no products", path);
   return mesh;
-}
-
-Result<QueryTable> QueryPublishedProducts(catalog::Catalog& catalog, const catalog::Caller& caller,
-                                          const std::string& sql) {
-  iceberg::Warehouse& warehouse = catalog.warehouse();
-  MW_ASSIGN_OR_RETURN(auto database,
-                      engine::Database::Open({.allowed_directories = {warehouse.io().root()},
-                                              .lock_down = true,
-                                              .settings = {{"TimeZone", "UTC"}}}));
-  MW_ASSIGN_OR_RETURN(auto connection, database.Connect());
-  MW_ASSIGN_OR_RETURN(auto namespaces, catalog.ListNamespaces(caller, {}, {}));
-  std::set<std::string> schemas;
-  for (const auto& ns : namespaces.items) {
-    MW_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(caller, ns.levels, {}));
-    for (const std::string& name : tables.items) {
-      const iceberg::TableIdentifier identifier{ns.levels, name};
-      if (!catalog
-               .Authorize(caller, catalog::Privilege::kReadData,
-                          catalog::Securable::Table(ns.levels, name))
-               .ok()) {
-        continue;
-      }
-      MW_ASSIGN_OR_RETURN(auto table, catalog.LoadTable(caller, identifier));
-      MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, table, std::nullopt, {}));
-      MW_ASSIGN_OR_RETURN(std::string scan, iceberg::ScanSql(warehouse.io(), table.metadata,
-                                                             table.metadata.CurrentSchema(), plan));
-      const std::string schema = iceberg::QuoteIdentifier(metastore::JoinLevels(ns.levels));
-      if (schemas.insert(schema).second) {
-        MW_RETURN_IF_ERROR(connection.Execute("CREATE SCHEMA " + schema));
-      }
-      MW_RETURN_IF_ERROR(connection.Execute(
-          fmt::format("CREATE VIEW {}.{} AS {}", schema, iceberg::QuoteIdentifier(name), scan)));
-    }
-  }
-  MW_ASSIGN_OR_RETURN(engine::QueryResult result, connection.Query(sql));
-  QueryTable table;
-  table.columns = result.column_names();
-  MW_ASSIGN_OR_RETURN(table.rows, result.FetchAllText());
-  return table;
 }
 
 }  // namespace meshwork::product

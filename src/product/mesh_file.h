@@ -29,16 +29,4 @@ struct MeshDescription {
 
 Result<MeshDescription> LoadMeshDescription(const std::string& path);
 
-struct QueryTable {
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> rows;
-};
-
-/// Runs a read-only query over the published products the caller may read, named domain.port,
-/// each at its current snapshot. A stand-in for the query layer (DESIGN §6), which replaces it
-/// with the SQL firewall, masks and pushdown; here every table is exposed as a view over its
-/// live data files, with READ_DATA checked for each.
-Result<QueryTable> QueryPublishedProducts(catalog::Catalog& catalog, const catalog::Caller& caller,
-                                          const std::string& sql);
-
 }  // namespace meshwork::product

@@ -1,0 +1,123 @@
+// The SQL firewall and queries over published products: what is refused (with its position),
+// what is resolved, pinned and authorized.
+#include "query/query.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/database.h"
+#include "product/service.h"
+#include "query/firewall.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace meshwork::query {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+TEST(FirewallTest, RefusesEverythingButOneReadOnlyQueryOverCatalogNames) {
+  auto database = *engine::Database::Open();
+  auto connection = *database.Connect();
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"SELECT * FROM read_parquet('/etc/passwd')", "table function read_parquet()"},
+      {"SELECT * FROM read_csv_auto('x.csv')", "table function read_csv_auto()"},
+      {"SELECT * FROM glob('/*')", "table function glob()"},
+      {"SELECT * FROM parquet_metadata('x')", "table function parquet_metadata()"},
+      {"SELECT * FROM duckdb_settings()", "table function duckdb_settings()"},
+      {"SELECT * FROM query('SELECT 1')", "table function query()"},
+      {"SELECT getenv('HOME')", "function getenv()"},
+      {"SELECT a FROM finance.revenue WHERE b = (SELECT current_setting('temp_directory'))",
+       "function current_setting()"},
+      {"SELECT read_blob('x')", "function read_blob()"},
+      {"SELECT * FROM other.finance.revenue", "catalog 'other' is not the mesh"},
+      {"SELECT main.getenv('x')", "names a schema"},
+      {"COPY (SELECT 1) TO 'x.csv'", "'copy' statements are refused"},
+      {"ATTACH 'x.db'", "'attach' statements are refused"},
+      {"PRAGMA version", "'pragma' statements are refused"},
+      {"INSTALL httpfs", "'install' statements are refused"},
+      {"CREATE TABLE t AS SELECT 1", "'create' statements are refused"},
+      {"DELETE FROM finance.revenue", "'delete' statements are refused"},
+      {"SET allowed_directories = ['/']", "'set' statements are refused"},
+      {"SELECT 1; SELECT 2", "one statement at a time"},
+      {"EXPLAIN ANALYZE SELECT 1", "EXPLAIN ANALYZE"},
+      {"SELEC 1", "syntax error"},
+  };
+  for (const auto& [sql, message] : refused) {
+    EXPECT_THAT(CheckQuery(connection, sql), IsError(StatusCode::kInvalidArgument, message)) << sql;
+  }
+  // Positions point at the construct.
+  auto refusal = CheckQuery(connection, "SELECT 1 AS a,\n  getenv('HOME') AS b");
+  ASSERT_FALSE(refusal.ok());
+  ASSERT_NE(refusal.error().location(), nullptr);
+  EXPECT_EQ(refusal.error().location()->line, 2);
+  EXPECT_EQ(refusal.error().location()->column, 3);
+
+  ASSERT_OK_AND_ASSIGN(
+      CheckedQuery ok,
+      CheckQuery(connection,
+                 "WITH recent AS (SELECT * FROM finance.revenue AT (VERSION => 7)) "
+                 "SELECT * FROM recent r JOIN mesh.customers.customers c USING (id) "
+                 "JOIN range(3) t(x) ON true"));
+  ASSERT_THAT(ok.tables, SizeIs(2));  // the CTE's name is not a table
+  EXPECT_EQ(ok.tables[0].schema, "finance");
+  EXPECT_EQ(ok.tables[0].at_unit, "VERSION");
+  EXPECT_EQ(ok.tables[0].at_value, "7");
+  EXPECT_EQ(ok.tables[1].schema, "customers");
+  ASSERT_OK_AND_ASSIGN(CheckedQuery explain, CheckQuery(connection, "EXPLAIN SELECT 1"));
+  EXPECT_TRUE(explain.explain);
+}
+
+TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
+  testing::ScratchDir scratch("query");
+  auto metastore = *metastore::Metastore::Open({.url = (scratch.path() / "meshwork.db").string()});
+  auto catalog = std::move(*catalog::Catalog::Open(
+      *metastore, {.warehouse_root = (scratch.path() / "warehouse").string()}));
+  product::ProductService products(*catalog);
+  const catalog::Caller root{"root", true, "test"};
+  const auto folder = scratch.path() / "numbers";
+  std::filesystem::create_directories(folder);
+  const auto write_spec = [&](const std::string& version, int rows) {
+    std::ofstream(folder / "dataproduct.yaml", std::ios::trunc)
+        << "apiVersion: meshwork/v1\nkind: DataProduct\ndomain: math\nname: numbers\nversion: "
+        << version << "\nowner: {team: math}\ntransform:\n  sql: SELECT i AS n FROM range(" << rows
+        << ") t(i)\nports:\n  - name: numbers\n    columns:\n      - {name: n, type: long, "
+           "description: A number}\n";
+  };
+  write_spec("1.0.0", 10);
+  ASSERT_OK(
+      products.Deploy(root, *product::LoadSpec(folder.string()), {.create_domain = true})->failure);
+  write_spec("1.0.1", 20);
+  ASSERT_OK(products.Deploy(root, *product::LoadSpec(folder.string()))->failure);
+
+  ASSERT_OK_AND_ASSIGN(auto now, RunQuery(*catalog, root, "SELECT count(*) FROM math.numbers"));
+  EXPECT_THAT(now.rows, ElementsAre(ElementsAre("20")));
+  ASSERT_OK_AND_ASSIGN(
+      auto tagged,
+      RunQuery(*catalog, root, "SELECT count(*) FROM math.numbers AT (VERSION => 'v1.0.0')"));
+  EXPECT_THAT(tagged.rows, ElementsAre(ElementsAre("10")));
+  ASSERT_OK_AND_ASSIGN(auto explain,
+                       RunQuery(*catalog, root, "EXPLAIN SELECT * FROM math.numbers"));
+  EXPECT_THAT(explain.explain, HasSubstr("math.numbers: snapshot"));
+  EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM numbers"),
+              IsError(StatusCode::kInvalidArgument, "needs its domain"));
+  EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM math.missing"),
+              IsError(StatusCode::kNotFound, "math.missing"));
+
+  // A principal without READ_DATA: the denial names the table and the privilege.
+  auto reader = *catalog->CreatePrincipal(root, "reader", "user");
+  auto token = *catalog->IssueToken(reader.client_id, reader.client_secret);
+  auto caller = *catalog->Authenticate(token.access_token, "t");
+  EXPECT_THAT(RunQuery(*catalog, caller, "SELECT * FROM math.numbers"),
+              IsError(StatusCode::kPermissionDenied, "math.numbers"));
+  ASSERT_OK(catalog->AssignRole(root, "reader", "math_consumer"));
+  ASSERT_OK_AND_ASSIGN(auto allowed, RunQuery(*catalog, caller, "SELECT max(n) FROM math.numbers"));
+  EXPECT_THAT(allowed.rows, ElementsAre(ElementsAre("19")));
+}
+
+}  // namespace
+}  // namespace meshwork::query
