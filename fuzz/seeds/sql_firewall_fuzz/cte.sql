@@ -1,0 +1,1 @@
+WITH t AS (SELECT * FROM range(10) x(i)) SELECT * FROM t WHERE i IN (SELECT i FROM t)

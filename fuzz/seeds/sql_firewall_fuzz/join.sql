@@ -1,0 +1,1 @@
+SELECT a, count(*) FROM finance.revenue AT (VERSION => 'v1.0.0') r JOIN customers.customers c USING (id) GROUP BY ALL

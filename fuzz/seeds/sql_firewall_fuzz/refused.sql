@@ -1,0 +1,1 @@
+SELECT * FROM read_parquet('x') UNION ALL SELECT getenv('HOME')
