@@ -77,7 +77,10 @@ int main() {
   };
   auto everything = bench::Must(iceberg::ParseFilter("", current), "filter");
   iceberg::ScanPlan full;
+  // Cold: every manifest decoded (the first plan of a table in a process); warm: the decoded
+  // manifests kept from an earlier plan (a server planning the same table again).
   const double reference = bench::MedianSeconds(kRuns, [&] {
+    iceberg::ForgetDecodedManifests();
     full = bench::Must(iceberg::PlanScan(*warehouse, table, std::nullopt, *everything), "plan");
   });
   std::printf("planning without a predicate: %.2f ms (%zu of %zu files, %zu manifests)\n",
@@ -86,11 +89,19 @@ int main() {
     auto filter = bench::Must(iceberg::ParseFilter(test.filter, current), "filter");
     iceberg::ScanPlan plan;
     const double seconds = bench::MedianSeconds(kRuns, [&] {
+      iceberg::ForgetDecodedManifests();
       plan = bench::Must(iceberg::PlanScan(*warehouse, table, std::nullopt, *filter), "plan");
     });
-    std::printf("%s: %.2f ms; manifests kept %zu / %zu, files kept %zu / %zu (target < 20 ms) %s\n",
-                test.label, seconds * 1e3, plan.manifests_kept, plan.manifests_total,
-                plan.files_kept, plan.files_total, seconds < 0.020 ? "MET" : "MISSED");
+    (void)iceberg::PlanScan(*warehouse, table, std::nullopt, *filter);
+    const double warm = bench::MedianSeconds(kRuns, [&] {
+      plan = bench::Must(iceberg::PlanScan(*warehouse, table, std::nullopt, *filter), "plan");
+    });
+    std::printf(
+        "%s: %.2f ms cold, %.2f ms warm; manifests kept %zu / %zu, files kept %zu / %zu "
+        "(target < 20 ms) cold %s, warm %s\n",
+        test.label, seconds * 1e3, warm * 1e3, plan.manifests_kept, plan.manifests_total,
+        plan.files_kept, plan.files_total, seconds < 0.020 ? "MET" : "MISSED",
+        warm < 0.020 ? "MET" : "MISSED");
     bench::PrintRatio("  vs planning without a predicate", reference / seconds, "> 1x, the saving",
                       seconds < reference);
   }

@@ -4,12 +4,62 @@
 
 #include <algorithm>
 #include <atomic>
+#include <list>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "iceberg/value_codec.h"
 
 namespace meshwork::iceberg {
 namespace {
+
+// Decoded manifests by file: a manifest is written once and never changes, so what was decoded
+// stays right for as long as the reading schema is the same. Planning the same table again (a
+// server answering many queries) then reads the manifest list only. Bounded by entries (LRU).
+class ManifestCache {
+ public:
+  using Entries = std::shared_ptr<const std::vector<ManifestEntry>>;
+
+  Entries Find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto found = index_.find(key);
+    if (found == index_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, found->second);
+    return found->second->second;
+  }
+
+  void Clear() {
+    std::lock_guard lock(mutex_);
+    lru_.clear(), index_.clear(), entries_ = 0;
+  }
+
+  void Insert(const std::string& key, Entries entries) {
+    std::lock_guard lock(mutex_);
+    if (index_.contains(key) || entries->size() > kMaxEntries / 4) return;
+    entries_ += entries->size();
+    lru_.emplace_front(key, std::move(entries));
+    index_[key] = lru_.begin();
+    while (entries_ > kMaxEntries && !lru_.empty()) {
+      entries_ -= lru_.back().second->size();
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  // About 100-200 MB of decoded entries at most.
+  static constexpr size_t kMaxEntries = 200000;
+  std::mutex mutex_;
+  std::list<std::pair<std::string, Entries>> lru_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, Entries>>::iterator> index_;
+  size_t entries_ = 0;
+};
+
+ManifestCache& DecodedManifests() {
+  static ManifestCache cache;
+  return cache;
+}
 
 ExpressionPtr True() {
   return std::make_shared<Expression>();
@@ -179,6 +229,10 @@ Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
   return PlanScan(warehouse.io(), table, snapshot_id, filter);
 }
 
+void ForgetDecodedManifests() {
+  DecodedManifests().Clear();
+}
+
 Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
                           std::optional<int64_t> snapshot_id, const Expression& filter) {
   const TableMetadata& metadata = table.metadata;
@@ -210,17 +264,32 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
     pruning.push_back(std::move(decided));
   }
   // Pass 2: read and decode the manifests that survive, in parallel (decoding dominates).
-  std::vector<std::optional<Result<std::vector<ManifestEntry>>>> decoded(manifests.size());
+  std::vector<std::optional<Result<ManifestCache::Entries>>> decoded(manifests.size());
   {
     std::atomic<size_t> next{0};
     auto work = [&]() {
       for (size_t slot = next++; slot < to_read.size(); slot = next++) {
         const ManifestFile& manifest = manifests[to_read[slot]];
+        const std::string key =
+            fmt::format("{}#{}", manifest.manifest_path, metadata.current_schema_id);
+        if (auto cached = DecodedManifests().Find(key)) {
+          decoded[to_read[slot]] = std::move(cached);
+          continue;
+        }
         auto bytes = io.ReadFile(manifest.manifest_path);
-        decoded[to_read[slot]] =
-            bytes.ok() ? ReadManifest(*bytes, manifest, schema, metadata.partition_specs,
-                                      ManifestDetail::kForPlanning)
-                       : Result<std::vector<ManifestEntry>>(bytes.error());
+        if (!bytes.ok()) {
+          decoded[to_read[slot]] = Result<ManifestCache::Entries>(bytes.error());
+          continue;
+        }
+        auto entries = ReadManifest(*bytes, manifest, schema, metadata.partition_specs,
+                                    ManifestDetail::kForPlanning);
+        if (!entries.ok()) {
+          decoded[to_read[slot]] = Result<ManifestCache::Entries>(entries.error());
+          continue;
+        }
+        auto shared = std::make_shared<const std::vector<ManifestEntry>>(std::move(*entries));
+        DecodedManifests().Insert(key, shared);
+        decoded[to_read[slot]] = ManifestCache::Entries(std::move(shared));
       }
     };
     const size_t threads =
@@ -260,8 +329,9 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
       }
       continue;
     }
-    MW_ASSIGN_OR_RETURN(std::vector<ManifestEntry> entries, std::move(*decoded[manifest_index]));
-    for (ManifestEntry& entry : entries) {
+    MW_ASSIGN_OR_RETURN(ManifestCache::Entries shared, std::move(*decoded[manifest_index]));
+    const std::vector<ManifestEntry>& entries = *shared;
+    for (const ManifestEntry& entry : entries) {
       if (entry.status == EntryStatus::kDeleted) continue;
       if (deletes) {
         ++plan.delete_files_total;
@@ -272,7 +342,7 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
     }
     if (!manifest_may_match) continue;
     ++plan.manifests_kept;
-    for (ManifestEntry& entry : entries) {
+    for (const ManifestEntry& entry : entries) {
       if (entry.status == EntryStatus::kDeleted) continue;
       const DataFile& file = entry.data_file;
       const bool partition_match = MightMatch(*partition_filter, [&](int32_t field_id) {
@@ -290,7 +360,7 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
           return Status::InvalidArgument("delete manifest {} lists a file with content {}",
                                          manifest.manifest_path, static_cast<int>(file.content));
         }
-        plan.delete_files.push_back(std::move(entry.data_file));
+        plan.delete_files.push_back(entry.data_file);
         continue;
       }
       if (file.content != FileContent::kData) {
@@ -320,7 +390,7 @@ Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
       if (!bounds_match) continue;
       ++plan.files_kept;
       plan.records_kept += file.record_count;
-      plan.files.push_back(std::move(entry.data_file));
+      plan.files.push_back(entry.data_file);
     }
   }
   plan.partition_filter = partition_filters.empty() ? "true" : partition_filters;

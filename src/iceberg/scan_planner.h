@@ -38,6 +38,10 @@ Result<ScanPlan> PlanScan(Warehouse& warehouse, const LoadedTable& table,
 Result<ScanPlan> PlanScan(storage::FileIO& io, const LoadedTable& table,
                           std::optional<int64_t> snapshot_id, const Expression& filter);
 
+/// Planning keeps decoded manifests in memory (they never change once written); this forgets
+/// them, so a benchmark can measure a cold plan.
+void ForgetDecodedManifests();
+
 /// The filter rewritten over partition fields (inclusive projection: it is true for every
 /// partition that may hold a matching row).
 ExpressionPtr ProjectToPartition(const Expression& filter, const PartitionSpec& spec,
