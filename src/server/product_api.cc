@@ -8,6 +8,7 @@
 #include "catalog/credentials.h"
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
+#include "query/query.h"
 #include "server/mesh_api.h"
 #include "server/rest_catalog.h"
 
@@ -328,6 +329,39 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                if (!graph.ok()) return ErrorResponse(graph.error());
                return Json(200, product::LineageToJson(*graph));
              }));
+  router.Add(
+      "POST", "/api/v1/query", "query",
+      authed([&catalog](HttpRequest& request, const Caller& caller) {
+        auto body = Body(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        const std::string sql = iceberg::json::StringOr(*body, "sql", "");
+        if (sql.empty()) {
+          return ErrorResponse(Status::InvalidArgument("sql: required string is missing"));
+        }
+        const int64_t limit = iceberg::json::IntOr(*body, "max-rows", 10000);
+        auto result = query::RunQuery(catalog, caller, sql,
+                                      static_cast<size_t>(std::clamp<int64_t>(limit, 0, 1000000)));
+        if (!result.ok()) {
+          HttpResponse response = ErrorResponse(result.error());
+          if (const auto* where = result.error().location()) {
+            json error = json::parse(response.body, nullptr, false);
+            if (error.is_object() && error.contains("error")) {
+              error["error"]["line"] = where->line;
+              error["error"]["column"] = where->column;
+              response.body = error.dump();
+            }
+          }
+          return response;
+        }
+        json tables = json::array();
+        for (const auto& table : result->tables) {
+          tables.push_back(
+              {{"name", table.name}, {"snapshot-id", table.snapshot_id}, {"files", table.files}});
+        }
+        json out = {{"columns", result->columns}, {"rows", result->rows}, {"tables", tables}};
+        if (!result->explain.empty()) out["explain"] = result->explain;
+        return Json(200, out);
+      }));
   router.Add("GET", "/api/v1/openapi.json", "openapi", authed([](HttpRequest&, const Caller&) {
                return HttpResponse{.status = 200, .body = MeshApiOpenApiDocument()};
              }));
@@ -418,6 +452,11 @@ std::string MeshApiOpenApiDocument() {
                    {"q", "domain", "tag", "owner", "classification"})}}},
       {"/api/v1/lineage/{domain}/{product}",
        {{"get", op("lineage", "Upstream and downstream graph", false, {"domain", "product"})}}},
+      {"/api/v1/query",
+       {{"post", op("query",
+                    "One read-only SQL query over domain.port names: {\"sql\", \"max-rows\"} -> "
+                    "columns, rows, the snapshots read",
+                    true)}}},
       {"/api/v1/openapi.json", {{"get", op("openapi", "This document")}}}};
   json document = json::parse(R"json({
     "openapi": "3.1.0",

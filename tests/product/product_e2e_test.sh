@@ -129,6 +129,16 @@ grep -q "a line goes only after its sunset" delete.out || { cat delete.out; fail
   "$base/catalog/v1/mesh/namespaces/shop/tables/daily_sales") == 404 ]] || fail "v1's table is still there"
 echo "ok   status with scorecard, history, ODCS export/import round trip, deprecate, delete after the sunset"
 
+# SQL over HTTP: firewalled, pinned, authorized.
+sql() { curl -s -X POST -H "Authorization: Bearer $token" "$base/api/v1/query" -d "$1"; }
+[[ $(sql '{"sql":"SELECT count(*) AS n FROM shop.daily_sales_v2"}' | json 'd.rows[0][0]+"@"+d.tables[0].name') == "9@shop.daily_sales_v2" ]] ||
+  fail "a query over HTTP"
+[[ $(sql '{"sql":"SELECT *\n FROM read_csv(\u0027/etc/passwd\u0027)"}' | json 'd.error.code+":"+d.error.line+":"+d.error.column') == "400:2:7" ]] ||
+  fail "the firewall over HTTP: $(sql '{"sql":"SELECT * FROM read_csv(\u0027/etc/passwd\u0027)"}')"
+[[ $(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/query" -d '{"sql":"SELECT 1"}') == 401 ]] ||
+  fail "the query API answers without a token"
+echo "ok   POST /api/v1/query: a query over a product, the firewall's refusal with line and column, 401 without a token"
+
 # 4. Bad specs: line-accurate errors.
 mkdir -p bad && cp daily_sales/transform.sql bad/ && mkdir -p bad/data && cp daily_sales/data/orders.csv bad/data/
 sed 's/^tags:/tagz:/' daily_sales/dataproduct.yaml >bad/dataproduct.yaml
