@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/database.h"
+#include "iceberg/expression.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/scan_planner.h"
 #include "iceberg/scan_reader.h"
@@ -63,6 +64,114 @@ void Rewrite(json& value, const std::map<int64_t, const Resolved*>& by_position)
   }
 }
 
+// A constant of the syntax tree as filter text ('it''s', 42, true); nullopt if it is no plain
+// constant (an expression, a NULL).
+std::optional<std::string> ConstantText(const json& node) {
+  const json* constant = &node;
+  if (Str(node, "class") == "CAST" && node.contains("child")) constant = &node["child"];
+  if (Str(*constant, "class") != "CONSTANT" || !constant->contains("value")) return std::nullopt;
+  const json& value = (*constant)["value"];
+  if (!value.is_object() || value.value("is_null", true) || !value.contains("value")) {
+    return std::nullopt;
+  }
+  const json& raw = value["value"];
+  if (raw.is_string()) {
+    std::string quoted = "'";
+    for (const char c : raw.get<std::string>())
+      quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return quoted + "'";
+  }
+  if (raw.is_number() || raw.is_boolean()) return raw.dump();
+  return std::nullopt;
+}
+
+// The filter a table's scan can be pruned with: the conjuncts of the WHERE clause that compare
+// one of its columns with a constant (or test it for NULL). The WHERE clause itself stays in the
+// query, so pruning only skips files that cannot hold a matching row.
+void CollectConjuncts(const json& node, std::vector<const json*>& out) {
+  if (Str(node, "type") == "CONJUNCTION_AND" && node.contains("children")) {
+    for (const auto& child : node["children"])
+      CollectConjuncts(child, out);
+  } else {
+    out.push_back(&node);
+  }
+}
+
+std::vector<std::string> PushableConjuncts(const json& where, const std::string& table_name,
+                                           const std::string& alias) {
+  std::vector<const json*> conjuncts;
+  CollectConjuncts(where, conjuncts);
+  const auto column_of = [&](const json& ref) -> std::optional<std::string> {
+    if (Str(ref, "class") != "COLUMN_REF" || !ref.contains("column_names")) return std::nullopt;
+    const json& names = ref["column_names"];
+    if (names.empty() || names.size() > 2 || !names.back().is_string()) return std::nullopt;
+    if (names.size() == 2) {
+      const std::string qualifier = Lower(names[0].is_string() ? names[0].get<std::string>() : "");
+      if (qualifier != Lower(alias.empty() ? table_name : alias)) return std::nullopt;
+    }
+    const std::string column = names.back().get<std::string>();
+    if (column.empty() || column.find_first_not_of(
+                              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                              std::string::npos) {
+      return std::nullopt;
+    }
+    return column;
+  };
+  static const std::map<std::string, std::pair<std::string, std::string>> kOperators = {
+      {"COMPARE_EQUAL", {"=", "="}},
+      {"COMPARE_NOTEQUAL", {"!=", "!="}},
+      {"COMPARE_LESSTHAN", {"<", ">"}},
+      {"COMPARE_GREATERTHAN", {">", "<"}},
+      {"COMPARE_LESSTHANOREQUALTO", {"<=", ">="}},
+      {"COMPARE_GREATERTHANOREQUALTO", {">=", "<="}}};
+  std::vector<std::string> pieces;
+  for (const json* conjunct : conjuncts) {
+    const std::string type = Str(*conjunct, "type");
+    if (auto op = kOperators.find(type); op != kOperators.end()) {
+      const json& left = conjunct->value("left", json());
+      const json& right = conjunct->value("right", json());
+      if (auto column = column_of(left); column) {
+        if (auto constant = ConstantText(right)) {
+          pieces.push_back(*column + " " + op->second.first + " " + *constant);
+        }
+      } else if (auto flipped = column_of(right); flipped) {
+        if (auto constant = ConstantText(left)) {
+          pieces.push_back(*flipped + " " + op->second.second + " " + *constant);
+        }
+      }
+    } else if ((type == "OPERATOR_IS_NULL" || type == "OPERATOR_IS_NOT_NULL") &&
+               conjunct->contains("children") && (*conjunct)["children"].size() == 1) {
+      if (auto column = column_of((*conjunct)["children"][0])) {
+        pieces.push_back(*column + (type == "OPERATOR_IS_NULL" ? " is null" : " is not null"));
+      }
+    }
+  }
+  return pieces;
+}
+
+// Filters by table position, from every SELECT whose FROM is that one table.
+void FindPushdowns(const json& value, std::map<int64_t, std::vector<std::string>>& out) {
+  if (value.is_array()) {
+    for (const auto& item : value)
+      FindPushdowns(item, out);
+    return;
+  }
+  if (!value.is_object()) return;
+  if (Str(value, "type") == "SELECT_NODE" && value.contains("from_table") &&
+      value.contains("where_clause") && value["where_clause"].is_object()) {
+    const json& from = value["from_table"];
+    if (Str(from, "type") == "BASE_TABLE" && from.contains("query_location") &&
+        from["query_location"].is_number_unsigned()) {
+      const auto position = static_cast<int64_t>(from["query_location"].get<uint64_t>());
+      out[position] =
+          PushableConjuncts(value["where_clause"], Str(from, "table_name"), Str(from, "alias"));
+    }
+  }
+  for (const auto& [key, child] : value.items()) {
+    if (child.is_structured()) FindPushdowns(child, out);
+  }
+}
+
 }  // namespace
 
 Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Caller& caller,
@@ -76,6 +185,8 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
   MW_ASSIGN_OR_RETURN(CheckedQuery checked, CheckQuery(connection, sql));
 
   // Resolve and pin every table; a query sees one snapshot of each for its whole run.
+  std::map<int64_t, std::vector<std::string>> pushdowns;
+  FindPushdowns(json::parse(checked.tree_json), pushdowns);
   std::vector<Resolved> resolved;
   resolved.reserve(checked.tables.size());
   for (const TableReference& reference : checked.tables) {
@@ -103,14 +214,25 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
       if (!pinned.ok()) return std::move(pinned).error().WithContext("AT clause of {}", name);
       snapshot = *pinned;
     }
-    const iceberg::Expression everything;
-    MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, *table, snapshot, everything));
     const iceberg::Schema* schema = &table->metadata.CurrentSchema();
     if (snapshot) {
       if (const auto* at = table->metadata.SnapshotById(*snapshot); at && at->schema_id) {
         if (const auto* old = table->metadata.SchemaById(*at->schema_id)) schema = old;
       }
     }
+    // The conjuncts our filter language reads (against the table's types) prune the scan.
+    std::string pushed;
+    iceberg::ExpressionPtr filter = std::make_shared<iceberg::Expression>();
+    if (auto found = pushdowns.find(reference.position); found != pushdowns.end()) {
+      for (const std::string& piece : found->second) {
+        const std::string candidate = pushed.empty() ? piece : pushed + " and " + piece;
+        auto parsed = iceberg::ParseFilter(candidate, *schema);
+        if (!parsed.ok()) continue;  // a type our filters do not compare: DuckDB filters it
+        pushed = candidate;
+        filter = *parsed;
+      }
+    }
+    MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, *table, snapshot, *filter));
     MW_ASSIGN_OR_RETURN(std::string scan,
                         iceberg::ScanSql(warehouse.io(), table->metadata, *schema, plan));
     MW_ASSIGN_OR_RETURN(auto parsed, connection.QueryText("SELECT json_serialize_sql(" +
@@ -120,7 +242,7 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
       return Status::Internal("cannot parse the scan of {}", name);
     }
     Resolved entry;
-    entry.pinned = {name, name, plan.snapshot_id, plan.files.size()};
+    entry.pinned = {name, name, plan.snapshot_id, plan.files.size(), plan.files_total, pushed};
     entry.subquery_node = tree["statements"][0]["node"];
     resolved.push_back(std::move(entry));
   }
@@ -136,8 +258,10 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
     out.tables.push_back(entry.pinned);
   if (checked.explain) {
     for (const auto& table : out.tables) {
-      out.explain += fmt::format("{}: snapshot {}, {} data files\n", table.name, table.snapshot_id,
-                                 table.files);
+      out.explain += fmt::format(
+          "{}: snapshot {}, data files {} of {} kept{}\n", table.name, table.snapshot_id,
+          table.files, table.files_total,
+          table.pushed_filter.empty() ? "" : " (pruned by " + table.pushed_filter + ")");
     }
     MW_ASSIGN_OR_RETURN(auto plan, connection.QueryText("EXPLAIN " + rewritten));
     for (const auto& row : plan)

@@ -5,7 +5,10 @@
 // AT (TIMESTAMP => ...) it names), and replaced in the syntax tree by a subquery over exactly
 // that snapshot's live data files; the rewritten SQL runs on a DuckDB locked to the warehouse.
 //
-// Not yet here (the query-layer issue): filter and projection pushdown into scan planning,
+// Filters: WHERE conjuncts comparing a column of a single-table FROM with a constant prune the
+// scan (manifests, partitions, column bounds); the WHERE clause still runs on what is read.
+//
+// Not yet here (the query-layer issue): projection pushdown, pushdown through joins,
 // masks and row filters (the governance hook), information_schema, the HTTP and PostgreSQL
 // front ends.
 
@@ -21,7 +24,9 @@ struct PinnedTable {
   std::string name;   // domain.port as written
   std::string table;  // the Iceberg table read
   int64_t snapshot_id = 0;
-  size_t files = 0;
+  size_t files = 0;           // read, after pruning
+  size_t files_total = 0;     // in the snapshot
+  std::string pushed_filter;  // the WHERE conjuncts scan planning pruned with
 };
 
 struct QueryResultTable {

@@ -119,5 +119,48 @@ TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
   EXPECT_THAT(allowed.rows, ElementsAre(ElementsAre("19")));
 }
 
+TEST(QueryTest, WhereConjunctsPruneTheScanWithoutChangingTheResult) {
+  testing::ScratchDir scratch("pushdown");
+  auto metastore = *metastore::Metastore::Open({.url = (scratch.path() / "meshwork.db").string()});
+  auto catalog = std::move(*catalog::Catalog::Open(
+      *metastore, {.warehouse_root = (scratch.path() / "warehouse").string()}));
+  product::ProductService products(*catalog);
+  const catalog::Caller root{"root", true, "test"};
+  const auto folder = scratch.path() / "events";
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "dataproduct.yaml")
+      << "apiVersion: meshwork/v1\nkind: DataProduct\ndomain: ops\nname: events\nversion: 1.0.0\n"
+         "owner: {team: ops}\ntransform:\n  sql: SELECT i AS id, i % 4 AS g, 'k' || (i % 7) AS k "
+         "FROM range(1000) t(i)\nports:\n  - name: events\n    columns:\n      - {name: id, type: "
+         "long, description: Id}\n      - {name: g, type: long, description: Group}\n      - "
+         "{name: k, type: string, description: Key}\n    partitioning: g\n";
+  ASSERT_OK(
+      products.Deploy(root, *product::LoadSpec(folder.string()), {.create_domain = true})->failure);
+  const std::vector<std::pair<std::string, size_t>> cases = {
+      {"g = 1", 1},     {"g >= 2 AND id < 500", 2},  {"1 < g", 2},
+      {"g IS NULL", 0}, {"e.g = 3 AND k = 'k2'", 1}, {"g = 1 OR g = 2", 4},
+      {"id > 10", 4}};
+  for (const auto& [where, files] : cases) {
+    SCOPED_TRACE(where);
+    ASSERT_OK_AND_ASSIGN(
+        auto pruned,
+        RunQuery(*catalog, root, "SELECT count(*), sum(id) FROM ops.events e WHERE " + where));
+    // The same filter in a form that prunes nothing.
+    ASSERT_OK_AND_ASSIGN(auto full,
+                         RunQuery(*catalog, root,
+                                  "SELECT count(*), sum(id) FROM (SELECT * FROM ops.events) e "
+                                  "WHERE " +
+                                      where));
+    EXPECT_EQ(pruned.rows, full.rows);
+    ASSERT_THAT(pruned.tables, SizeIs(1));
+    EXPECT_EQ(pruned.tables[0].files, files);
+    EXPECT_EQ(pruned.tables[0].files_total, 4u);
+    EXPECT_EQ(full.tables[0].files, 4u);
+  }
+  ASSERT_OK_AND_ASSIGN(auto explain,
+                       RunQuery(*catalog, root, "EXPLAIN SELECT * FROM ops.events WHERE g = 1"));
+  EXPECT_THAT(explain.explain, HasSubstr("data files 1 of 4 kept (pruned by g = 1)"));
+}
+
 }  // namespace
 }  // namespace meshwork::query
