@@ -66,15 +66,41 @@ void Rewrite(json& value, const std::map<int64_t, const Resolved*>& by_position)
 
 // A constant of the syntax tree as filter text ('it''s', 42, true); nullopt if it is no plain
 // constant (an expression, a NULL).
-std::optional<std::string> ConstantText(const json& node) {
+// What kind of value a constant is, so that it is compared only with columns of that kind (our
+// filters type a literal by its column, DuckDB by casting: '05' = 5 must not prune).
+enum class ValueKind { kNumber, kText, kTemporal, kBoolean };
+
+std::optional<std::string> ConstantText(const json& node, ValueKind& kind) {
   const json* constant = &node;
-  if (Str(node, "class") == "CAST" && node.contains("child")) constant = &node["child"];
+  std::string cast;
+  if (Str(node, "class") == "CAST" && node.contains("child")) {
+    constant = &node["child"];
+    cast = node.contains("cast_type") ? Str(node["cast_type"], "id") : "";
+  }
   if (Str(*constant, "class") != "CONSTANT" || !constant->contains("value")) return std::nullopt;
   const json& value = (*constant)["value"];
   if (!value.is_object() || value.value("is_null", true) || !value.contains("value")) {
     return std::nullopt;
   }
   const json& raw = value["value"];
+  const std::string type = value.contains("type") ? Str(value["type"], "id") : "";
+  if (!cast.empty()) {
+    if (cast == "DATE" || cast.starts_with("TIMESTAMP") || cast == "TIME") {
+      kind = ValueKind::kTemporal;
+    } else {
+      return std::nullopt;  // other casts: left to DuckDB
+    }
+  } else if (type == "VARCHAR") {
+    kind = ValueKind::kText;
+  } else if (type == "BOOLEAN") {
+    kind = ValueKind::kBoolean;
+  } else if (type == "INTEGER" || type == "BIGINT" || type == "HUGEINT" || type == "DECIMAL" ||
+             type == "DOUBLE" || type == "FLOAT" || type == "SMALLINT" || type == "TINYINT" ||
+             type == "UBIGINT" || type == "UINTEGER") {
+    kind = ValueKind::kNumber;
+  } else {
+    return std::nullopt;
+  }
   if (raw.is_string()) {
     std::string quoted = "'";
     for (const char c : raw.get<std::string>())
@@ -97,8 +123,14 @@ void CollectConjuncts(const json& node, std::vector<const json*>& out) {
   }
 }
 
-std::vector<std::string> PushableConjuncts(const json& where, const std::string& table_name,
-                                           const std::string& alias) {
+struct Conjunct {
+  std::string column;
+  std::string text;
+  std::optional<ValueKind> kind;  // none for null tests
+};
+
+std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& table_name,
+                                        const std::string& alias) {
   std::vector<const json*> conjuncts;
   CollectConjuncts(where, conjuncts);
   const auto column_of = [&](const json& ref) -> std::optional<std::string> {
@@ -124,25 +156,27 @@ std::vector<std::string> PushableConjuncts(const json& where, const std::string&
       {"COMPARE_GREATERTHAN", {">", "<"}},
       {"COMPARE_LESSTHANOREQUALTO", {"<=", ">="}},
       {"COMPARE_GREATERTHANOREQUALTO", {">=", "<="}}};
-  std::vector<std::string> pieces;
+  std::vector<Conjunct> pieces;
   for (const json* conjunct : conjuncts) {
     const std::string type = Str(*conjunct, "type");
     if (auto op = kOperators.find(type); op != kOperators.end()) {
       const json& left = conjunct->value("left", json());
       const json& right = conjunct->value("right", json());
+      ValueKind kind = ValueKind::kText;
       if (auto column = column_of(left); column) {
-        if (auto constant = ConstantText(right)) {
-          pieces.push_back(*column + " " + op->second.first + " " + *constant);
+        if (auto constant = ConstantText(right, kind)) {
+          pieces.push_back({*column, *column + " " + op->second.first + " " + *constant, kind});
         }
       } else if (auto flipped = column_of(right); flipped) {
-        if (auto constant = ConstantText(left)) {
-          pieces.push_back(*flipped + " " + op->second.second + " " + *constant);
+        if (auto constant = ConstantText(left, kind)) {
+          pieces.push_back({*flipped, *flipped + " " + op->second.second + " " + *constant, kind});
         }
       }
     } else if ((type == "OPERATOR_IS_NULL" || type == "OPERATOR_IS_NOT_NULL") &&
                conjunct->contains("children") && (*conjunct)["children"].size() == 1) {
       if (auto column = column_of((*conjunct)["children"][0])) {
-        pieces.push_back(*column + (type == "OPERATOR_IS_NULL" ? " is null" : " is not null"));
+        pieces.push_back(
+            {*column, *column + (type == "OPERATOR_IS_NULL" ? " is null" : " is not null"), {}});
       }
     }
   }
@@ -150,7 +184,7 @@ std::vector<std::string> PushableConjuncts(const json& where, const std::string&
 }
 
 // Filters by table position, from every SELECT whose FROM is that one table.
-void FindPushdowns(const json& value, std::map<int64_t, std::vector<std::string>>& out) {
+void FindPushdowns(const json& value, std::map<int64_t, std::vector<Conjunct>>& out) {
   if (value.is_array()) {
     for (const auto& item : value)
       FindPushdowns(item, out);
@@ -185,7 +219,7 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
   MW_ASSIGN_OR_RETURN(CheckedQuery checked, CheckQuery(connection, sql));
 
   // Resolve and pin every table; a query sees one snapshot of each for its whole run.
-  std::map<int64_t, std::vector<std::string>> pushdowns;
+  std::map<int64_t, std::vector<Conjunct>> pushdowns;
   FindPushdowns(json::parse(checked.tree_json), pushdowns);
   std::vector<Resolved> resolved;
   resolved.reserve(checked.tables.size());
@@ -224,8 +258,25 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
     std::string pushed;
     iceberg::ExpressionPtr filter = std::make_shared<iceberg::Expression>();
     if (auto found = pushdowns.find(reference.position); found != pushdowns.end()) {
-      for (const std::string& piece : found->second) {
-        const std::string candidate = pushed.empty() ? piece : pushed + " and " + piece;
+      for (const Conjunct& piece : found->second) {
+        if (piece.kind) {
+          const auto* field = schema->FindField(std::string_view(piece.column));
+          if (field == nullptr || !field->type->is_primitive()) continue;
+          using iceberg::TypeKind;
+          const TypeKind type = field->type->kind();
+          const bool number = type == TypeKind::kInt || type == TypeKind::kLong ||
+                              type == TypeKind::kFloat || type == TypeKind::kDouble ||
+                              type == TypeKind::kDecimal;
+          const bool temporal = type == TypeKind::kDate || type == TypeKind::kTime ||
+                                type == TypeKind::kTimestamp || type == TypeKind::kTimestampTz;
+          const bool text = type == TypeKind::kString || type == TypeKind::kUuid;
+          const bool fits = (*piece.kind == ValueKind::kNumber && number) ||
+                            (*piece.kind == ValueKind::kTemporal && temporal) ||
+                            (*piece.kind == ValueKind::kText && (text || temporal)) ||
+                            (*piece.kind == ValueKind::kBoolean && type == TypeKind::kBoolean);
+          if (!fits) continue;
+        }
+        const std::string candidate = pushed.empty() ? piece.text : pushed + " and " + piece.text;
         auto parsed = iceberg::ParseFilter(candidate, *schema);
         if (!parsed.ok()) continue;  // a type our filters do not compare: DuckDB filters it
         pushed = candidate;

@@ -137,9 +137,14 @@ TEST(QueryTest, WhereConjunctsPruneTheScanWithoutChangingTheResult) {
   ASSERT_OK(
       products.Deploy(root, *product::LoadSpec(folder.string()), {.create_domain = true})->failure);
   const std::vector<std::pair<std::string, size_t>> cases = {
-      {"g = 1", 1},     {"g >= 2 AND id < 500", 2},  {"1 < g", 2},
-      {"g IS NULL", 0}, {"e.g = 3 AND k = 'k2'", 1}, {"g = 1 OR g = 2", 4},
-      {"id > 10", 4}};
+      {"g = 1", 1},
+      {"g >= 2 AND id < 500", 2},
+      {"1 < g", 2},
+      {"g IS NULL", 0},
+      {"e.g = 3 AND k = 'k2'", 1},
+      {"g = 1 OR g = 2", 4},
+      {"id > 10", 4},
+      {"g = '1'", 4}};  // text against a number column: DuckDB casts, our filter does not prune
   for (const auto& [where, files] : cases) {
     SCOPED_TRACE(where);
     ASSERT_OK_AND_ASSIGN(
