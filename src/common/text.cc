@@ -1,8 +1,15 @@
 #include "common/text.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace meshwork::text {
+
+std::string ToLower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);

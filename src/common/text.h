@@ -8,6 +8,9 @@
 
 namespace meshwork::text {
 
+/// ASCII lower case (SQL and spec names).
+std::string ToLower(std::string text);
+
 /// Levenshtein distance, for "did you mean" hints on misspelt keys.
 size_t EditDistance(std::string_view a, std::string_view b);
 

@@ -4,25 +4,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/text.h"
+#include "iceberg/json_reader.h"
 #include "iceberg/sql_text.h"
 
 namespace meshwork::product {
 namespace {
 
+using iceberg::json::StringOr;
 using nlohmann::json;
-
-// A string member, or "" when it is absent or not a string (nlohmann's value() throws then).
-std::string Str(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // The columns a relation yields, in order, each with its sources.
 using Columns = std::vector<std::pair<std::string, std::set<std::string>>>;
@@ -39,14 +29,14 @@ class Deriver {
     for (const auto& [name, columns] : inputs) {
       std::vector<std::string> lowered;
       for (const auto& column : columns)
-        lowered.push_back(Lower(column));
-      inputs_[Lower(name)] = lowered;
+        lowered.push_back(text::ToLower(column));
+      inputs_[text::ToLower(name)] = lowered;
     }
   }
 
   Columns Node(const json& node, std::map<std::string, Columns> ctes, int depth = 0) {
     if (!node.is_object() || depth > 64) return {};
-    const std::string type = Str(node, "type");
+    const std::string type = StringOr(node, "type", "");
     if (type == "SET_OPERATION_NODE") {
       // Columns by position: the left side names them, both sides feed them.
       Columns left = Node(node["left"], ctes, depth + 1);
@@ -59,7 +49,8 @@ class Deriver {
     if (node.contains("cte_map") && node["cte_map"].contains("map")) {
       for (const auto& entry : node["cte_map"]["map"]) {
         if (!entry.contains("value") || !entry["value"].contains("query")) continue;
-        ctes[Lower(Str(entry, "key"))] = Node(entry["value"]["query"]["node"], ctes, depth + 1);
+        ctes[text::ToLower(StringOr(entry, "key", ""))] =
+            Node(entry["value"]["query"]["node"], ctes, depth + 1);
       }
     }
     std::map<std::string, Relation> scope;
@@ -67,9 +58,9 @@ class Deriver {
     Columns out;
     if (!node.contains("select_list")) return out;
     for (const auto& expression : node["select_list"]) {
-      const std::string kind = Str(expression, "class");
+      const std::string kind = StringOr(expression, "class", "");
       if (kind == "STAR") {
-        const std::string only = Lower(Str(expression, "relation_name"));
+        const std::string only = text::ToLower(StringOr(expression, "relation_name", ""));
         for (const auto& [alias, relation] : scope) {
           if (!only.empty() && alias != only) continue;
           for (const auto& column : ColumnsOf(relation))
@@ -77,14 +68,14 @@ class Deriver {
         }
         continue;
       }
-      std::string name = Str(expression, "alias");
+      std::string name = StringOr(expression, "alias", "");
       if (name.empty() && kind == "COLUMN_REF" && expression.contains("column_names") &&
           !expression["column_names"].empty()) {
         name = expression["column_names"].back().get<std::string>();
       }
       std::set<std::string> sources;
       References(expression, scope, sources, 0);
-      out.emplace_back(Lower(name), std::move(sources));
+      out.emplace_back(text::ToLower(name), std::move(sources));
     }
     return out;
   }
@@ -103,12 +94,13 @@ class Deriver {
   void Scope(const json& table, const std::map<std::string, Columns>& ctes,
              std::map<std::string, Relation>& scope, int depth) {
     if (!table.is_object()) return;
-    const std::string type = Str(table, "type");
-    const std::string alias = Lower(Str(table, "alias"));
+    const std::string type = StringOr(table, "type", "");
+    const std::string alias = text::ToLower(StringOr(table, "alias", ""));
     if (type == "BASE_TABLE") {
-      const std::string name = Lower(Str(table, "table_name"));
+      const std::string name = text::ToLower(StringOr(table, "table_name", ""));
       Relation relation;
-      if (auto cte = ctes.find(name); cte != ctes.end() && Str(table, "schema_name").empty()) {
+      if (auto cte = ctes.find(name);
+          cte != ctes.end() && StringOr(table, "schema_name", "").empty()) {
         relation.derived = cte->second, relation.known = true;
       } else if (inputs_.contains(name)) {
         relation.input = name, relation.known = true;
@@ -135,10 +127,10 @@ class Deriver {
       return;
     }
     if (!value.is_object()) return;
-    if (Str(value, "class") == "COLUMN_REF" && value.contains("column_names")) {
+    if (StringOr(value, "class", "") == "COLUMN_REF" && value.contains("column_names")) {
       std::vector<std::string> names;
       for (const auto& part : value["column_names"])
-        if (part.is_string()) names.push_back(Lower(part.get<std::string>()));
+        if (part.is_string()) names.push_back(text::ToLower(part.get<std::string>()));
       if (names.empty()) return;
       const std::string column = names.back();
       for (const auto& [alias, relation] : scope) {

@@ -8,13 +8,12 @@
 
 #include "common/logging.h"
 #include "common/time.h"
+#include "product/records.h"
 
 namespace meshwork::product {
 namespace {
 
 using nlohmann::json;
-
-constexpr const char* kSlaState = "sla_state";
 
 size_t Discard(char*, size_t size, size_t count, void*) {
   return size * count;
@@ -133,8 +132,8 @@ SlaTick SlaMonitor::Tick(std::chrono::system_clock::time_point now) {
     if (!max_age.ok()) continue;
     const int64_t age = (now_ms - record.published_at_ms) / 1000;
     const std::string state = age <= *max_age ? "fresh" : "late";
-    const std::string key = fmt::format("{}/{}/v{:04d}", record.domain, record.name, record.major);
-    auto stored = catalog_.metastore().LoadDocument(kSlaState, key);
+    const std::string key = internal::ProductKey(record.domain, record.name, record.major);
+    auto stored = catalog_.metastore().LoadDocument(internal::kSlaState, key);
     if (!stored.ok()) continue;
     std::string previous = "fresh";
     int64_t expected = 0;
@@ -158,7 +157,7 @@ SlaTick SlaMonitor::Tick(std::chrono::system_clock::time_point now) {
     // Whoever swaps the state sends the webhook.
     Status swapped = catalog_.metastore().WriteDocuments(
         {"sla-monitor", ""},
-        {{.collection = kSlaState,
+        {{.collection = internal::kSlaState,
           .key = key,
           .body = json({{"state", state}, {"since_ms", now_ms}}).dump(),
           .expected_version = expected}},

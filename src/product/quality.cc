@@ -22,13 +22,9 @@ std::string Number(double value) {
 }
 
 // Counts the rows of `failing_sql` and keeps a few of them.
-Status CountFailing(engine::Connection& connection, const std::string& failing_sql,
-                    QualityResult& result) {
-  MW_ASSIGN_OR_RETURN(auto counted,
-                      connection.QueryText(fmt::format("SELECT count(*) FROM ({})", failing_sql)));
-  result.failing_rows = counted.empty() ? 0 : std::stoll(counted[0][0]);
-  result.passed = result.failing_rows == 0;
-  if (result.passed) return Status::OK();
+// Keeps up to kSamples rows of `failing_sql` as JSON objects of their values.
+Status Sample(engine::Connection& connection, const std::string& failing_sql,
+              QualityResult& result) {
   MW_ASSIGN_OR_RETURN(
       engine::QueryResult sample,
       connection.Query(fmt::format("SELECT * FROM ({}) LIMIT {}", failing_sql, kSamples)));
@@ -41,6 +37,17 @@ Status CountFailing(engine::Connection& connection, const std::string& failing_s
     result.samples.push_back(object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return Status::OK();
+}
+
+// Counts the rows of `failing_sql` and keeps a few of them.
+Status CountFailing(engine::Connection& connection, const std::string& failing_sql,
+                    QualityResult& result) {
+  MW_ASSIGN_OR_RETURN(auto counted,
+                      connection.QueryText(fmt::format("SELECT count(*) FROM ({})", failing_sql)));
+  result.failing_rows = counted.empty() ? 0 : std::stoll(counted[0][0]);
+  result.passed = result.failing_rows == 0;
+  if (result.passed) return Status::OK();
+  return Sample(connection, failing_sql, result);
 }
 
 std::string AnyNull(const std::vector<std::string>& columns) {
@@ -97,23 +104,6 @@ std::string DescribeRowRule(const QualityRule& rule, int64_t failing) {
                        rule.max ? Number(*rule.max) : "inf");
   }
   return fmt::format("{} rows not matching /{}/", failing, rule.pattern);
-}
-
-// Fills the failing-row samples of a rule whose failing rows `condition` selects.
-Status Sample(engine::Connection& connection, const std::string& relation,
-              const std::string& condition, QualityResult& result) {
-  MW_ASSIGN_OR_RETURN(engine::QueryResult sample,
-                      connection.Query(fmt::format("SELECT * FROM {} WHERE {} LIMIT {}", relation,
-                                                   condition, kSamples)));
-  const std::vector<std::string> names = sample.column_names();
-  MW_ASSIGN_OR_RETURN(auto rows, sample.FetchAllText());
-  for (const auto& row : rows) {
-    nlohmann::json object = nlohmann::json::object();
-    for (size_t i = 0; i < row.size() && i < names.size(); ++i)
-      object[names[i]] = row[i];
-    result.samples.push_back(object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
-  return Status::OK();
 }
 
 // Whether the files' statistics prove the rule passes (never that it fails: a failure is run
@@ -322,7 +312,11 @@ Result<std::vector<QualityResult>> RunQualityChecks(engine::Connection& connecti
       result.failing_rows = std::stoll(scan[at - scanned.begin()]);
       result.passed = result.failing_rows == 0;
       result.detail = DescribeRowRule(rule, result.failing_rows);
-      if (!result.passed) ran = Sample(connection, relation, *FailingCondition(rule), result);
+      if (!result.passed) {
+        ran = Sample(connection,
+                     fmt::format("SELECT * FROM {} WHERE {}", relation, *FailingCondition(rule)),
+                     result);
+      }
     } else if (rule.rule == "row_count") {
       const int64_t rows = std::stoll(scan.back());
       result.passed = !((rule.min && rows < *rule.min) || (rule.max && rows > *rule.max));

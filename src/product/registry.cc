@@ -13,18 +13,14 @@
 #include <set>
 
 #include "common/logging.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "iceberg/maintenance.h"
+#include "product/records.h"
 #include "product/service.h"
 
 namespace meshwork::product {
-namespace internal {
-nlohmann::json RecordToStoredJson(const ProductRecord& record);
-ProductRecord RecordFromStored(const metastore::DocumentRecord& document);
-nlohmann::json QualityToJson(const QualityResult& result);
-nlohmann::json PortToJson(const PublishedPort& port);
-PublishedPort PortFromJson(const nlohmann::json& value);
-}  // namespace internal
+using namespace internal;  // NOLINT
 
 namespace {
 
@@ -32,20 +28,6 @@ using catalog::Caller;
 using catalog::Privilege;
 using catalog::Securable;
 using nlohmann::json;
-
-constexpr const char* kProducts = "product";
-constexpr const char* kHistory = "product_history";
-constexpr const char* kInflight = "deploy_inflight";
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // Whether the caller may see a product: READ_METADATA on one of its tables.
 bool Visible(catalog::Catalog& catalog, const Caller& caller, const ProductRecord& record) {
@@ -72,7 +54,7 @@ Result<std::vector<ProductRecord>> ProductService::ListProducts(const Caller& ca
                                           kProducts, domain.empty() ? "" : domain + "/"));
   std::vector<ProductRecord> records;
   for (const auto& document : documents) {
-    ProductRecord record = internal::RecordFromStored(document);
+    ProductRecord record = RecordFromStored(document);
     if (Visible(catalog_, caller, record)) records.push_back(std::move(record));
   }
   return records;
@@ -87,7 +69,7 @@ Result<ProductRecord> ProductService::LoadProduct(const Caller& caller, const st
                       catalog_.metastore().ListDocuments(kProducts, domain + "/" + name + "/"));
   std::optional<ProductRecord> chosen;
   for (const auto& document : documents) {
-    ProductRecord record = internal::RecordFromStored(document);
+    ProductRecord record = RecordFromStored(document);
     if (major && record.major != *major) continue;
     // The newest active line wins; a deprecated one only when nothing else is left.
     const bool better = !chosen || (record.state == "active" && chosen->state != "active") ||
@@ -121,7 +103,7 @@ Result<std::vector<HistoryEntry>> ProductService::History(const Caller& caller,
     entry.summary = value.value("summary", "");
     if (value.contains("ports") && value["ports"].is_array()) {
       for (const auto& port : value["ports"])
-        if (port.is_object()) entry.ports.push_back(internal::PortFromJson(port));
+        if (port.is_object()) entry.ports.push_back(PortFromJson(port));
     }
     entry.quality_passed = value.value("quality_passed", int64_t{0});
     entry.quality_total = value.value("quality_total", int64_t{0});
@@ -150,17 +132,17 @@ Result<ProductRecord> ProductService::Deprecate(const Caller& caller, const std:
       {"version", record.version}, {"major", record.major}, {"at_ms", now},
       {"by", caller.principal},    {"action", "deprecate"}, {"summary", "sunset " + sunset},
       {"ports", json::array()}};
-  MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
-      caller.actor(),
-      {{.collection = kProducts,
-        .key = fmt::format("{}/{}/v{:04d}", domain, name, major),
-        .body = Dump(internal::RecordToStoredJson(record)),
-        .expected_version = record.document_version},
-       {.collection = kHistory,
-        .key = fmt::format("{}/{}/{:015d}-{:04d}", domain, name, now, major),
-        .body = Dump(history)}},
-      "deprecate_product", "product", record.QualifiedName(),
-      Dump({{"major", major}, {"sunset", sunset}})));
+  MW_RETURN_IF_ERROR(
+      catalog_.metastore().WriteDocuments(caller.actor(),
+                                          {{.collection = kProducts,
+                                            .key = ProductKey(domain, name, major),
+                                            .body = Dump(RecordToStoredJson(record)),
+                                            .expected_version = record.document_version},
+                                           {.collection = kHistory,
+                                            .key = HistoryKey(domain, name, now, major),
+                                            .body = Dump(history)}},
+                                          "deprecate_product", "product", record.QualifiedName(),
+                                          Dump({{"major", major}, {"sunset", sunset}})));
   record.document_version += 1;
   return record;
 }
@@ -239,7 +221,7 @@ Result<ProductRecord> ProductService::Rollback(const Caller& caller, const std::
   }
   std::vector<PublishedPort> ports;
   for (const auto& port : (*chosen)["ports"])
-    ports.push_back(internal::PortFromJson(port));
+    ports.push_back(PortFromJson(port));
   for (const PublishedPort& port : ports) {
     const size_t dot = port.table.find('.');
     const iceberg::TableIdentifier identifier{{port.table.substr(0, dot)},
@@ -268,12 +250,11 @@ Result<ProductRecord> ProductService::Rollback(const Caller& caller, const std::
   MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
       caller.actor(),
       {{.collection = kProducts,
-        .key = fmt::format("{}/{}/v{:04d}", domain, name, record.major),
-        .body = Dump(internal::RecordToStoredJson(record)),
+        .key = ProductKey(domain, name, record.major),
+        .body = Dump(RecordToStoredJson(record)),
         .expected_version = record.document_version},
        {.collection = kHistory,
-        .key =
-            fmt::format("{}/{}/{:015d}-{:04d}", domain, name, record.published_at_ms, record.major),
+        .key = HistoryKey(domain, name, record.published_at_ms, record.major),
         .body = Dump(history)}},
       "rollback_product", "product", record.QualifiedName(), Dump({{"version", version}})));
   record.document_version += 1;
@@ -327,16 +308,16 @@ Status ProductService::DeleteProduct(const Caller& caller, const std::string& do
                         {"at_ms", now_ms},           {"by", caller.principal},
                         {"action", "delete"},        {"summary", "major line removed"},
                         {"ports", json::array()}};
-  return catalog_.metastore().WriteDocuments(
-      caller.actor(),
-      {{.collection = kProducts,
-        .key = fmt::format("{}/{}/v{:04d}", domain, name, major),
-        .expected_version = record.document_version,
-        .remove = true},
-       {.collection = kHistory,
-        .key = fmt::format("{}/{}/{:015d}-{:04d}", domain, name, now_ms, major),
-        .body = Dump(history)}},
-      "delete_product", "product", record.QualifiedName(), Dump({{"major", major}}));
+  return catalog_.metastore().WriteDocuments(caller.actor(),
+                                             {{.collection = kProducts,
+                                               .key = ProductKey(domain, name, major),
+                                               .expected_version = record.document_version,
+                                               .remove = true},
+                                              {.collection = kHistory,
+                                               .key = HistoryKey(domain, name, now_ms, major),
+                                               .body = Dump(history)}},
+                                             "delete_product", "product", record.QualifiedName(),
+                                             Dump({{"major", major}}));
 }
 
 Result<LineageGraph> ProductService::Lineage(const Caller& caller, const std::string& domain,
@@ -428,7 +409,7 @@ Result<SearchResults> ProductService::Search(const Caller& caller, const std::st
   std::vector<std::string> terms;
   {
     std::string term;
-    for (const char c : Lower(query) + " ") {
+    for (const char c : text::ToLower(query) + " ") {
       if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '@') {
         term += c;
       } else if (!term.empty()) {
@@ -474,7 +455,7 @@ Result<SearchResults> ProductService::Search(const Caller& caller, const std::st
       double best = 0;
       std::string where;
       const auto consider = [&](const std::string& text, double weight, const std::string& field) {
-        const std::string lower = Lower(text);
+        const std::string lower = text::ToLower(text);
         double score = 0;
         if (lower == term) {
           score = weight * 3;
@@ -593,7 +574,7 @@ json DeployReportToJson(const DeployReport& report) {
                      {"seconds", step.seconds}});
   }
   for (const auto& result : report.quality)
-    quality.push_back(internal::QualityToJson(result));
+    quality.push_back(QualityToJson(result));
   for (const auto& finding : report.governance) {
     governance.push_back({{"rule", finding.rule},
                           {"severity", finding.blocking ? "block" : "warn"},
@@ -602,7 +583,7 @@ json DeployReportToJson(const DeployReport& report) {
                           {"fix", finding.fix}});
   }
   for (const auto& port : report.ports)
-    ports.push_back(internal::PortToJson(port));
+    ports.push_back(PortToJson(port));
   for (const auto& change : report.diff.changes) {
     changes.push_back({{"port", change.port},
                        {"column", change.column},
@@ -652,7 +633,7 @@ json ScorecardToJson(const Scorecard& card) {
 }
 
 json ProductRecordToJson(const ProductRecord& record, bool with_spec) {
-  json out = internal::RecordToStoredJson(record);
+  json out = RecordToStoredJson(record);
   out["product"] = record.QualifiedName();
   if (!with_spec) {
     out.erase("spec_yaml");
@@ -754,7 +735,7 @@ json HistoryToJson(const std::vector<HistoryEntry>& history) {
   for (const auto& entry : history) {
     json ports = json::array();
     for (const auto& port : entry.ports)
-      ports.push_back(internal::PortToJson(port));
+      ports.push_back(PortToJson(port));
     out.push_back({{"version", entry.version},
                    {"major", entry.major},
                    {"at_ms", entry.at_ms},

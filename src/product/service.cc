@@ -23,17 +23,10 @@
 #include "iceberg/table_writer.h"
 #include "product/column_lineage.h"
 #include "product/quality.h"
+#include "product/records.h"
 
 namespace meshwork::product {
 using nlohmann::json;
-namespace internal {
-// Shared with registry.cc.
-json RecordToStoredJson(const ProductRecord& record);
-ProductRecord RecordFromStored(const metastore::DocumentRecord& document);
-json QualityToJson(const QualityResult& result);
-json PortToJson(const PublishedPort& port);
-PublishedPort PortFromJson(const json& value);
-}  // namespace internal
 using namespace internal;  // NOLINT
 namespace {
 
@@ -43,18 +36,6 @@ using catalog::Securable;
 using iceberg::QuoteIdentifier;
 using iceberg::QuoteString;
 using nlohmann::json;
-
-constexpr const char* kProducts = "product";
-constexpr const char* kHistory = "product_history";
-constexpr const char* kInflight = "deploy_inflight";
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string ProductKey(const std::string& domain, const std::string& name, int major) {
-  return fmt::format("{}/{}/v{:04d}", domain, name, major);
-}
 
 // Provisioning after the caller's right to do it was checked: the audit log still names the
 // caller, but the platform creates the roles and principals a domain needs.
@@ -67,6 +48,19 @@ Caller Elevated(const Caller& caller) {
 }  // namespace
 
 namespace internal {
+
+std::string ProductKey(const std::string& domain, const std::string& name, int major) {
+  return fmt::format("{}/{}/v{:04d}", domain, name, major);
+}
+
+std::string HistoryKey(const std::string& domain, const std::string& name, int64_t at_ms,
+                       int major) {
+  return fmt::format("{}/{}/{:015d}-{:04d}", domain, name, at_ms, major);
+}
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 // ---------------------------------------------------------------------------------------------
 // JSON forms of the records (stored in the metastore and served by the API).
 
@@ -1105,8 +1099,7 @@ Status ProductService::Run::Record(std::string& detail) {
        .body = Dump(RecordToStoredJson(record)),
        .expected_version = published_ ? published_->document_version : 0},
       {.collection = kHistory,
-       .key = fmt::format("{}/{}/{:015d}-{:04d}", spec_.domain, spec_.name, record.published_at_ms,
-                          record.major),
+       .key = HistoryKey(spec_.domain, spec_.name, record.published_at_ms, record.major),
        .body = Dump(history)},
       {.collection = kInflight, .key = spec_.domain + "/" + spec_.name, .remove = true}};
   Status written = metastore.WriteDocuments(caller_.actor(), writes, "deploy_product", "product",

@@ -933,36 +933,30 @@ Result<DataProductSpec> LoadSpec(const std::string& folder) {
   }
   MW_ASSIGN_OR_RETURN(DataProductSpec spec, ParseSpec(*text, spec_path.string()));
   spec.folder = base.string();
-  if (!spec.transform.sql_file.empty()) {
-    const fs::path sql_path = base / spec.transform.sql_file;
-    // The file must resolve inside the folder (no symlink escapes either).
-    std::error_code error;
-    const fs::path real_base = fs::weakly_canonical(base, error);
-    const fs::path real_sql = fs::weakly_canonical(sql_path, error);
-    const std::string prefix = real_base.string() + "/";
-    if (!real_sql.string().starts_with(prefix)) {
-      return Status::InvalidArgument("transform sql_file '{}' leaves the product folder",
-                                     spec.transform.sql_file)
-          .WithLocation(spec.transform.where);
-    }
-    auto sql = read(sql_path);
-    if (!sql.ok()) return std::move(sql).error().WithLocation(spec.transform.where);
-    spec.transform.sql = std::move(*sql);
-    spec.transform.sql_where = {sql_path.string(), 1, 1};
-  }
-  for (Port& port : spec.ports) {
-    if (port.sql_file.empty()) continue;
-    const fs::path sql_path = base / port.sql_file;
+  // A SQL file must resolve inside the folder (no symlink escapes either).
+  const auto load_sql = [&](const std::string& relative, const char* what,
+                            const SourceLocation& where, std::string& sql,
+                            SourceLocation& sql_where) -> Status {
+    const fs::path sql_path = base / relative;
     std::error_code error;
     const fs::path real_base = fs::weakly_canonical(base, error);
     if (!fs::weakly_canonical(sql_path, error).string().starts_with(real_base.string() + "/")) {
-      return Status::InvalidArgument("port sql_file '{}' leaves the product folder", port.sql_file)
-          .WithLocation(port.where);
+      return Status::InvalidArgument("{} sql_file '{}' leaves the product folder", what, relative)
+          .WithLocation(where);
     }
-    auto sql = read(sql_path);
-    if (!sql.ok()) return std::move(sql).error().WithLocation(port.where);
-    port.sql = std::move(*sql);
-    port.sql_where = {sql_path.string(), 1, 1};
+    auto text = read(sql_path);
+    if (!text.ok()) return std::move(text).error().WithLocation(where);
+    sql = std::move(*text);
+    sql_where = {sql_path.string(), 1, 1};
+    return Status::OK();
+  };
+  if (!spec.transform.sql_file.empty()) {
+    MW_RETURN_IF_ERROR(load_sql(spec.transform.sql_file, "transform", spec.transform.where,
+                                spec.transform.sql, spec.transform.sql_where));
+  }
+  for (Port& port : spec.ports) {
+    if (port.sql_file.empty()) continue;
+    MW_RETURN_IF_ERROR(load_sql(port.sql_file, "port", port.where, port.sql, port.sql_where));
   }
   return spec;
 }

@@ -7,19 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/text.h"
+#include "iceberg/json_reader.h"
 #include "iceberg/sql_text.h"
 
 namespace meshwork::query {
 namespace {
 
+using iceberg::json::StringOr;
 using nlohmann::json;
-
-// A string member, or "" when it is absent or not a string (nlohmann's value() throws then).
-std::string Str(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // Table functions a query may use in FROM: they compute rows, they read nothing.
 constexpr std::array kAllowedTableFunctions = {"range", "generate_series", "unnest"};
@@ -35,12 +31,6 @@ constexpr std::array kDeniedFunctionPrefixes = {
     "mysql_",   "http",     "s3_",          "which_secret",
     "icu_",     "export_",  "import_",      "copy_",
     "attach",   "detach"};
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 SourceLocation LocationOf(std::string_view sql, int64_t offset) {
   SourceLocation where{"query", 1, 1};
@@ -73,13 +63,13 @@ class Checker {
       return Status::OK();
     }
     if (!value.is_object()) return Status::OK();
-    const std::string type = Str(value, "type");
-    const std::string kind = Str(value, "class");
+    const std::string type = StringOr(value, "type", "");
+    const std::string kind = StringOr(value, "class", "");
     if (type == "BASE_TABLE") {
       MW_RETURN_IF_ERROR(Table(value));
     } else if (type == "TABLE_FUNCTION") {
       const json& function = value.value("function", json::object());
-      const std::string name = Lower(Str(function, "function_name"));
+      const std::string name = text::ToLower(StringOr(function, "function_name", ""));
       if (std::find(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), name) ==
           kAllowedTableFunctions.end()) {
         return Refuse(Position(value),
@@ -88,10 +78,10 @@ class Checker {
                       name);
       }
     } else if (kind == "FUNCTION" || kind == "AGGREGATE" || kind == "WINDOW") {
-      const std::string name = Lower(Str(value, "function_name"));
-      if (!Str(value, "schema").empty() || !Str(value, "catalog").empty()) {
+      const std::string name = text::ToLower(StringOr(value, "function_name", ""));
+      if (!StringOr(value, "schema", "").empty() || !StringOr(value, "catalog", "").empty()) {
         return Refuse(Position(value), "function {}.{}() names a schema; call functions by name",
-                      Str(value, "schema"), name);
+                      StringOr(value, "schema", ""), name);
       }
       for (const std::string_view prefix : kDeniedFunctionPrefixes) {
         if (name.starts_with(prefix)) {
@@ -104,7 +94,7 @@ class Checker {
     }
     if (value.contains("cte_map") && value["cte_map"].contains("map")) {
       for (const auto& entry : value["cte_map"]["map"])
-        ctes_.insert(Lower(Str(entry, "key")));
+        ctes_.insert(text::ToLower(StringOr(entry, "key", "")));
     }
     for (const auto& [key, child] : value.items()) {
       if (child.is_structured()) MW_RETURN_IF_ERROR(Walk(child, depth + 1));
@@ -115,7 +105,7 @@ class Checker {
   // CTE names are known only once the whole tree was walked: drop their references then.
   void DropCteReferences() {
     std::erase_if(out_.tables, [&](const TableReference& table) {
-      return table.schema.empty() && ctes_.contains(Lower(table.table));
+      return table.schema.empty() && ctes_.contains(text::ToLower(table.table));
     });
   }
 
@@ -129,12 +119,12 @@ class Checker {
 
   Status Table(const json& node) {
     TableReference table;
-    table.schema = Str(node, "schema_name");
-    table.table = Str(node, "table_name");
-    table.alias = Str(node, "alias");
+    table.schema = StringOr(node, "schema_name", "");
+    table.table = StringOr(node, "table_name", "");
+    table.alias = StringOr(node, "alias", "");
     table.position = Position(node);
-    if (!Str(node, "catalog_name").empty()) {
-      const std::string catalog = Lower(Str(node, "catalog_name"));
+    if (!StringOr(node, "catalog_name", "").empty()) {
+      const std::string catalog = text::ToLower(StringOr(node, "catalog_name", ""));
       // mesh.domain.port is the mesh's own catalog; nothing else is reachable.
       if (catalog != "mesh") {
         return Refuse(table.position, "catalog '{}' is not the mesh: tables are domain.port",
@@ -143,9 +133,9 @@ class Checker {
     }
     if (node.contains("at_clause") && node["at_clause"].is_object()) {
       const json& at = node["at_clause"];
-      table.at_unit = Str(at, "unit");
+      table.at_unit = StringOr(at, "unit", "");
       const json& expression = at.value("expr", json::object());
-      if (Str(expression, "class") != "CONSTANT" || !expression.contains("value")) {
+      if (StringOr(expression, "class", "") != "CONSTANT" || !expression.contains("value")) {
         return Refuse(table.position, "AT ({} => ...) takes a literal", table.at_unit);
       }
       const json& literal = expression["value"];
@@ -196,12 +186,12 @@ Result<CheckedQuery> CheckQuery(engine::Connection& connection, std::string_view
   CheckedQuery out;
   out.sql = std::string(text);
   size_t keyword_end = 0;
-  const std::string keyword = Lower(std::string(LeadingKeyword(text, keyword_end)));
+  const std::string keyword = text::ToLower(std::string(LeadingKeyword(text, keyword_end)));
   if (keyword == "explain") {
     out.explain = true;
     out.sql = std::string(text.substr(keyword_end));
     size_t next = 0;
-    if (Lower(std::string(LeadingKeyword(out.sql, next))) == "analyze") {
+    if (text::ToLower(std::string(LeadingKeyword(out.sql, next))) == "analyze") {
       return Status::InvalidArgument("EXPLAIN ANALYZE is not supported; use EXPLAIN");
     }
   }
@@ -210,8 +200,8 @@ Result<CheckedQuery> CheckQuery(engine::Connection& connection, std::string_view
   const json tree = json::parse(rows.at(0).at(0), nullptr, /*allow_exceptions=*/false);
   if (!tree.is_object()) return Status::Internal("the parser answered no syntax tree");
   if (tree.value("error", false)) {
-    const std::string type = Str(tree, "error_type");
-    const std::string message = Str(tree, "error_message");
+    const std::string type = StringOr(tree, "error_type", "");
+    const std::string message = StringOr(tree, "error_message", "");
     if (type == "not implemented") {
       return Status::InvalidArgument(
                  "only one read-only query is accepted (SELECT, WITH, VALUES, EXPLAIN); '{}' "

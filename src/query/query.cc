@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
 #include "engine/database.h"
 #include "iceberg/expression.h"
+#include "iceberg/json_reader.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/scan_planner.h"
 #include "iceberg/scan_reader.h"
@@ -15,20 +17,8 @@
 namespace meshwork::query {
 namespace {
 
+using iceberg::json::StringOr;
 using nlohmann::json;
-
-// A string member, or "" when it is absent or not a string (nlohmann's value() throws then).
-std::string Str(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 struct Resolved {
   PinnedTable pinned;
@@ -43,12 +33,12 @@ void Rewrite(json& value, const std::map<int64_t, const Resolved*>& by_position)
     return;
   }
   if (!value.is_object()) return;
-  if (Str(value, "type") == "BASE_TABLE" && value.contains("query_location") &&
+  if (StringOr(value, "type", "") == "BASE_TABLE" && value.contains("query_location") &&
       value["query_location"].is_number_unsigned()) {
     auto found = by_position.find(static_cast<int64_t>(value["query_location"].get<uint64_t>()));
     if (found != by_position.end()) {
-      std::string alias = Str(value, "alias");
-      if (alias.empty()) alias = Str(value, "table_name");
+      std::string alias = StringOr(value, "alias", "");
+      if (alias.empty()) alias = StringOr(value, "table_name", "");
       value = json{{"type", "SUBQUERY"},
                    {"alias", alias},
                    {"sample", value.contains("sample") ? value["sample"] : json()},
@@ -73,17 +63,18 @@ enum class ValueKind { kNumber, kText, kTemporal, kBoolean };
 std::optional<std::string> ConstantText(const json& node, ValueKind& kind) {
   const json* constant = &node;
   std::string cast;
-  if (Str(node, "class") == "CAST" && node.contains("child")) {
+  if (StringOr(node, "class", "") == "CAST" && node.contains("child")) {
     constant = &node["child"];
-    cast = node.contains("cast_type") ? Str(node["cast_type"], "id") : "";
+    cast = node.contains("cast_type") ? StringOr(node["cast_type"], "id", "") : "";
   }
-  if (Str(*constant, "class") != "CONSTANT" || !constant->contains("value")) return std::nullopt;
+  if (StringOr(*constant, "class", "") != "CONSTANT" || !constant->contains("value"))
+    return std::nullopt;
   const json& value = (*constant)["value"];
   if (!value.is_object() || value.value("is_null", true) || !value.contains("value")) {
     return std::nullopt;
   }
   const json& raw = value["value"];
-  const std::string type = value.contains("type") ? Str(value["type"], "id") : "";
+  const std::string type = value.contains("type") ? StringOr(value["type"], "id", "") : "";
   if (!cast.empty()) {
     if (cast == "DATE" || cast.starts_with("TIMESTAMP") || cast == "TIME") {
       kind = ValueKind::kTemporal;
@@ -115,7 +106,7 @@ std::optional<std::string> ConstantText(const json& node, ValueKind& kind) {
 // one of its columns with a constant (or test it for NULL). The WHERE clause itself stays in the
 // query, so pruning only skips files that cannot hold a matching row.
 void CollectConjuncts(const json& node, std::vector<const json*>& out) {
-  if (Str(node, "type") == "CONJUNCTION_AND" && node.contains("children")) {
+  if (StringOr(node, "type", "") == "CONJUNCTION_AND" && node.contains("children")) {
     for (const auto& child : node["children"])
       CollectConjuncts(child, out);
   } else {
@@ -134,12 +125,14 @@ std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& ta
   std::vector<const json*> conjuncts;
   CollectConjuncts(where, conjuncts);
   const auto column_of = [&](const json& ref) -> std::optional<std::string> {
-    if (Str(ref, "class") != "COLUMN_REF" || !ref.contains("column_names")) return std::nullopt;
+    if (StringOr(ref, "class", "") != "COLUMN_REF" || !ref.contains("column_names"))
+      return std::nullopt;
     const json& names = ref["column_names"];
     if (names.empty() || names.size() > 2 || !names.back().is_string()) return std::nullopt;
     if (names.size() == 2) {
-      const std::string qualifier = Lower(names[0].is_string() ? names[0].get<std::string>() : "");
-      if (qualifier != Lower(alias.empty() ? table_name : alias)) return std::nullopt;
+      const std::string qualifier =
+          text::ToLower(names[0].is_string() ? names[0].get<std::string>() : "");
+      if (qualifier != text::ToLower(alias.empty() ? table_name : alias)) return std::nullopt;
     }
     const std::string column = names.back().get<std::string>();
     if (column.empty() || column.find_first_not_of(
@@ -158,7 +151,7 @@ std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& ta
       {"COMPARE_GREATERTHANOREQUALTO", {">=", "<="}}};
   std::vector<Conjunct> pieces;
   for (const json* conjunct : conjuncts) {
-    const std::string type = Str(*conjunct, "type");
+    const std::string type = StringOr(*conjunct, "type", "");
     if (auto op = kOperators.find(type); op != kOperators.end()) {
       const json& left = conjunct->value("left", json());
       const json& right = conjunct->value("right", json());
@@ -191,14 +184,14 @@ void FindPushdowns(const json& value, std::map<int64_t, std::vector<Conjunct>>& 
     return;
   }
   if (!value.is_object()) return;
-  if (Str(value, "type") == "SELECT_NODE" && value.contains("from_table") &&
+  if (StringOr(value, "type", "") == "SELECT_NODE" && value.contains("from_table") &&
       value.contains("where_clause") && value["where_clause"].is_object()) {
     const json& from = value["from_table"];
-    if (Str(from, "type") == "BASE_TABLE" && from.contains("query_location") &&
+    if (StringOr(from, "type", "") == "BASE_TABLE" && from.contains("query_location") &&
         from["query_location"].is_number_unsigned()) {
       const auto position = static_cast<int64_t>(from["query_location"].get<uint64_t>());
-      out[position] =
-          PushableConjuncts(value["where_clause"], Str(from, "table_name"), Str(from, "alias"));
+      out[position] = PushableConjuncts(value["where_clause"], StringOr(from, "table_name", ""),
+                                        StringOr(from, "alias", ""));
     }
   }
   for (const auto& [key, child] : value.items()) {
@@ -229,7 +222,8 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
                                      reference.table)
           .WithHint("`meshwork product list` shows the products and their domains");
     }
-    const std::string domain = Lower(reference.schema), port = Lower(reference.table);
+    const std::string domain = text::ToLower(reference.schema),
+                      port = text::ToLower(reference.table);
     const std::string name = domain + "." + port;
     auto table = catalog.LoadTable(caller, {{domain}, port});
     if (!table.ok()) {
