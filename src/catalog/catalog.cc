@@ -6,6 +6,7 @@
 
 #include "catalog/credentials.h"
 #include "catalog/metastore_pointer_store.h"
+#include "catalog/scram.h"
 #include "common/logging.h"
 #include "common/time.h"
 #include "common/uuid.h"
@@ -259,6 +260,31 @@ Result<Caller> Catalog::Authenticate(std::string_view bearer_token, std::string 
         .WithHint("get a new token with the current secret");
   }
   return Caller{claims.principal, state->is_root, std::move(request_id)};
+}
+
+Result<Catalog::ScramLogin> Catalog::BeginScramLogin(const std::string& client_id) {
+  auto principal = metastore_.LoadPrincipalByClientId(client_id);
+  if (!principal.ok()) {
+    if (principal.error().code() != StatusCode::kNotFound) return principal.error();
+    return ScramLogin{};
+  }
+  return ScramLogin{principal->name, principal->credential_version,
+                    std::string(ScramVerifierOf(principal->secret_hash))};
+}
+
+Result<Caller> Catalog::CallerAfterScram(const ScramLogin& login, std::string request_id) {
+  if (login.principal.empty()) return Status::Unauthenticated("invalid client credentials");
+  auto state = State(login.principal);
+  if (!state.ok()) {
+    if (state.error().code() == StatusCode::kNotFound) {
+      return Status::Unauthenticated("principal '{}' no longer exists", login.principal);
+    }
+    return state.error();
+  }
+  if (state->credential_version != login.credential_version) {
+    return Status::Unauthenticated("the principal's secret was rotated during the login");
+  }
+  return Caller{login.principal, state->is_root, std::move(request_id)};
 }
 
 Status Catalog::Authorize(const Caller& caller, Privilege privilege, const Securable& securable) {

@@ -91,6 +91,18 @@ class Catalog {
   /// client_credentials: unauthenticated (without saying which part was wrong) on a bad pair.
   Result<IssuedToken> IssueToken(const std::string& client_id, const std::string& client_secret);
   Result<Caller> Authenticate(std::string_view bearer_token, std::string request_id);
+  /// PostgreSQL clients log in with SCRAM-SHA-256 (user = client id, password = secret). Begins
+  /// the exchange for `client_id`: unknown clients and secrets stored before SCRAM existed get
+  /// an exchange no proof passes, so the answer does not reveal which client ids exist.
+  struct ScramLogin {
+    std::string principal;  // empty for an unknown client
+    int64_t credential_version = 0;
+    std::string verifier;
+  };
+  Result<ScramLogin> BeginScramLogin(const std::string& client_id);
+  /// The caller a finished SCRAM exchange proved, if the principal still holds those
+  /// credentials.
+  Result<Caller> CallerAfterScram(const ScramLogin& login, std::string request_id);
 
   /// permission_denied "principal 'bob' lacks READ_DATA on table finance.revenue" unless allowed.
   Status Authorize(const Caller& caller, Privilege privilege, const Securable& securable);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "catalog/scram.h"
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
 
@@ -96,11 +97,15 @@ std::string HashSecret(std::string_view secret) {
     // Only an allocation failure gets here; an empty hash never verifies.
     return "";
   }
-  return fmt::format("scrypt${}${}${}${}${}", kScryptN, kScryptR, kScryptP, Base64UrlEncode(salt),
-                     Base64UrlEncode(std::string_view(reinterpret_cast<char*>(hash), kHashBytes)));
+  // The SCRAM verifier rides along, so PostgreSQL clients can log in with the same secret.
+  return fmt::format("scrypt${}${}${}${}${};{}", kScryptN, kScryptR, kScryptP,
+                     Base64UrlEncode(salt),
+                     Base64UrlEncode(std::string_view(reinterpret_cast<char*>(hash), kHashBytes)),
+                     MakeScramVerifier(secret));
 }
 
-bool VerifySecret(std::string_view secret, std::string_view hash) {
+bool VerifySecret(std::string_view secret, std::string_view stored) {
+  const std::string_view hash = stored.substr(0, stored.find(';'));
   std::vector<std::string_view> parts;
   size_t start = 0;
   while (parts.size() < 6) {

@@ -11,7 +11,8 @@
 
 namespace meshwork::catalog {
 
-/// "scrypt$N$r$p$<salt>$<hash>" (base64url); about 50 ms and 16 MiB per call by design.
+/// "scrypt$N$r$p$<salt>$<hash>" (base64url), then ";" and the SCRAM-SHA-256 verifier
+/// (catalog/scram.h); about 50 ms and 16 MiB per call by design.
 std::string HashSecret(std::string_view secret);
 /// Constant-time check of `secret` against a HashSecret() string; false for malformed hashes.
 bool VerifySecret(std::string_view secret, std::string_view hash);

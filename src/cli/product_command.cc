@@ -56,6 +56,7 @@ struct ProductCommands {
   int scale = 1;
   bool no_serve = false;
   std::string http = "127.0.0.1:8181";
+  std::string pg = "127.0.0.1:5433";
   std::string bootstrap;
 
   std::string folder = ".";
@@ -167,6 +168,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   c.demo->add_flag("--no-serve", c.no_serve, "Stop after building the mesh");
   c.demo->add_option("--http", c.http, "Where to serve (default 127.0.0.1:8181)");
+  c.demo->add_option("--pg", c.pg, "PostgreSQL wire address (default 127.0.0.1:5433)");
   c.demo->add_option("--bootstrap-credentials", c.bootstrap,
                      "Root CLIENT_ID:SECRET (or MESHWORK_BOOTSTRAP_CREDENTIALS)");
   json_flag(c.demo);
@@ -1028,6 +1030,13 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
         c.http.c_str());
     std::printf("  mesh API:      http://%s/api/v1/products, /api/v1/search?q=customer\n",
                 c.http.c_str());
+    const size_t colon = c.pg.rfind(':');
+    if (c.pg != "off" && colon != std::string::npos) {
+      std::printf(
+          "  psql:          PGPASSWORD=<secret> psql \"host=%s port=%s dbname=mesh "
+          "user=<client id>\"\n",
+          c.pg.substr(0, colon).c_str(), c.pg.substr(colon + 1).c_str());
+    }
   }
   mesh->service.reset();
   mesh->catalog.reset();
@@ -1036,8 +1045,8 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
   // Serve in this process image: the same binary, the same data dir.
   std::fflush(stdout);
   const std::string data_dir = Setting(config, "", "data_dir");
-  std::vector<std::string> arguments = {"meshwork", "--data-dir", data_dir,
-                                        "serve",    "--http",     c.http};
+  std::vector<std::string> arguments = {"meshwork", "--data-dir", data_dir, "serve",
+                                        "--http",   c.http,       "--pg",   c.pg};
   if (!bootstrap.empty()) {
     arguments.push_back("--bootstrap-credentials");
     arguments.push_back(bootstrap);

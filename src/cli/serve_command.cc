@@ -17,10 +17,13 @@
 #include "metastore/metastore.h"
 #include "product/monitor.h"
 #include "product/service.h"
+#include "query/session.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
 #include "server/metrics.h"
+#include "server/pg_server.h"
 #include "server/product_api.h"
+#include "server/query_api.h"
 #include "server/rest_catalog.h"
 
 namespace meshwork::cli {
@@ -47,6 +50,18 @@ ServeCommand* AddServeCommand(CLI::App& app) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the catalog: Iceberg REST on http://127.0.0.1:8181/catalog, /healthz");
   serve->add_option("--http", command.http, "Listen address (default 127.0.0.1:8181)");
+  serve->add_option("--pg", command.pg,
+                    "PostgreSQL wire address (default 127.0.0.1:5433; \"off\" to disable)");
+  serve->add_option("--query-memory-limit", command.query_memory_limit,
+                    "Memory for all SQL queries together, e.g. 4GB (default: 80% of RAM)");
+  serve->add_option("--max-queries-per-principal", command.max_queries_per_principal,
+                    "Queries one principal may run at once (default 8)");
+  serve->add_option("--statement-timeout", command.statement_timeout_ms,
+                    "Cancel SQL statements running longer, in ms (default: none)");
+  serve->add_option("--pg-idle-timeout", command.pg_idle_timeout_seconds,
+                    "Close PostgreSQL connections idle this many seconds (default 3600; 0: never)");
+  serve->add_option("--pg-max-connections", command.pg_max_connections,
+                    "PostgreSQL connections at once (default 256)");
   serve->add_option("--metastore", command.metastore,
                     "postgresql://user@host:port/db (default: SQLite in the data dir)");
   serve->add_option("--warehouse", command.warehouse,
@@ -125,6 +140,14 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
     logging::Warn("cannot clean up interrupted deploys: {}", recovered.error().ToString());
   }
   server::AddProductApiRoutes(router, **catalog, products, {.upload_root = data_dir + "/uploads"});
+  auto queries = query::QueryService::Open(
+      **catalog, {.mesh_name = command.mesh,
+                  .max_queries_per_principal = command.max_queries_per_principal,
+                  .memory_limit = command.query_memory_limit,
+                  .statement_timeout_ms = command.statement_timeout_ms,
+                  .products = &products});
+  if (!queries.ok()) return ReportError(queries.error());
+  server::AddQueryApiRoutes(router, **catalog, **queries);
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
   std::string webhook = command.sla_webhook;
   if (webhook.empty()) {
@@ -157,18 +180,45 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                                           record.route, record.request_id, record.remote_address);
                           });
   if (Status bound = http.Bind(); !bound.ok()) return ReportError(bound);
+  std::string pg_setting = Setting(config, command.pg, "pg.address");
+  if (pg_setting.empty()) pg_setting = "127.0.0.1:5433";
+  std::unique_ptr<server::PgServer> pg;
+  if (pg_setting != "off") {
+    auto pg_address = ParseAddress(pg_setting);
+    if (!pg_address.ok()) return ReportError(pg_address.error(), kExitUsage);
+    pg = std::make_unique<server::PgServer>(
+        server::PgServerOptions{.host = pg_address->first,
+                                .port = pg_address->second,
+                                .tls_certificate = command.tls_certificate,
+                                .tls_key = command.tls_key,
+                                .max_connections = command.pg_max_connections,
+                                .idle_timeout_seconds = command.pg_idle_timeout_seconds},
+        **catalog, **queries);
+    if (Status bound = pg->Bind(); !bound.ok()) return ReportError(bound);
+  }
   const bool tls = !command.tls_certificate.empty();
   std::cout << "meshwork serving " << (tls ? "https" : "http") << "://" << address->first << ":"
             << http.port() << "/catalog (metastore: " << (*metastore)->backend()
             << ", warehouse: " << warehouse << ")" << std::endl;
+  std::thread pg_thread;
+  if (pg) {
+    std::cout << "meshwork serving PostgreSQL on " << pg_setting.substr(0, pg_setting.rfind(':'))
+              << ":" << pg->port() << " (database " << command.mesh << ")" << std::endl;
+    pg_thread = std::thread([&] {
+      if (Status served = pg->Serve(); !served.ok()) logging::Warn("{}", served.ToString());
+    });
+  }
 
   std::thread watcher([&] {
     int received = 0;
     sigwait(&signals, &received);
     logging::Info("signal {}: finishing requests in flight, then stopping", received);
     http.Stop();
+    if (pg) pg->Stop();
   });
   Status served = http.Serve();
+  if (pg) pg->Stop();
+  if (pg_thread.joinable()) pg_thread.join();
   // Stopped by something else than a signal: release the watcher.
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();

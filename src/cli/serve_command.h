@@ -14,6 +14,12 @@ namespace meshwork::cli {
 
 struct ServeCommand {
   std::string http;
+  std::string pg;  // PostgreSQL wire address; "off" disables it
+  std::string query_memory_limit;
+  int max_queries_per_principal = 8;
+  int64_t statement_timeout_ms = 0;
+  int pg_idle_timeout_seconds = 3600;
+  int pg_max_connections = 256;
   std::string metastore;
   std::string warehouse;
   std::string tls_certificate;

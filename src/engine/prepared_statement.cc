@@ -38,6 +38,39 @@ size_t PreparedStatement::parameter_count() const {
   return duckdb_nparams(handle_);
 }
 
+Type PreparedStatement::parameter_type(size_t index) const {
+  duckdb_logical_type logical = duckdb_param_logical_type(handle_, index);
+  if (logical == nullptr) return Type(TypeId::kInvalid);
+  LogicalTypeHolder holder(logical);
+  return TypeFromLogical(logical);
+}
+
+std::vector<std::string> PreparedStatement::result_column_names() const {
+  std::vector<std::string> names;
+  const idx_t count = duckdb_prepared_statement_column_count(handle_);
+  for (idx_t i = 0; i < count; ++i) {
+    const char* name = duckdb_prepared_statement_column_name(handle_, i);
+    names.emplace_back(name == nullptr ? "" : name);
+    duckdb_free(const_cast<char*>(name));
+  }
+  return names;
+}
+
+std::vector<Type> PreparedStatement::result_column_types() const {
+  std::vector<Type> types;
+  const idx_t count = duckdb_prepared_statement_column_count(handle_);
+  for (idx_t i = 0; i < count; ++i) {
+    duckdb_logical_type logical = duckdb_prepared_statement_column_logical_type(handle_, i);
+    if (logical == nullptr) {
+      types.emplace_back(TypeId::kInvalid);
+      continue;
+    }
+    LogicalTypeHolder holder(logical);
+    types.push_back(TypeFromLogical(logical));
+  }
+  return types;
+}
+
 Result<size_t> PreparedStatement::ParameterIndex(std::string_view name) const {
   const std::string text(name);
   idx_t index = 0;

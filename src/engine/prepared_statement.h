@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "engine/handles.h"
@@ -27,6 +28,11 @@ class PreparedStatement {
   ~PreparedStatement();
 
   size_t parameter_count() const;
+  /// The type DuckDB inferred for parameter `index` (1-based); INVALID where it cannot tell.
+  Type parameter_type(size_t index) const;
+  /// The columns the statement returns (names and types), known before it runs.
+  std::vector<std::string> result_column_names() const;
+  std::vector<Type> result_column_types() const;
   /// The 1-based index of a named parameter (`$name`).
   Result<size_t> ParameterIndex(std::string_view name) const;
   /// Binds parameter `index` (1-based). Type mismatches the planner cannot cast are reported at

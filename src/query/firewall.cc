@@ -79,7 +79,9 @@ class Checker {
       }
     } else if (kind == "FUNCTION" || kind == "AGGREGATE" || kind == "WINDOW") {
       const std::string name = text::ToLower(StringOr(value, "function_name", ""));
-      if (!StringOr(value, "schema", "").empty() || !StringOr(value, "catalog", "").empty()) {
+      const std::string function_schema = text::ToLower(StringOr(value, "schema", ""));
+      if ((!function_schema.empty() && function_schema != "pg_catalog") ||
+          !StringOr(value, "catalog", "").empty()) {
         return Refuse(Position(value), "function {}.{}() names a schema; call functions by name",
                       StringOr(value, "schema", ""), name);
       }
@@ -189,6 +191,7 @@ Result<CheckedQuery> CheckQuery(engine::Connection& connection, std::string_view
   const std::string keyword = text::ToLower(std::string(LeadingKeyword(text, keyword_end)));
   if (keyword == "explain") {
     out.explain = true;
+    out.kind = StatementKind::kExplain;
     out.sql = std::string(text.substr(keyword_end));
     size_t next = 0;
     if (text::ToLower(std::string(LeadingKeyword(out.sql, next))) == "analyze") {

@@ -29,7 +29,16 @@ struct TableReference {
   int64_t position = 0;  // 0-based byte offset in the SQL
 };
 
+enum class StatementKind { kQuery, kExplain, kSet, kReset, kShow, kDescribe };
+
 struct CheckedQuery {
+  StatementKind kind = StatementKind::kQuery;
+  /// kSet/kReset/kShow: the lower-cased option name ("all" for SHOW ALL / RESET ALL).
+  std::string setting;
+  /// kSet: the value as text ("default" for SET x TO DEFAULT).
+  std::string setting_value;
+  /// kDescribe: the table named.
+  TableReference described;
   /// The statement's syntax tree (DuckDB's json_serialize_sql output), for the rewrite.
   std::string tree_json;
   std::vector<TableReference> tables;

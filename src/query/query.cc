@@ -1,6 +1,7 @@
 #include "query/query.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,9 @@
 #include "iceberg/scan_planner.h"
 #include "iceberg/scan_reader.h"
 #include "iceberg/sql_text.h"
+#include "query/data_plan.h"
 #include "query/firewall.h"
+#include "query/session.h"
 
 namespace meshwork::query {
 namespace {
@@ -199,53 +202,89 @@ void FindPushdowns(const json& value, std::map<int64_t, std::vector<Conjunct>>& 
   }
 }
 
+bool KindFits(ValueKind kind, iceberg::TypeKind type) {
+  using iceberg::TypeKind;
+  const bool number = type == TypeKind::kInt || type == TypeKind::kLong ||
+                      type == TypeKind::kFloat || type == TypeKind::kDouble ||
+                      type == TypeKind::kDecimal;
+  const bool temporal = type == TypeKind::kDate || type == TypeKind::kTime ||
+                        type == TypeKind::kTimestamp || type == TypeKind::kTimestampTz;
+  const bool text = type == TypeKind::kString || type == TypeKind::kUuid;
+  return (kind == ValueKind::kNumber && number) || (kind == ValueKind::kTemporal && temporal) ||
+         (kind == ValueKind::kText && (text || temporal)) ||
+         (kind == ValueKind::kBoolean && type == TypeKind::kBoolean);
+}
+
+struct Located {
+  std::string domain;
+  std::string port;
+  iceberg::LoadedTable table;
+};
+
+// domain.port, or port through the session's search path (the first domain holding it).
+Result<Located> Locate(catalog::Catalog& catalog, const catalog::Caller& caller,
+                       const TableReference& reference,
+                       const std::vector<std::string>& search_path) {
+  const std::string port = text::ToLower(reference.table);
+  std::vector<std::string> domains;
+  if (!reference.schema.empty()) {
+    domains.push_back(text::ToLower(reference.schema));
+  } else {
+    domains = search_path;
+  }
+  if (domains.empty()) {
+    return Status::InvalidArgument("table '{}' needs its domain: write domain.port",
+                                   reference.table)
+        .WithHint(
+            "`meshwork product list` shows the products and their domains; or SET "
+            "search_path TO a domain");
+  }
+  Status first_error;
+  for (const std::string& domain : domains) {
+    auto table = catalog.LoadTable(caller, {{domain}, port});
+    if (table.ok()) return Located{domain, port, std::move(*table)};
+    if (table.error().code() != StatusCode::kNotFound) {
+      return std::move(table).error().WithResource(domain + "." + port);
+    }
+  }
+  if (!reference.schema.empty()) {
+    return Status::NotFound("no data product port {}.{} in the mesh", domains[0], port)
+        .WithResource(domains[0] + "." + port)
+        .WithHint("`meshwork product list` shows what is published");
+  }
+  return Status::NotFound("no data product port '{}' in the search path ({})", port,
+                          fmt::join(domains, ", "))
+      .WithHint("qualify it as domain.port");
+}
+
 }  // namespace
 
-Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Caller& caller,
-                                  const std::string& sql, size_t max_rows) {
+Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller& caller,
+                               engine::Connection& connection, const CheckedQuery& checked,
+                               const std::vector<std::string>& search_path,
+                               AccessPolicy* access_policy) {
   iceberg::Warehouse& warehouse = catalog.warehouse();
-  MW_ASSIGN_OR_RETURN(auto database,
-                      engine::Database::Open({.allowed_directories = {warehouse.io().root()},
-                                              .lock_down = true,
-                                              .settings = {{"TimeZone", "UTC"}}}));
-  MW_ASSIGN_OR_RETURN(auto connection, database.Connect());
-  MW_ASSIGN_OR_RETURN(CheckedQuery checked, CheckQuery(connection, sql));
-
   // Resolve and pin every table; a query sees one snapshot of each for its whole run.
   std::map<int64_t, std::vector<Conjunct>> pushdowns;
   FindPushdowns(json::parse(checked.tree_json), pushdowns);
   std::vector<Resolved> resolved;
   resolved.reserve(checked.tables.size());
   for (const TableReference& reference : checked.tables) {
-    if (reference.schema.empty()) {
-      return Status::InvalidArgument("table '{}' needs its domain: write domain.port",
-                                     reference.table)
-          .WithHint("`meshwork product list` shows the products and their domains");
-    }
-    const std::string domain = text::ToLower(reference.schema),
-                      port = text::ToLower(reference.table);
+    MW_ASSIGN_OR_RETURN(auto located, Locate(catalog, caller, reference, search_path));
+    auto& [domain, port, table] = located;
     const std::string name = domain + "." + port;
-    auto table = catalog.LoadTable(caller, {{domain}, port});
-    if (!table.ok()) {
-      Status error = table.error();
-      if (error.code() == StatusCode::kNotFound) {
-        error = Status::NotFound("no data product port {} in the mesh", name)
-                    .WithHint("`meshwork product list` shows what is published");
-      }
-      return std::move(error).WithResource(name);
-    }
     MW_RETURN_IF_ERROR(catalog.Authorize(caller, catalog::Privilege::kReadData,
                                          catalog::Securable::Table({domain}, port)));
     std::optional<int64_t> snapshot;
     if (!reference.at_unit.empty()) {
-      auto pinned = iceberg::ResolveSnapshot(table->metadata, reference.at_value);
+      auto pinned = iceberg::ResolveSnapshot(table.metadata, reference.at_value);
       if (!pinned.ok()) return std::move(pinned).error().WithContext("AT clause of {}", name);
       snapshot = *pinned;
     }
-    const iceberg::Schema* schema = &table->metadata.CurrentSchema();
+    const iceberg::Schema* schema = &table.metadata.CurrentSchema();
     if (snapshot) {
-      if (const auto* at = table->metadata.SnapshotById(*snapshot); at && at->schema_id) {
-        if (const auto* old = table->metadata.SchemaById(*at->schema_id)) schema = old;
+      if (const auto* at = table.metadata.SnapshotById(*snapshot); at && at->schema_id) {
+        if (const auto* old = table.metadata.SchemaById(*at->schema_id)) schema = old;
       }
     }
     // The conjuncts our filter language reads (against the table's types) prune the scan.
@@ -256,19 +295,7 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
         if (piece.kind) {
           const auto* field = schema->FindField(std::string_view(piece.column));
           if (field == nullptr || !field->type->is_primitive()) continue;
-          using iceberg::TypeKind;
-          const TypeKind type = field->type->kind();
-          const bool number = type == TypeKind::kInt || type == TypeKind::kLong ||
-                              type == TypeKind::kFloat || type == TypeKind::kDouble ||
-                              type == TypeKind::kDecimal;
-          const bool temporal = type == TypeKind::kDate || type == TypeKind::kTime ||
-                                type == TypeKind::kTimestamp || type == TypeKind::kTimestampTz;
-          const bool text = type == TypeKind::kString || type == TypeKind::kUuid;
-          const bool fits = (*piece.kind == ValueKind::kNumber && number) ||
-                            (*piece.kind == ValueKind::kTemporal && temporal) ||
-                            (*piece.kind == ValueKind::kText && (text || temporal)) ||
-                            (*piece.kind == ValueKind::kBoolean && type == TypeKind::kBoolean);
-          if (!fits) continue;
+          if (!KindFits(*piece.kind, field->type->kind())) continue;
         }
         const std::string candidate = pushed.empty() ? piece.text : pushed + " and " + piece.text;
         auto parsed = iceberg::ParseFilter(candidate, *schema);
@@ -277,17 +304,42 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
         filter = *parsed;
       }
     }
-    MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, *table, snapshot, *filter));
+    MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, table, snapshot, *filter));
     MW_ASSIGN_OR_RETURN(std::string scan,
-                        iceberg::ScanSql(warehouse.io(), table->metadata, *schema, plan));
+                        iceberg::ScanSql(warehouse.io(), table.metadata, *schema, plan));
+    Resolved entry;
+    entry.pinned = {name, name, plan.snapshot_id, plan.files.size(), plan.files_total, pushed};
+    // Governance first: the caller's query sees the masked columns and filtered rows only.
+    if (access_policy != nullptr) {
+      std::vector<std::string> columns;
+      for (const auto& field : schema->fields())
+        columns.push_back(field.name);
+      MW_ASSIGN_OR_RETURN(TableAccess access, access_policy->ForTable(caller, name, columns));
+      if (!access.masks.empty() || !access.row_filter.empty()) {
+        std::string select;
+        for (const std::string& column : columns) {
+          const auto mask = std::find_if(access.masks.begin(), access.masks.end(),
+                                         [&](const ColumnMask& m) { return m.column == column; });
+          if (!select.empty()) select += ", ";
+          if (mask == access.masks.end()) {
+            select += iceberg::QuoteIdentifier(column);
+          } else {
+            select += "(" + mask->expression + ") AS " + iceberg::QuoteIdentifier(column);
+            entry.pinned.masks.push_back(column + " by " + mask->policy);
+          }
+        }
+        scan = "SELECT " + select + " FROM (" + scan + ") AS unmasked" +
+               (access.row_filter.empty() ? "" : " WHERE (" + access.row_filter + ")");
+        entry.pinned.row_filters = access.row_filter_policies;
+      }
+    }
     MW_ASSIGN_OR_RETURN(auto parsed, connection.QueryText("SELECT json_serialize_sql(" +
                                                           iceberg::QuoteString(scan) + ")"));
     const json tree = json::parse(parsed.at(0).at(0), nullptr, false);
     if (!tree.is_object() || tree.value("error", false)) {
-      return Status::Internal("cannot parse the scan of {}", name);
+      return Status::Internal("cannot parse the scan of {}: {}", name,
+                              tree.is_object() ? StringOr(tree, "error_message", "") : "");
     }
-    Resolved entry;
-    entry.pinned = {name, name, plan.snapshot_id, plan.files.size(), plan.files_total, pushed};
     entry.subquery_node = tree["statements"][0]["node"];
     resolved.push_back(std::move(entry));
   }
@@ -296,35 +348,34 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
     by_position[checked.tables[i].position] = &resolved[i];
   json tree = json::parse(checked.tree_json);
   Rewrite(tree, by_position);
-  MW_ASSIGN_OR_RETURN(std::string rewritten, RenderQuery(connection, tree.dump()));
-
-  QueryResultTable out;
+  DataPlan out;
+  MW_ASSIGN_OR_RETURN(out.sql, RenderQuery(connection, tree.dump()));
   for (const auto& entry : resolved)
     out.tables.push_back(entry.pinned);
-  if (checked.explain) {
-    for (const auto& table : out.tables) {
-      out.explain += fmt::format(
-          "{}: snapshot {}, data files {} of {} kept{}\n", table.name, table.snapshot_id,
-          table.files, table.files_total,
-          table.pushed_filter.empty() ? "" : " (pruned by " + table.pushed_filter + ")");
-    }
-    MW_ASSIGN_OR_RETURN(auto plan, connection.QueryText("EXPLAIN " + rewritten));
-    for (const auto& row : plan)
-      if (row.size() > 1) out.explain += row[1];
-    out.columns = {"explain"};
-    out.rows = {{out.explain}};
-    return out;
-  }
-  auto result = connection.Query(rewritten);
-  if (!result.ok()) {
-    // DuckDB's message, without the rewritten SQL (it names files the user never wrote).
-    return Status(result.error().code(), result.error().message());
-  }
-  out.columns = result->column_names();
-  MW_ASSIGN_OR_RETURN(auto rows, result->FetchAllText());
-  if (rows.size() > max_rows) rows.resize(max_rows);
-  out.rows = std::move(rows);
   return out;
+}
+
+std::string ExplainTables(const std::vector<PinnedTable>& tables) {
+  std::string out;
+  for (const auto& table : tables) {
+    out +=
+        fmt::format("{}: snapshot {}, data files {} of {} kept{}\n", table.name, table.snapshot_id,
+                    table.files, table.files_total,
+                    table.pushed_filter.empty() ? "" : " (pruned by " + table.pushed_filter + ")");
+    for (const auto& mask : table.masks)
+      out += "  mask " + mask + "\n";
+    for (const auto& filter : table.row_filters)
+      out += "  row filter " + filter + "\n";
+  }
+  return out;
+}
+
+Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Caller& caller,
+                                  const std::string& sql, size_t max_rows) {
+  MW_ASSIGN_OR_RETURN(auto service, QueryService::Open(catalog, {}));
+  MW_ASSIGN_OR_RETURN(auto session, service->OpenSession(caller));
+  MW_ASSIGN_OR_RETURN(Cursor cursor, session->Execute(sql));
+  return ReadAll(cursor, max_rows);
 }
 
 }  // namespace meshwork::query

@@ -8,9 +8,8 @@
 // Filters: WHERE conjuncts comparing a column of a single-table FROM with a constant prune the
 // scan (manifests, partitions, column bounds); the WHERE clause still runs on what is read.
 //
-// Not yet here (the query-layer issue): projection pushdown, pushdown through joins,
-// masks and row filters (the governance hook), information_schema, the HTTP and PostgreSQL
-// front ends.
+// Sessions, metadata queries and the access-policy hook are in session.h; RunQuery is the
+// one-shot form of a session.
 
 #include <string>
 #include <vector>
@@ -24,9 +23,11 @@ struct PinnedTable {
   std::string name;   // domain.port as written
   std::string table;  // the Iceberg table read
   int64_t snapshot_id = 0;
-  size_t files = 0;           // read, after pruning
-  size_t files_total = 0;     // in the snapshot
-  std::string pushed_filter;  // the WHERE conjuncts scan planning pruned with
+  size_t files = 0;                      // read, after pruning
+  size_t files_total = 0;                // in the snapshot
+  std::string pushed_filter;             // the WHERE conjuncts scan planning pruned with
+  std::vector<std::string> masks;        // "card_number by pii_mask"
+  std::vector<std::string> row_filters;  // the row-filter policies applied
 };
 
 struct QueryResultTable {

@@ -35,6 +35,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  /// When set, the body is streamed (chunked) instead: `stream` is called with a writer until
+  /// it returns; the writer returns false once the client has gone (stop producing then).
+  using Writer = std::function<bool(std::string_view)>;
+  std::function<void(const Writer& write)> stream;
 };
 
 class Router {

@@ -58,7 +58,17 @@ struct HttpServer::Impl {
     for (const auto& [key, value] : response.headers)
       out.set_header(key, value);
     out.set_header("X-Request-Id", request.request_id);
-    if (!response.body.empty() && request.method != "HEAD") {
+    if (response.stream && request.method != "HEAD") {
+      auto stream = std::move(response.stream);
+      out.set_chunked_content_provider(
+          response.content_type, [stream = std::move(stream)](size_t, httplib::DataSink& sink) {
+            stream([&sink](std::string_view bytes) {
+              return sink.is_writable() && sink.write(bytes.data(), bytes.size());
+            });
+            sink.done();
+            return true;
+          });
+    } else if (!response.body.empty() && request.method != "HEAD") {
       out.set_content(response.body, response.content_type);
     }
     if (on_request) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "iceberg/json_reader.h"
+#include "server/json_http.h"
 #include "server/rest_catalog.h"
 
 namespace meshwork::server {
@@ -11,21 +12,8 @@ namespace {
 using catalog::Caller;
 using nlohmann::json;
 
-HttpResponse Json(int status, const json& body) {
-  return {.status = status,
-          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
-
 HttpResponse NoContent() {
   return {.status = 204, .content_type = "", .body = ""};
-}
-
-Result<json> Body(const HttpRequest& request) {
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::InvalidArgument("the request body is not a JSON object");
-  }
-  return body;
 }
 
 Result<std::string> RequiredString(const json& body, const char* key) {

@@ -9,6 +9,7 @@
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
 #include "query/query.h"
+#include "server/json_http.h"
 #include "server/mesh_api.h"
 #include "server/rest_catalog.h"
 
@@ -17,18 +18,6 @@ namespace {
 
 using catalog::Caller;
 using nlohmann::json;
-
-HttpResponse Json(int status, const json& body) {
-  return {.status = status, .body = body.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
-
-Result<json> Body(const HttpRequest& request) {
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Status::InvalidArgument("the request body is not a JSON object");
-  }
-  return body;
-}
 
 // A relative path of an uploaded file: plain segments only, nothing that leaves the folder.
 Status CheckUploadPath(const std::string& path) {
@@ -329,39 +318,6 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                if (!graph.ok()) return ErrorResponse(graph.error());
                return Json(200, product::LineageToJson(*graph));
              }));
-  router.Add(
-      "POST", "/api/v1/query", "query",
-      authed([&catalog](HttpRequest& request, const Caller& caller) {
-        auto body = Body(request);
-        if (!body.ok()) return ErrorResponse(body.error());
-        const std::string sql = iceberg::json::StringOr(*body, "sql", "");
-        if (sql.empty()) {
-          return ErrorResponse(Status::InvalidArgument("sql: required string is missing"));
-        }
-        const int64_t limit = iceberg::json::IntOr(*body, "max-rows", 10000);
-        auto result = query::RunQuery(catalog, caller, sql,
-                                      static_cast<size_t>(std::clamp<int64_t>(limit, 0, 1000000)));
-        if (!result.ok()) {
-          HttpResponse response = ErrorResponse(result.error());
-          if (const auto* where = result.error().location()) {
-            json error = json::parse(response.body, nullptr, false);
-            if (error.is_object() && error.contains("error")) {
-              error["error"]["line"] = where->line;
-              error["error"]["column"] = where->column;
-              response.body = error.dump();
-            }
-          }
-          return response;
-        }
-        json tables = json::array();
-        for (const auto& table : result->tables) {
-          tables.push_back(
-              {{"name", table.name}, {"snapshot-id", table.snapshot_id}, {"files", table.files}});
-        }
-        json out = {{"columns", result->columns}, {"rows", result->rows}, {"tables", tables}};
-        if (!result->explain.empty()) out["explain"] = result->explain;
-        return Json(200, out);
-      }));
   router.Add("GET", "/api/v1/openapi.json", "openapi", authed([](HttpRequest&, const Caller&) {
                return HttpResponse{.status = 200, .body = MeshApiOpenApiDocument()};
              }));

@@ -13,6 +13,7 @@
 #include "iceberg/rest_scan.h"
 #include "iceberg/table_metadata.h"
 #include "iceberg/view_metadata.h"
+#include "server/json_http.h"
 
 namespace meshwork::server {
 namespace {
@@ -22,11 +23,6 @@ using iceberg::TableIdentifier;
 using nlohmann::json;
 
 constexpr char kNamespaceSeparator = '\x1f';
-
-HttpResponse Json(int status, const json& body) {
-  return {.status = status,
-          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
 
 HttpResponse NoContent() {
   return {.status = 204, .content_type = "", .body = ""};

@@ -19,7 +19,7 @@ fail() {
   exit 1
 }
 root_secret="root-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-"$meshwork" --data-dir "$scratch/data" serve --http 127.0.0.1:0 \
+"$meshwork" --data-dir "$scratch/data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 \
   --bootstrap-credentials "root-id:$root_secret" >"$scratch/server.out" 2>"$scratch/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q serving "$scratch/server.out" 2>/dev/null && break; sleep 0.05; done
@@ -94,7 +94,7 @@ if command -v openssl >/dev/null; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/key.pem" -out "$scratch/cert.pem" \
     -days 1 -subj "/CN=127.0.0.1" >/dev/null 2>&1 || fail "openssl could not make a certificate"
   kill "$server_pid"; wait "$server_pid" 2>/dev/null
-  "$meshwork" --data-dir "$scratch/data" serve --http 127.0.0.1:0 --tls-cert "$scratch/cert.pem" \
+  "$meshwork" --data-dir "$scratch/data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --tls-cert "$scratch/cert.pem" \
     --tls-key "$scratch/key.pem" >"$scratch/tls.out" 2>"$scratch/server.log" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q serving "$scratch/tls.out" 2>/dev/null && break; sleep 0.05; done

@@ -33,7 +33,7 @@ fail() {
 secret="multi-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 bases=()
 for i in 1 2 3; do
-  "$meshwork" --data-dir "$scratch/data-$i" serve --http 127.0.0.1:0 --metastore "$url" \
+  "$meshwork" --data-dir "$scratch/data-$i" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --metastore "$url" \
     --warehouse "$scratch/warehouse" --bootstrap-credentials "admin:$secret" \
     >"$scratch/server-$i.out" 2>"$scratch/server-$i.log" &
   pids+=($!)

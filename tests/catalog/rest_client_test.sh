@@ -27,7 +27,7 @@ fail() {
 
 data="$scratch/data"
 secret="e2e-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --bootstrap-credentials "admin:$secret" \
+"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --bootstrap-credentials "admin:$secret" \
   >"$scratch/server.out" 2>"$scratch/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do

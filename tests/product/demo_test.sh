@@ -21,7 +21,7 @@ fail() {
 json() {
   node -e "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const d=JSON.parse(s);console.log($1)})"
 }
-"$meshwork" --data-dir "$scratch/mesh" demo --examples "$examples" --http 127.0.0.1:0 \
+"$meshwork" --data-dir "$scratch/mesh" demo --examples "$examples" --http 127.0.0.1:0 --pg 127.0.0.1:0 \
   --bootstrap-credentials demo:demo-secret >"$scratch/demo.out" 2>"$scratch/demo.err" &
 demo_pid=$!
 for _ in $(seq 1 600); do

@@ -1,0 +1,345 @@
+#include "server/pg_values.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace meshwork::server::pg {
+namespace {
+
+using engine::TypeId;
+
+// PostgreSQL's epoch for binary dates and timestamps is 2000-01-01.
+constexpr int32_t kDaysFrom1970To2000 = 10957;
+constexpr int64_t kMicrosFrom1970To2000 = int64_t{kDaysFrom1970To2000} * 86400 * 1000000;
+
+template <typename T>
+void AppendBigEndian(std::string& out, T value) {
+  using Unsigned = std::make_unsigned_t<T>;
+  Unsigned bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  for (int shift = (sizeof(T) - 1) * 8; shift >= 0; shift -= 8)
+    out += static_cast<char>((bits >> shift) & 0xff);
+}
+
+template <typename T>
+void AppendFloatText(std::string& out, T value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "Infinity" : "-Infinity";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", value);
+  }
+}
+
+// NUMERIC's binary form: base-10000 digits, weight, sign, display scale — from decimal text.
+void AppendNumericBinary(std::string& out, std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && text[0] == '-') {
+    negative = true;
+    text.remove_prefix(1);
+  }
+  const size_t point = text.find('.');
+  std::string whole(text.substr(0, point));
+  std::string fraction = point == std::string_view::npos ? "" : std::string(text.substr(point + 1));
+  const auto scale = static_cast<int16_t>(fraction.size());
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  // Pad both sides to whole groups of four digits.
+  while (whole.size() % 4 != 0)
+    whole.insert(whole.begin(), '0');
+  while (fraction.size() % 4 != 0)
+    fraction += '0';
+  std::vector<int16_t> digits;
+  for (size_t i = 0; i < whole.size(); i += 4)
+    digits.push_back(static_cast<int16_t>(std::stoi(whole.substr(i, 4))));
+  int16_t weight = static_cast<int16_t>(digits.size()) - 1;
+  for (size_t i = 0; i < fraction.size(); i += 4)
+    digits.push_back(static_cast<int16_t>(std::stoi(fraction.substr(i, 4))));
+  // Leading and trailing zero groups are implied by the weight.
+  while (!digits.empty() && digits.front() == 0) {
+    digits.erase(digits.begin());
+    --weight;
+  }
+  while (!digits.empty() && digits.back() == 0)
+    digits.pop_back();
+  if (digits.empty()) weight = 0;
+  AppendBigEndian<int16_t>(out, static_cast<int16_t>(digits.size()));
+  AppendBigEndian<int16_t>(out, weight);
+  AppendBigEndian<uint16_t>(out, negative && !digits.empty() ? 0x4000 : 0x0000);
+  AppendBigEndian<int16_t>(out, scale);
+  for (const int16_t digit : digits)
+    AppendBigEndian<int16_t>(out, digit);
+}
+
+uint64_t ReadBigEndian(std::string_view bytes) {
+  uint64_t value = 0;
+  for (const char c : bytes)
+    value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+}  // namespace
+
+int32_t TypeOid(const engine::Type& type) {
+  switch (type.id) {
+    case TypeId::kBoolean:
+      return 16;
+    case TypeId::kTinyInt:
+    case TypeId::kSmallInt:
+    case TypeId::kUTinyInt:
+      return 21;
+    case TypeId::kInteger:
+    case TypeId::kUSmallInt:
+      return 23;
+    case TypeId::kBigInt:
+    case TypeId::kUInteger:
+      return 20;
+    case TypeId::kUBigInt:
+    case TypeId::kHugeInt:
+    case TypeId::kUHugeInt:
+    case TypeId::kDecimal:
+      return 1700;
+    case TypeId::kFloat:
+      return 700;
+    case TypeId::kDouble:
+      return 701;
+    case TypeId::kDate:
+      return 1082;
+    case TypeId::kTime:
+      return 1083;
+    case TypeId::kTimeTz:
+      return 1266;
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampSeconds:
+    case TypeId::kTimestampMillis:
+    case TypeId::kTimestampNanos:
+      return 1114;
+    case TypeId::kTimestampTz:
+      return 1184;
+    case TypeId::kInterval:
+      return 1186;
+    case TypeId::kUuid:
+      return 2950;
+    case TypeId::kBlob:
+      return 17;
+    case TypeId::kVarchar:
+    case TypeId::kEnum:
+    default:
+      return 25;
+  }
+}
+
+int16_t TypeSize(int32_t oid) {
+  switch (oid) {
+    case 16:
+      return 1;
+    case 21:
+      return 2;
+    case 23:
+    case 700:
+    case 1082:
+      return 4;
+    case 20:
+    case 701:
+    case 1083:
+    case 1114:
+    case 1184:
+      return 8;
+    case 1186:
+    case 2950:
+      return 16;
+    default:
+      return -1;
+  }
+}
+
+int32_t TypeModifier(const engine::Type& type) {
+  if (type.id == TypeId::kDecimal) {
+    return ((static_cast<int32_t>(type.decimal_width) << 16) | type.decimal_scale) + 4;
+  }
+  return -1;
+}
+
+bool HasBinaryFormat(const engine::Type& type) {
+  switch (type.id) {
+    case TypeId::kBoolean:
+    case TypeId::kTinyInt:
+    case TypeId::kSmallInt:
+    case TypeId::kUTinyInt:
+    case TypeId::kInteger:
+    case TypeId::kUSmallInt:
+    case TypeId::kBigInt:
+    case TypeId::kUInteger:
+    case TypeId::kFloat:
+    case TypeId::kDouble:
+    case TypeId::kDecimal:
+    case TypeId::kHugeInt:
+    case TypeId::kUBigInt:
+    case TypeId::kDate:
+    case TypeId::kTime:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz:
+    case TypeId::kVarchar:
+    case TypeId::kEnum:
+    case TypeId::kBlob:
+    case TypeId::kUuid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status AppendText(const engine::Vector& vector, uint64_t row, std::string& out) {
+  switch (vector.type().id) {
+    case TypeId::kBoolean:
+      out += vector.Get<bool>(row) ? 't' : 'f';
+      return Status::OK();
+    case TypeId::kFloat:
+      AppendFloatText(out, vector.Get<float>(row));
+      return Status::OK();
+    case TypeId::kDouble:
+      AppendFloatText(out, vector.Get<double>(row));
+      return Status::OK();
+    case TypeId::kVarchar:
+      out += vector.GetString(row);
+      return Status::OK();
+    case TypeId::kBlob: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      for (const char c : vector.GetString(row)) {
+        out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
+        out += kHex[static_cast<unsigned char>(c) & 0xf];
+      }
+      return Status::OK();
+    }
+    default:
+      return vector.AppendText(row, out);
+  }
+}
+
+Status AppendBinary(const engine::Vector& vector, uint64_t row, std::string& out) {
+  switch (vector.type().id) {
+    case TypeId::kBoolean:
+      out += vector.Get<bool>(row) ? '\1' : '\0';
+      break;
+    case TypeId::kTinyInt:
+      AppendBigEndian<int16_t>(out, vector.Get<int8_t>(row));
+      break;
+    case TypeId::kUTinyInt:
+      AppendBigEndian<int16_t>(out, vector.Get<uint8_t>(row));
+      break;
+    case TypeId::kSmallInt:
+      AppendBigEndian<int16_t>(out, vector.Get<int16_t>(row));
+      break;
+    case TypeId::kUSmallInt:
+      AppendBigEndian<int32_t>(out, vector.Get<uint16_t>(row));
+      break;
+    case TypeId::kInteger:
+      AppendBigEndian<int32_t>(out, vector.Get<int32_t>(row));
+      break;
+    case TypeId::kUInteger:
+      AppendBigEndian<int64_t>(out, vector.Get<uint32_t>(row));
+      break;
+    case TypeId::kBigInt:
+      AppendBigEndian<int64_t>(out, vector.Get<int64_t>(row));
+      break;
+    case TypeId::kFloat:
+      AppendBigEndian<int32_t>(out, std::bit_cast<int32_t>(vector.Get<float>(row)));
+      break;
+    case TypeId::kDouble:
+      AppendBigEndian<int64_t>(out, std::bit_cast<int64_t>(vector.Get<double>(row)));
+      break;
+    case TypeId::kDate:
+      AppendBigEndian<int32_t>(out, vector.Get<int32_t>(row) - kDaysFrom1970To2000);
+      break;
+    case TypeId::kTime:
+      AppendBigEndian<int64_t>(out, vector.Get<int64_t>(row));
+      break;
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz: {
+      const int64_t micros = vector.Get<int64_t>(row);
+      // DuckDB's infinities map to PostgreSQL's.
+      if (micros == std::numeric_limits<int64_t>::max() ||
+          micros == std::numeric_limits<int64_t>::min() + 1) {
+        AppendBigEndian<int64_t>(out, micros == std::numeric_limits<int64_t>::max()
+                                          ? std::numeric_limits<int64_t>::max()
+                                          : std::numeric_limits<int64_t>::min());
+      } else {
+        AppendBigEndian<int64_t>(out, micros - kMicrosFrom1970To2000);
+      }
+      break;
+    }
+    case TypeId::kVarchar:
+    case TypeId::kBlob:
+      out += vector.GetString(row);
+      break;
+    case TypeId::kEnum:
+      return vector.AppendText(row, out);
+    case TypeId::kUuid: {
+      std::string text;
+      MW_RETURN_IF_ERROR(vector.AppendText(row, text));
+      for (size_t i = 0; i + 1 < text.size(); ++i) {
+        if (text[i] == '-') continue;
+        out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+        ++i;
+      }
+      break;
+    }
+    case TypeId::kDecimal:
+    case TypeId::kHugeInt:
+    case TypeId::kUBigInt: {
+      std::string text;
+      MW_RETURN_IF_ERROR(vector.AppendText(row, text));
+      AppendNumericBinary(out, text);
+      break;
+    }
+    default:
+      return Status::NotImplemented("binary format for type {} is not supported",
+                                    vector.type().ToString())
+          .WithHint("ask for text results");
+  }
+  return Status::OK();
+}
+
+Result<std::string> BinaryParameterAsText(int32_t oid, std::string_view bytes) {
+  const auto wrong = [&](size_t expected) {
+    return Status::InvalidArgument(
+        "insufficient data left in message: a binary parameter of type {} needs {} bytes, got {}",
+        oid, expected, bytes.size());
+  };
+  switch (oid) {
+    case 16:
+      if (bytes.size() != 1) return wrong(1);
+      return std::string(bytes[0] != 0 ? "true" : "false");
+    case 21:
+      if (bytes.size() != 2) return wrong(2);
+      return std::to_string(static_cast<int16_t>(ReadBigEndian(bytes)));
+    case 23:
+      if (bytes.size() != 4) return wrong(4);
+      return std::to_string(static_cast<int32_t>(ReadBigEndian(bytes)));
+    case 20:
+      if (bytes.size() != 8) return wrong(8);
+      return std::to_string(static_cast<int64_t>(ReadBigEndian(bytes)));
+    case 700:
+      if (bytes.size() != 4) return wrong(4);
+      return fmt::format("{}", std::bit_cast<float>(static_cast<uint32_t>(ReadBigEndian(bytes))));
+    case 701:
+      if (bytes.size() != 8) return wrong(8);
+      return fmt::format("{}", std::bit_cast<double>(ReadBigEndian(bytes)));
+    case 0:
+    case 25:
+    case 1043:
+    case 705:
+      return std::string(bytes);
+    default:
+      return Status::NotImplemented("binary parameters of type {} are not supported", oid)
+          .WithHint("send the parameter in text format");
+  }
+}
+
+}  // namespace meshwork::server::pg
