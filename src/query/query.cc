@@ -210,6 +210,12 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
                                               .settings = {{"TimeZone", "UTC"}}}));
   MW_ASSIGN_OR_RETURN(auto connection, database.Connect());
   MW_ASSIGN_OR_RETURN(CheckedQuery checked, CheckQuery(connection, sql));
+  // SET/RESET/SHOW/DESCRIBE have no syntax tree: they are the front ends' to run.
+  if (checked.kind != StatementKind::kQuery && checked.kind != StatementKind::kExplain) {
+    return Status::InvalidArgument(
+        "SET, RESET, SHOW and DESCRIBE are session statements; this "
+        "entry point runs queries only");
+  }
 
   // Resolve and pin every table; a query sees one snapshot of each for its whole run.
   std::map<int64_t, std::vector<Conjunct>> pushdowns;
