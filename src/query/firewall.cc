@@ -1003,7 +1003,7 @@ constexpr std::array kStatementKeywords = {
     "use", "vacuum", "abort", "begin", "commit", "end", "rollback", "savepoint", "release",
     "start", "lock", "prepare", "execute", "deallocate", "declare", "fetch", "move", "close",
     "discard", "do", "listen", "notify", "unlisten", "refresh", "reindex", "cluster",
-    "security", "replace"};
+    "security", "replace", "describe", "desc", "show", "set", "reset", "explain"};
 // clang-format on
 
 }  // namespace
