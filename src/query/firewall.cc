@@ -57,9 +57,10 @@ constexpr std::array kFileExtensions = {
 // clang-format on
 
 // Syntax tree nodes a read-only query over the mesh may not contain. DESCRIBE, SHOW and
-// SUMMARIZE inside a query describe or read whatever they name; PIVOT and the bound forms are
-// never produced for a plain query.
-constexpr std::array kRefusedTableRefs = {"SHOW_REF", "PIVOT", "COLUMN_DATA", "DELIM_GET",
+// SUMMARIZE inside a query describe or read whatever they name (SHOW TABLES lists the engine's
+// catalog, not the mesh's); the bound forms are never produced by the parser. PIVOT and UNPIVOT
+// (type PIVOT) are fine: their source is walked like any FROM.
+constexpr std::array kRefusedTableRefs = {"SHOW_REF", "COLUMN_DATA", "DELIM_GET",
                                           "BOUND_TABLE_REF"};
 
 std::string Upper(std::string word) {
@@ -999,7 +1000,7 @@ std::string HintFor(const std::string& keyword) {
 constexpr std::array kStatementKeywords = {
     "alter", "analyze", "attach", "call", "checkpoint", "comment", "copy", "create", "delete",
     "detach", "drop", "export", "force", "grant", "import", "insert", "install", "load", "merge",
-    "pivot", "pragma", "revoke", "summarize", "table", "truncate", "unpivot", "update", "upsert",
+    "pragma", "revoke", "summarize", "table", "truncate", "update", "upsert",
     "use", "vacuum", "abort", "begin", "commit", "end", "rollback", "savepoint", "release",
     "start", "lock", "prepare", "execute", "deallocate", "declare", "fetch", "move", "close",
     "discard", "do", "listen", "notify", "unlisten", "refresh", "reindex", "cluster",
@@ -1079,8 +1080,9 @@ Result<CheckedQuery> CheckQuery(engine::Connection& connection, std::string_view
   }
   const Token* first = query_start < statement.size() ? &statement[query_start] : nullptr;
   const bool is_query =
-      first != nullptr && (first->Is("select") || first->Is("with") || first->Is("values") ||
-                           first->Is("from") || first->IsSymbol('('));
+      first != nullptr &&
+      (first->Is("select") || first->Is("with") || first->Is("values") || first->Is("from") ||
+       first->Is("pivot") || first->Is("unpivot") || first->IsSymbol('('));
   if (!is_query) {
     if (first == nullptr) {
       return RefuseAt(text, static_cast<int64_t>(lead.end), "EXPLAIN needs a query after it");
@@ -1114,9 +1116,11 @@ Result<CheckedQuery> CheckQuery(engine::Connection& connection, std::string_view
     if (type == "not implemented") {
       // A query that DuckDB cannot serialize holds a statement or a construct the tree cannot
       // show us (WITH ... INSERT, PIVOT): what we cannot check, we refuse.
-      return RefuseAt(text, static_cast<int64_t>(first->begin),
-                      "only a plain read-only query is accepted: this one holds a statement or "
-                      "construct that is not a query (such as INSERT after WITH, or PIVOT)")
+      return RefuseAt(
+                 text, static_cast<int64_t>(first->begin),
+                 "only a plain read-only query is accepted: this one holds a statement or "
+                 "construct that is not a query (such as INSERT after WITH, or PIVOT without an "
+                 "IN list)")
           .WithHint(HintFor("pivot"));
     }
     if (message.find("expression depth") != std::string::npos) {

@@ -273,10 +273,12 @@ TEST_F(FirewallBypassTest, RefusesEveryAttemptWithItsReasonAndReadsNoFile) {
       {"DESCRIBE '{S}/secret.csv'", "names a file", 1, 10},
       {"DESCRIBE SELECT * FROM read_csv('{S}/secret.csv')", "DESCRIBE takes a table name"},
       {"DESCRIBE other.finance.revenue", "catalog 'other' is not the mesh"},
-      {"PIVOT '{S}/secret.csv' ON canary", "'pivot' statements are refused"},
+      {"PIVOT '{S}/secret.csv' ON canary", "only a plain read-only query is accepted"},
+      {"PIVOT '{S}/secret.csv' ON canary IN ('x') USING count(*)", "is not a table of the mesh"},
+      {"UNPIVOT '{S}/secret.csv' ON canary INTO NAME k VALUE v", "is not a table of the mesh", 1,
+       9},
       {"SELECT * FROM (PIVOT '{S}/secret.csv' ON canary USING count(*))",
        "only a plain read-only query is accepted"},
-      {"UNPIVOT finance.revenue ON a, b INTO NAME k VALUE v", "'unpivot' statements are refused"},
       // Unicode escapes, long, deep and broken input.
       {"SELECT * FROM U&\"\\0072ead_csv\"('{S}/secret.csv')", "unicode escapes", 1, 15},
       {"SELECT * FROM U&'\\002fetc\\002fpasswd'", "unicode escapes"},
@@ -320,7 +322,10 @@ TEST_F(FirewallBypassTest, RefusesEveryAttemptWithItsReasonAndReadsNoFile) {
     } else {
       EXPECT_THAT(checked.error().ToString(), Not(HasSubstr(kMarker)));
       if (attempt.line > 0) {
-        ASSERT_NE(checked.error().location(), nullptr) << checked.error().ToString();
+        if (checked.error().location() == nullptr) {
+          ADD_FAILURE() << "no position in " << checked.error().ToString();
+          continue;
+        }
         EXPECT_EQ(checked.error().location()->line, attempt.line);
         EXPECT_EQ(checked.error().location()->column, attempt.column);
       }
@@ -432,6 +437,16 @@ TEST_F(FirewallBypassTest, AcceptsReadOnlyQueriesAndSessionStatementsWithTheirCl
        "",
        "",
        {"secret"}},
+      {"UNPIVOT finance.revenue ON a, b INTO NAME k VALUE v",
+       K::kQuery,
+       "",
+       "",
+       {"finance.revenue"}},
+      {"SELECT * FROM (PIVOT finance.revenue ON k IN ('x', 'y') USING sum(v))",
+       K::kQuery,
+       "",
+       "",
+       {"finance.revenue"}},
       {"EXPLAIN SELECT * FROM finance.revenue WHERE a = 1",
        K::kExplain,
        "",
