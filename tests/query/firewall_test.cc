@@ -301,6 +301,16 @@ TEST_F(FirewallBypassTest, RefusesEveryAttemptWithItsReasonAndReadsNoFile) {
       {"", "the query is empty"},
       {" ; -- nothing", "the query is empty"},
       {"SELEC 1", "did you mean SELECT?"},
+      {"\xef\xbb\xbf" "ATTACH '{S}/secret.db'", "syntax error at"},  // a byte order mark first
+      // Session statements that are malformed rather than locked.
+      {"SET search_path = finance,", "expected a value for search_path", 1, 27},
+      {"SET timezone 'UTC'", "needs '=' or TO", 1, 14},
+      {"SET timezone = 'UTC', 'CET'", "timezone takes one value", 1, 23},
+      {"SET TIME ZONE INTERVAL '+01:00' HOUR TO MINUTE", "SET TIME ZONE INTERVAL"},
+      {"SHOW finance.revenue", "write DESCRIBE domain.port"},
+      {"DESCRIBE a.b.c.d", "DESCRIBE takes [mesh.]domain.port"},
+      {"DESCRIBE finance.revenue extra", "unexpected 'extra' after the statement"},
+      {"RESET search_path, timezone", "unexpected ','"},
   };
   ASSERT_GE(attempts.size(), 40u);
 
@@ -431,6 +441,12 @@ TEST_F(FirewallBypassTest, AcceptsReadOnlyQueriesAndSessionStatementsWithTheirCl
        "",
        {}},
       {"SELECT * FROM finance.revenue AT (VERSION => 7)", K::kQuery, "", "", {"finance.revenue"}},
+      {"SELECT * FROM finance.revenue WHERE a = $1 OR b = ?",
+       K::kQuery,
+       "",
+       "",
+       {"finance.revenue"}},
+      {"SELECT * FROM \"finance\".\"q3-revenue\" AS r", K::kQuery, "", "", {"finance.q3-revenue"}},
       // A CTE's name is a table again outside the WITH that defines it.
       {"SELECT * FROM (WITH secret AS (SELECT 1) SELECT * FROM secret) a, secret",
        K::kQuery,
