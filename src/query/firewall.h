@@ -36,8 +36,8 @@ struct TableReference {
 
 /// What an accepted statement is; the front end dispatches on it.
 enum class StatementKind {
-  kQuery,     // SELECT / WITH / VALUES / FROM ...: `tree_json`, `tables`
-  kExplain,   // EXPLAIN <query>: as kQuery, `sql` holds the query without the keyword
+  kQuery,     // SELECT / WITH / VALUES / FROM / PIVOT ...: `tree_json`, `tables`
+  kExplain,   // EXPLAIN <query>: as kQuery; in `sql` the keyword is blanked out
   kSet,       // SET option {=|TO} value: `setting`, `setting_value`
   kReset,     // RESET option / RESET ALL: `setting` ("all")
   kShow,      // SHOW option / SHOW ALL: `setting` ("all")

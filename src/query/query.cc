@@ -213,8 +213,7 @@ Result<QueryResultTable> RunQuery(catalog::Catalog& catalog, const catalog::Call
   // SET/RESET/SHOW/DESCRIBE have no syntax tree: they are the front ends' to run.
   if (checked.kind != StatementKind::kQuery && checked.kind != StatementKind::kExplain) {
     return Status::InvalidArgument(
-        "SET, RESET, SHOW and DESCRIBE are session statements; this "
-        "entry point runs queries only");
+        "SET, RESET, SHOW and DESCRIBE are session statements; RunQuery runs queries only");
   }
 
   // Resolve and pin every table; a query sees one snapshot of each for its whole run.

@@ -106,6 +106,10 @@ TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
   EXPECT_THAT(explain.explain, HasSubstr("math.numbers: snapshot"));
   EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM numbers"),
               IsError(StatusCode::kInvalidArgument, "needs its domain"));
+  EXPECT_THAT(RunQuery(*catalog, root, "SET search_path = math"),
+              IsError(StatusCode::kInvalidArgument, "session statements"));
+  EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM 'math/numbers.parquet'"),
+              IsError(StatusCode::kInvalidArgument, "is not a table of the mesh"));
   EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM math.missing"),
               IsError(StatusCode::kNotFound, "math.missing"));
 
