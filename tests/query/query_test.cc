@@ -10,6 +10,7 @@
 #include "engine/database.h"
 #include "product/service.h"
 #include "query/firewall.h"
+#include "query/session.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -35,14 +36,15 @@ TEST(FirewallTest, RefusesEverythingButOneReadOnlyQueryOverCatalogNames) {
        "function current_setting()"},
       {"SELECT read_blob('x')", "function read_blob()"},
       {"SELECT * FROM other.finance.revenue", "catalog 'other' is not the mesh"},
-      {"SELECT main.getenv('x')", "names a schema"},
+      {"SELECT main.getenv('x')", "function getenv() is not allowed"},
+      {"SELECT other.format_type(1, 2)", "names a schema"},
       {"COPY (SELECT 1) TO 'x.csv'", "'copy' statements are refused"},
       {"ATTACH 'x.db'", "'attach' statements are refused"},
       {"PRAGMA version", "'pragma' statements are refused"},
       {"INSTALL httpfs", "'install' statements are refused"},
       {"CREATE TABLE t AS SELECT 1", "'create' statements are refused"},
       {"DELETE FROM finance.revenue", "'delete' statements are refused"},
-      {"SET allowed_directories = ['/']", "'set' statements are refused"},
+      {"SET allowed_directories = ['/']", "option allowed_directories is locked"},
       {"SELECT 1; SELECT 2", "one statement at a time"},
       {"EXPLAIN ANALYZE SELECT 1", "EXPLAIN ANALYZE"},
       {"SELEC 1", "syntax error"},
@@ -105,6 +107,23 @@ TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
   EXPECT_THAT(explain.explain, HasSubstr("math.numbers: snapshot"));
   EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM numbers"),
               IsError(StatusCode::kInvalidArgument, "needs its domain"));
+  // A session remembers its settings: unqualified names resolve through search_path.
+  ASSERT_OK_AND_ASSIGN(auto service, QueryService::Open(*catalog, {}));
+  ASSERT_OK_AND_ASSIGN(auto session, service->OpenSession(root));
+  ASSERT_OK_AND_ASSIGN(auto set, session->Execute("SET search_path = math"));
+  EXPECT_EQ(set.command(), "SET");
+  ASSERT_OK_AND_ASSIGN(auto unqualified, session->Execute("SELECT count(*) FROM numbers"));
+  ASSERT_OK_AND_ASSIGN(auto counted, ReadAll(unqualified, 10));
+  EXPECT_EQ(counted.rows, now.rows);
+  ASSERT_OK_AND_ASSIGN(auto show, session->Execute("SHOW search_path"));
+  ASSERT_OK_AND_ASSIGN(auto shown, ReadAll(show, 10));
+  EXPECT_THAT(shown.rows, ElementsAre(ElementsAre("math")));
+  EXPECT_THAT(session->Execute("SET enable_external_access = true"),
+              IsError(StatusCode::kInvalidArgument, "enable_external_access"));
+  EXPECT_THAT(session->Execute("SET TimeZone = 'Europe/Berlin'"),
+              IsError(StatusCode::kNotImplemented, "UTC"));
+  EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM 'math/numbers.parquet'"),
+              IsError(StatusCode::kInvalidArgument, "is not a table of the mesh"));
   EXPECT_THAT(RunQuery(*catalog, root, "SELECT * FROM math.missing"),
               IsError(StatusCode::kNotFound, "math.missing"));
 

@@ -1,0 +1,1 @@
+DESCRIBE mesh."finance".q3_revenue

@@ -1,0 +1,1 @@
+SELECT ';' /* ; /* nested */ */ ; ATTACH 'x.db'

@@ -1,0 +1,1 @@
+set DateStyle = ISO, MDY; 

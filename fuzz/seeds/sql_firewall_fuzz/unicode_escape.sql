@@ -1,0 +1,1 @@
+SELECT * FROM U&"\0072ead_csv"('x')
