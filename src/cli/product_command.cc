@@ -16,6 +16,7 @@
 #include "cli/exit_codes.h"
 #include "cli/server_client.h"
 #include "cli/settings.h"
+#include "cli/sql_command.h"
 #include "common/uuid.h"
 #include "metastore/metastore.h"
 #include "product/mesh_file.h"
@@ -52,6 +53,8 @@ struct ProductCommands {
   CLI::App* sql = nullptr;
   std::string sql_text;
   std::string sql_format = "table";
+  size_t sql_max_rows = 10000;
+  int64_t sql_timeout_ms = 0;
   std::string examples;
   int scale = 1;
   bool no_serve = false;
@@ -175,8 +178,11 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.sql = app.add_subcommand(
       "sql", "Run one read-only query over the mesh's data products (domain.port), on --data-dir");
   c.sql->add_option("query", c.sql_text, "SELECT ... FROM domain.port ...")->required();
-  c.sql->add_option("--format", c.sql_format, "table|csv|json")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
+  c.sql->add_option("--format", c.sql_format, "table|csv|json|ndjson (csv, ndjson stream)")
+      ->check(CLI::IsMember({"table", "csv", "json", "ndjson"}));
+  c.sql->add_option("--max-rows", c.sql_max_rows, "Rows the table format shows (default 10000)");
+  c.sql->add_option("--timeout", c.sql_timeout_ms, "Cancel the query after this many ms");
+  c.sql->add_option("--server", c.server, "Run it on a meshwork server (or MESHWORK_SERVER)");
   c.domain = app.add_subcommand("domain", "Domains: create, list");
   c.domain->require_subcommand(1);
   c.domain_create = c.domain->add_subcommand(
@@ -865,73 +871,20 @@ std::string FindExamples(const std::string& given) {
   return "examples";
 }
 
-void PrintTable(const std::vector<std::string>& columns,
-                const std::vector<std::vector<std::string>>& rows) {
-  const struct {
-    const std::vector<std::string>& columns;
-    const std::vector<std::vector<std::string>>& rows;
-  } table{columns, rows};
-  std::vector<size_t> widths;
-  for (const auto& column : table.columns)
-    widths.push_back(column.size());
-  for (const auto& row : table.rows)
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], std::min<size_t>(row[i].size(), 40));
-  const auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (size_t i = 0; i < cells.size() && i < widths.size(); ++i)
-      out += fmt::format("{}{:<{}}", i ? " | " : " ", cells[i].substr(0, 40), widths[i]);
-    std::printf("%s\n", out.c_str());
-  };
-  line(table.columns);
-  std::string rule;
-  for (size_t i = 0; i < widths.size(); ++i)
-    rule += (i ? "-+-" : "-") + std::string(widths[i], '-');
-  std::printf("%s\n", rule.c_str());
-  for (const auto& row : table.rows)
-    line(row);
-}
-
 int RunSql(ProductCommands& c, const config::Config& config) {
+  SqlOptions options{.sql = c.sql_text,
+                     .format = c.sql_format,
+                     .max_rows = c.sql_max_rows,
+                     .timeout_ms = c.sql_timeout_ms};
+  if (c.server.empty()) {
+    if (const char* server = std::getenv("MESHWORK_SERVER"); server != nullptr && *server) {
+      c.server = server;
+    }
+  }
+  if (!c.server.empty()) return RunRemoteSql(c.server, options);
   auto mesh = OpenLocalMesh(config);
   if (!mesh.ok()) return Fail(mesh.error());
-  auto result = query::RunQuery(*mesh->catalog, mesh->caller, c.sql_text);
-  if (!result.ok()) return Fail(result.error());
-  if (!result->explain.empty()) {
-    std::printf("%s\n", result->explain.c_str());
-    return kExitOk;
-  }
-  if (c.sql_format == "json") {
-    for (const auto& row : result->rows) {
-      nlohmann::json object = nlohmann::json::object();
-      for (size_t i = 0; i < row.size() && i < result->columns.size(); ++i)
-        object[result->columns[i]] = row[i];
-      std::printf("%s\n",
-                  object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    }
-  } else if (c.sql_format == "csv") {
-    const auto field = [](const std::string& text) {
-      if (text.find_first_of(",\"\n") == std::string::npos) return text;
-      std::string quoted = "\"";
-      for (const char ch : text)
-        quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      return quoted + "\"";
-    };
-    std::string line;
-    for (size_t i = 0; i < result->columns.size(); ++i)
-      line += (i ? "," : "") + field(result->columns[i]);
-    std::printf("%s\n", line.c_str());
-    for (const auto& row : result->rows) {
-      line.clear();
-      for (size_t i = 0; i < row.size(); ++i)
-        line += (i ? "," : "") + field(row[i]);
-      std::printf("%s\n", line.c_str());
-    }
-  } else {
-    PrintTable(result->columns, result->rows);
-    std::printf("(%zu rows)\n", result->rows.size());
-  }
-  return kExitOk;
+  return RunLocalSql(*mesh->catalog, *mesh->service, mesh->caller, options);
 }
 
 int RunDemo(ProductCommands& c, const config::Config& config) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -206,6 +207,39 @@ Result<engine::DataChunk> Cursor::Fetch() {
   }
   rows_ += chunk->size();
   return std::move(*chunk);
+}
+
+Status AppendJsonValue(const engine::Vector& vector, uint64_t row, std::string& out) {
+  if (vector.IsNull(row)) {
+    out += "null";
+    return Status::OK();
+  }
+  using engine::TypeId;
+  switch (vector.type().id) {
+    case TypeId::kBoolean:
+    case TypeId::kTinyInt:
+    case TypeId::kSmallInt:
+    case TypeId::kInteger:
+    case TypeId::kBigInt:
+    case TypeId::kUTinyInt:
+    case TypeId::kUSmallInt:
+    case TypeId::kUInteger:
+    case TypeId::kUBigInt:
+      return vector.AppendText(row, out);
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      const double value =
+          vector.type().id == TypeId::kFloat ? vector.Get<float>(row) : vector.Get<double>(row);
+      if (std::isfinite(value)) return vector.AppendText(row, out);
+      break;
+    }
+    default:
+      break;
+  }
+  std::string text;
+  MW_RETURN_IF_ERROR(vector.AppendText(row, text));
+  out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  return Status::OK();
 }
 
 Result<QueryResultTable> ReadAll(Cursor& cursor, size_t max_rows) {

@@ -29,6 +29,7 @@
 #include "common/result.h"
 #include "engine/query_result.h"
 #include "engine/types.h"
+#include "engine/vector.h"
 #include "query/query.h"
 
 namespace meshwork::product {
@@ -187,6 +188,10 @@ class Session {
   std::map<std::string, std::string> settings_;
   std::unique_ptr<State> state_;
 };
+
+/// Appends a value as JSON: numbers (integers, finite floats) and booleans as themselves, NULL
+/// as null, everything else (decimals exactly, dates, nested values) as its text in a string.
+Status AppendJsonValue(const engine::Vector& vector, uint64_t row, std::string& out);
 
 /// Reads a whole cursor as text rows (NULL as "NULL"), at most `max_rows`; for the CLI and
 /// tests.

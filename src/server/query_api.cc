@@ -54,44 +54,15 @@ class RunningQueries {
   std::map<std::string, Entry> running_;
 };
 
-json JsonValue(const engine::Vector& vector, uint64_t row) {
-  if (vector.IsNull(row)) return nullptr;
-  using engine::TypeId;
-  switch (vector.type().id) {
-    case TypeId::kBoolean:
-      return vector.Get<bool>(row);
-    case TypeId::kTinyInt:
-      return vector.Get<int8_t>(row);
-    case TypeId::kSmallInt:
-      return vector.Get<int16_t>(row);
-    case TypeId::kInteger:
-      return vector.Get<int32_t>(row);
-    case TypeId::kBigInt:
-      return vector.Get<int64_t>(row);
-    case TypeId::kUTinyInt:
-      return vector.Get<uint8_t>(row);
-    case TypeId::kUSmallInt:
-      return vector.Get<uint16_t>(row);
-    case TypeId::kUInteger:
-      return vector.Get<uint32_t>(row);
-    case TypeId::kUBigInt:
-      return vector.Get<uint64_t>(row);
-    case TypeId::kFloat: {
-      const float value = vector.Get<float>(row);
-      if (std::isfinite(value)) return value;
-      break;
-    }
-    case TypeId::kDouble: {
-      const double value = vector.Get<double>(row);
-      if (std::isfinite(value)) return value;
-      break;
-    }
-    default:
-      break;
+// One row as a JSON array.
+Status AppendRow(const engine::DataChunk& chunk, uint64_t row, std::string& out) {
+  out += '[';
+  for (size_t c = 0; c < chunk.column_count(); ++c) {
+    if (c > 0) out += ',';
+    MW_RETURN_IF_ERROR(query::AppendJsonValue(chunk.column(c), row, out));
   }
-  // Decimals, huge integers, temporal and nested values: their text, exactly.
-  auto text = vector.ToText(row);
-  return text.ok() ? json(*text) : json(nullptr);
+  out += ']';
+  return Status::OK();
 }
 
 json ColumnsJson(const query::Cursor& cursor) {
@@ -223,10 +194,11 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
                   truncated = true;
                   break;
                 }
-                json values = json::array();
-                for (size_t c = 0; c < chunk->column_count(); ++c)
-                  values.push_back(JsonValue(chunk->column(c), row));
-                lines += values.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+                if (Status appended = AppendRow(*chunk, row, lines); !appended.ok()) {
+                  write(json({{"error", {{"message", appended.message()}}}}).dump() + "\n");
+                  return running->Remove(id);
+                }
+                lines += '\n';
                 ++rows;
               }
               if (!write(lines)) {  // the client left: stop the query
@@ -241,7 +213,8 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
           };
           return response;
         }
-        json rows = json::array();
+        std::string rows;
+        std::vector<std::string> first_cells;  // EXPLAIN's lines
         uint64_t count = 0;
         bool truncated = false;
         while (!truncated) {
@@ -256,27 +229,34 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
               truncated = true;
               break;
             }
-            json values = json::array();
-            for (size_t c = 0; c < chunk->column_count(); ++c)
-              values.push_back(JsonValue(chunk->column(c), row));
-            rows.push_back(std::move(values));
+            if (count > 0) rows += ',';
+            if (Status appended = AppendRow(*chunk, row, rows); !appended.ok()) {
+              running->Remove(id);
+              return QueryError(appended);
+            }
+            if (cursor->command() == "EXPLAIN") {
+              first_cells.push_back(chunk->column(0).ToText(row).value_or(""));
+            }
             ++count;
           }
         }
         running->Remove(id);
-        json out = {{"query-id", id},
-                    {"columns", ColumnsJson(*cursor)},
-                    {"rows", std::move(rows)},
-                    {"stats", StatsJson(*cursor, count, truncated, elapsed())}};
+        json head = {{"query-id", id},
+                     {"columns", ColumnsJson(*cursor)},
+                     {"stats", StatsJson(*cursor, count, truncated, elapsed())}};
         // Kept for clients of the first version of this API.
-        out["tables"] = out["stats"]["tables"];
+        head["tables"] = head["stats"]["tables"];
         if (cursor->command() == "EXPLAIN") {
           std::string plan;
-          for (const auto& line : out["rows"])
-            plan += line[0].get<std::string>() + "\n";
-          out["explain"] = plan;
+          for (const auto& line : first_cells)
+            plan += line + "\n";
+          head["explain"] = plan;
         }
-        return Json(200, out);
+        // The rows are already JSON: spliced in, not parsed again.
+        std::string answer = head.dump(-1, ' ', false, json::error_handler_t::replace);
+        answer.pop_back();
+        answer += ",\"rows\":[" + rows + "]}";
+        return HttpResponse{.status = 200, .body = std::move(answer)};
       }));
   router.Add("POST", "/api/v1/query/{id}/cancel", "cancelQuery",
              RequireCaller(catalog, [running](HttpRequest& request, const Caller& caller) {
