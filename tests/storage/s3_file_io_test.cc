@@ -547,5 +547,19 @@ TEST_F(S3FileIOServerTest, AMissingBucketIsNotFoundWithAHint) {
   EXPECT_THAT(io->List(""), IsError(StatusCode::kNotFound, "NoSuchBucket"));
 }
 
+TEST_F(S3FileIOServerTest, APresignedUrlReadsTheObjectWithoutCredentials) {
+  ASSERT_OK(io_->WriteFileAtomic("shared/report.csv", "a,b\n1,2\n"));
+  ASSERT_OK_AND_ASSIGN(std::string url, io_->PresignUrl("GET", "shared/report.csv", 300));
+  // curl here is a client that holds no credentials: the URL alone must do.
+  FILE* pipe = ::popen(("curl -sf '" + url + "'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string body;
+  char buffer[256];
+  while (size_t size = std::fread(buffer, 1, sizeof buffer, pipe))
+    body.append(buffer, size);
+  EXPECT_EQ(::pclose(pipe), 0);
+  EXPECT_EQ(body, "a,b\n1,2\n");
+}
+
 }  // namespace
 }  // namespace meshwork::storage
