@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "storage/cached_file_io.h"
 #include "storage/s3_server.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
@@ -559,6 +560,25 @@ TEST_F(S3FileIOServerTest, APresignedUrlReadsTheObjectWithoutCredentials) {
     body.append(buffer, size);
   EXPECT_EQ(::pclose(pipe), 0);
   EXPECT_EQ(body, "a,b\n1,2\n");
+}
+
+TEST_F(S3FileIOServerTest, TheReadThroughCacheVerifiesTheETag) {
+  auto io = Make([](S3Config&) {});
+  S3FileIO* s3 = io.get();
+  testing::ScratchDir scratch("s3-cache");
+  ASSERT_OK_AND_ASSIGN(
+      auto cached, CachedFileIO::Make(std::move(io), {(scratch.path() / "c").string(), 1 << 20}));
+  ASSERT_OK(s3->WriteFileAtomic("t/data/a.parquet", "first"));
+  ASSERT_OK_AND_ASSIGN(std::string first, cached->LocalPath("t/data/a.parquet"));
+  // Same size, new contents, written behind the cache's back: only the ETag tells them apart.
+  ASSERT_OK(s3->WriteFileAtomic("t/data/a.parquet", "other"));
+  ASSERT_OK_AND_ASSIGN(std::string second, cached->LocalPath("t/data/a.parquet"));
+  EXPECT_NE(first, second);
+  std::ifstream input(second);
+  std::string contents;
+  input >> contents;
+  EXPECT_EQ(contents, "other");
+  EXPECT_THAT(cached->LocalPath("t/data/missing.parquet"), IsError(StatusCode::kNotFound));
 }
 
 }  // namespace
