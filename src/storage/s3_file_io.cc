@@ -674,7 +674,9 @@ class S3FileIO::Impl {
       if (request.method == "PUT" || request.method == "POST") {
         curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                          static_cast<curl_off_t>(request.body.size()));
-        curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+        // Never a null pointer: libcurl would then read the body from its read callback (stdin).
+        curl_easy_setopt(handle, CURLOPT_POSTFIELDS,
+                         request.body.empty() ? "" : request.body.data());
       }
     }
     *code = curl_easy_perform(handle);
