@@ -140,8 +140,8 @@ install_node_if_missing() {
   APT_PACKAGES=("${saved[@]}")
 }
 
-# The npm packages of tests/e2e (icebird, avsc, ...), pinned by its package-lock.json; reinstalled
-# only when the lock file changed.
+# The npm packages of tests/e2e (icebird, avsc, s3rver for the storage tests, ...), pinned by its
+# package-lock.json; reinstalled only when the lock file changed.
 ensure_e2e_node_modules() {
   local e2e
   e2e="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"

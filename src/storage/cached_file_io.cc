@@ -1,0 +1,328 @@
+#include "storage/cached_file_io.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <list>
+#include <map>
+#include <mutex>
+
+#include "common/uuid.h"
+#include "storage/s3_file_io.h"
+#include "storage/sigv4.h"
+
+namespace meshwork::storage {
+namespace {
+
+constexpr std::string_view kTempMarker = ".tmp-";
+
+// "<64 hex>" plus the original file's extension when it is short and plain (".parquet"), so
+// that readers guessing a format from the name still can.
+std::string CacheName(std::string_view path, uint64_t size, std::string_view etag) {
+  std::string name = sigv4::Sha256Hex(fmt::format("{}\n{}\n{}", path, size, etag));
+  const size_t slash = path.rfind('/');
+  const size_t dot = path.rfind('.');
+  if (dot != std::string_view::npos && (slash == std::string_view::npos || dot > slash)) {
+    const std::string_view extension = path.substr(dot);
+    const bool plain =
+        extension.size() <= 12 && std::all_of(extension.begin() + 1, extension.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        });
+    if (plain && extension.size() > 1) name += extension;
+  }
+  return name;
+}
+
+bool IsCacheName(std::string_view name) {
+  if (name.size() < 64) return false;
+  return std::all_of(name.begin(), name.begin() + 64,
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }) &&
+         (name.size() == 64 || name[64] == '.') && name.find(kTempMarker) == std::string_view::npos;
+}
+
+Status CacheError(int error, std::string_view action, const std::string& file) {
+  return Status::IOError("cannot {} cache file {}: {}", action, file, std::strerror(error))
+      .WithResource(file)
+      .WithHint("check the cache directory (free space, permissions), or clear it and retry");
+}
+
+}  // namespace
+
+class CachedFileIO::State {
+ public:
+  explicit State(CacheOptions options) : options_(std::move(options)) {}
+
+  const CacheOptions& options() const { return options_; }
+
+  // Indexes what an earlier process left: complete files by last use (mtime), temp files of
+  // interrupted downloads removed.
+  Status Load() {
+    DIR* directory = ::opendir(options_.directory.c_str());
+    if (directory == nullptr) return CacheError(errno, "list", options_.directory);
+    std::vector<std::pair<int64_t, std::pair<std::string, uint64_t>>> found;
+    while (dirent* entry = ::readdir(directory)) {
+      const std::string name = entry->d_name;
+      const std::string file = options_.directory + "/" + name;
+      if (name.find(kTempMarker) != std::string::npos) {
+        ::unlink(file.c_str());
+        continue;
+      }
+      struct stat info {};
+      if (!IsCacheName(name) || ::lstat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+        continue;
+      }
+      found.push_back(
+          {static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec,
+           {name, static_cast<uint64_t>(info.st_size)}});
+    }
+    ::closedir(directory);
+    std::sort(found.begin(), found.end());
+    std::lock_guard lock(mutex_);
+    for (const auto& [mtime, entry] : found)
+      Insert(entry.first, entry.second, "");
+    Evict("");
+    return Status::OK();
+  }
+
+  // The cached file for `name`, or "" when absent. Marks it most recently used.
+  std::string Lookup(const std::string& name, uint64_t size) {
+    std::lock_guard lock(mutex_);
+    auto found = entries_.find(name);
+    if (found == entries_.end()) return {};
+    const std::string file = options_.directory + "/" + name;
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0 || static_cast<uint64_t>(info.st_size) != size) {
+      Remove(found);  // deleted or damaged behind our back: download again
+      return {};
+    }
+    lru_.splice(lru_.begin(), lru_, found->second.position);
+    ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0);  // so the order survives a restart
+    ++stats_.hits;
+    return file;
+  }
+
+  // Downloads `name` once however many callers ask at the same time.
+  Result<std::string> Fetch(FileIO& backend, std::string_view path, const std::string& name,
+                            uint64_t size) {
+    std::shared_future<Status> pending;
+    bool download = false;
+    std::promise<Status> promise;
+    {
+      std::lock_guard lock(mutex_);
+      auto found = inflight_.find(name);
+      if (found != inflight_.end()) {
+        pending = found->second;
+      } else {
+        pending = promise.get_future().share();
+        inflight_.emplace(name, pending);
+        download = true;
+        ++stats_.misses;
+      }
+    }
+    if (download) {
+      Status status = Download(backend, path, name, size);
+      {
+        std::lock_guard lock(mutex_);
+        if (status.ok()) {
+          Insert(name, size, std::string(path));
+          Evict(name);
+        }
+        inflight_.erase(name);
+      }
+      promise.set_value(status);
+    }
+    MW_RETURN_IF_ERROR(pending.get());
+    return options_.directory + "/" + name;
+  }
+
+  void Invalidate(std::string_view path) {
+    std::lock_guard lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      auto next = std::next(it);
+      if (it->second.path == path && inflight_.count(it->first) == 0) Remove(it);
+      it = next;
+    }
+  }
+
+  CacheStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  struct Entry {
+    uint64_t size = 0;
+    std::string path;  // as asked for; "" for files found at start
+    std::list<std::string>::iterator position;
+  };
+
+  Status Download(FileIO& backend, std::string_view path, const std::string& name, uint64_t size) {
+    MW_ASSIGN_OR_RETURN(std::string contents, backend.ReadFile(path));
+    if (contents.size() != size) {
+      // The object changed between the lookup and the read; the next call looks it up again.
+      return Status::IOError(
+                 "'{}' changed while it was downloaded into the cache ({} bytes "
+                 "expected, {} read)",
+                 path, size, contents.size())
+          .WithResource(std::string(path))
+          .WithHint("retry; a writer replaced the file meanwhile");
+    }
+    const std::string random = Uuid::V4().ToString();
+    const std::string temp =
+        options_.directory + "/." + name.substr(0, 16) + std::string(kTempMarker) + random;
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return CacheError(errno, "create", temp);
+    size_t written = 0;
+    int error = 0;
+    while (written < contents.size()) {
+      const ssize_t result = ::write(fd, contents.data() + written, contents.size() - written);
+      if (result < 0 && errno == EINTR) continue;
+      if (result <= 0) {
+        error = result < 0 ? errno : EIO;
+        break;
+      }
+      written += static_cast<size_t>(result);
+    }
+    if (error == 0 && ::fsync(fd) != 0) error = errno;
+    ::close(fd);
+    const std::string file = options_.directory + "/" + name;
+    if (error == 0 && ::rename(temp.c_str(), file.c_str()) != 0) error = errno;
+    if (error != 0) {
+      ::unlink(temp.c_str());
+      return CacheError(error, "write", file);
+    }
+    return Status::OK();
+  }
+
+  void Insert(const std::string& name, uint64_t size, std::string path) {
+    if (auto found = entries_.find(name); found != entries_.end()) Remove(found);
+    lru_.push_front(name);
+    entries_.emplace(name, Entry{size, std::move(path), lru_.begin()});
+    stats_.bytes += size;
+    ++stats_.files;
+  }
+
+  void Remove(std::map<std::string, Entry>::iterator entry) {
+    ::unlink((options_.directory + "/" + entry->first).c_str());
+    stats_.bytes -= entry->second.size;
+    --stats_.files;
+    lru_.erase(entry->second.position);
+    entries_.erase(entry);
+  }
+
+  // Deletes least recently used files until the cache fits, never `keep` (just fetched).
+  void Evict(const std::string& keep) {
+    while (stats_.bytes > options_.max_bytes && !lru_.empty()) {
+      auto victim = std::prev(lru_.end());
+      if (*victim == keep) {
+        if (lru_.size() == 1) break;
+        victim = std::prev(victim);
+      }
+      Remove(entries_.find(*victim));
+      ++stats_.evictions;
+    }
+  }
+
+  CacheOptions options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+  std::list<std::string> lru_;  // most recently used first
+  std::map<std::string, std::shared_future<Status>> inflight_;
+  CacheStats stats_;
+};
+
+Result<std::unique_ptr<CachedFileIO>> CachedFileIO::Make(std::unique_ptr<FileIO> backend,
+                                                         CacheOptions options) {
+  if (options.directory.empty() || options.max_bytes == 0) {
+    return Status::InvalidArgument("the read-through cache needs a directory and a size bound")
+        .WithHint("set the cache directory and a maximum size above zero");
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.directory, error);
+  if (error) {
+    return Status::IOError("cannot create cache directory {}: {}", options.directory,
+                           error.message())
+        .WithResource(options.directory)
+        .WithHint("choose a writable cache directory");
+  }
+  const std::filesystem::path canonical = std::filesystem::canonical(options.directory, error);
+  if (!error) options.directory = canonical.string();
+  auto state = std::make_unique<State>(std::move(options));
+  MW_RETURN_IF_ERROR(state->Load());
+  return std::unique_ptr<CachedFileIO>(new CachedFileIO(std::move(backend), std::move(state)));
+}
+
+CachedFileIO::CachedFileIO(std::unique_ptr<FileIO> backend, std::unique_ptr<State> state)
+    : backend_(std::move(backend)), state_(std::move(state)) {}
+CachedFileIO::~CachedFileIO() = default;
+
+std::string_view CachedFileIO::Scheme() const {
+  return backend_->Scheme();
+}
+
+std::string CachedFileIO::Describe() const {
+  return fmt::format("{} (cached in {})", backend_->Describe(), state_->options().directory);
+}
+
+Result<std::string> CachedFileIO::ReadFile(std::string_view path) {
+  return backend_->ReadFile(path);
+}
+
+Result<std::string> CachedFileIO::ReadRange(std::string_view path, uint64_t offset,
+                                            uint64_t length) {
+  return backend_->ReadRange(path, offset, length);
+}
+
+Status CachedFileIO::WriteFileAtomic(std::string_view path, std::string_view contents,
+                                     WriteOptions options) {
+  Status status = backend_->WriteFileAtomic(path, contents, options);
+  state_->Invalidate(path);
+  return status;
+}
+
+Result<std::vector<FileInfo>> CachedFileIO::List(std::string_view prefix) {
+  return backend_->List(prefix);
+}
+
+Status CachedFileIO::Delete(std::string_view path) {
+  Status status = backend_->Delete(path);
+  state_->Invalidate(path);
+  return status;
+}
+
+Result<bool> CachedFileIO::Exists(std::string_view path) {
+  return backend_->Exists(path);
+}
+
+Result<uint64_t> CachedFileIO::Size(std::string_view path) {
+  return backend_->Size(path);
+}
+
+Result<std::string> CachedFileIO::LocalPath(std::string_view path) {
+  // The version the cache must hold: size always, the ETag where the backend has one.
+  uint64_t size = 0;
+  std::string etag;
+  if (auto* s3 = dynamic_cast<S3FileIO*>(backend_.get()); s3 != nullptr) {
+    MW_ASSIGN_OR_RETURN(S3FileIO::ObjectInfo info, s3->Head(path));
+    size = info.size;
+    etag = std::move(info.etag);
+  } else {
+    MW_ASSIGN_OR_RETURN(size, backend_->Size(path));
+  }
+  const std::string name = CacheName(path, size, etag);
+  if (std::string file = state_->Lookup(name, size); !file.empty()) return file;
+  return state_->Fetch(*backend_, path, name, size);
+}
+
+CacheStats CachedFileIO::stats() const {
+  return state_->stats();
+}
+
+}  // namespace meshwork::storage
