@@ -844,7 +844,10 @@ class Checker {
       const json& function = value.value("function", json::object());
       const std::string name = text::ToLower(StringOr(function, "function_name", ""));
       const int64_t position = Position(value) >= 0 ? Position(value) : Position(function);
-      if (!StringOr(function, "schema", "").empty() || !StringOr(function, "catalog", "").empty()) {
+      // pg_catalog.generate_series(...) is PostgreSQL's spelling of the same function.
+      const std::string schema = text::ToLower(StringOr(function, "schema", ""));
+      if ((!schema.empty() && schema != "pg_catalog") ||
+          !StringOr(function, "catalog", "").empty()) {
         return Refuse(position,
                       "table function {}.{}() names a schema; call range, generate_series and "
                       "unnest by name",

@@ -509,6 +509,10 @@ void RewriteMetadataQuery(json& value) {
   }
   // PostgreSQL names the single column of a function in FROM by its alias:
   // generate_series(1, 3) AS s gives a column s.
+  if (type == "TABLE_FUNCTION" && value.contains("function") && value["function"].is_object() &&
+      text::ToLower(StringOr(value["function"], "schema", "")) == "pg_catalog") {
+    value["function"]["schema"] = "";
+  }
   if (type == "TABLE_FUNCTION" && !StringOr(value, "alias", "").empty() &&
       value.value("column_name_alias", json::array()).empty()) {
     value["column_name_alias"] = json::array({value["alias"]});
