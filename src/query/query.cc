@@ -124,7 +124,7 @@ struct Conjunct {
 };
 
 std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& table_name,
-                                        const std::string& alias) {
+                                        const std::string& alias, bool require_qualifier) {
   std::vector<const json*> conjuncts;
   CollectConjuncts(where, conjuncts);
   const auto column_of = [&](const json& ref) -> std::optional<std::string> {
@@ -132,6 +132,7 @@ std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& ta
       return std::nullopt;
     const json& names = ref["column_names"];
     if (names.empty() || names.size() > 2 || !names.back().is_string()) return std::nullopt;
+    if (require_qualifier && names.size() != 2) return std::nullopt;
     if (names.size() == 2) {
       const std::string qualifier =
           text::ToLower(names[0].is_string() ? names[0].get<std::string>() : "");
@@ -179,7 +180,30 @@ std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& ta
   return pieces;
 }
 
-// Filters by table position, from every SELECT whose FROM is that one table.
+// The tables of a FROM clause whose rows a WHERE conjunct on them may prune: every table of
+// inner and cross joins, the preserved side of outer joins (pruning the other side would turn
+// its matches into NULL-extended rows a later test could accept).
+void PrunableTables(const json& from, std::vector<const json*>& out) {
+  const std::string type = StringOr(from, "type", "");
+  if (type == "BASE_TABLE") {
+    if (from.contains("query_location") && from["query_location"].is_number_unsigned()) {
+      out.push_back(&from);
+    }
+    return;
+  }
+  if (type != "JOIN" || !from.contains("left") || !from.contains("right")) return;
+  const std::string join = StringOr(from, "join_type", "");
+  if (join == "INNER" || StringOr(from, "ref_type", "") == "CROSS") {
+    PrunableTables(from["left"], out);
+    PrunableTables(from["right"], out);
+  } else if (join == "LEFT") {
+    PrunableTables(from["left"], out);
+  } else if (join == "RIGHT") {
+    PrunableTables(from["right"], out);
+  }
+}
+
+// Filters by table position, from every SELECT's WHERE clause over the tables it may prune.
 void FindPushdowns(const json& value, std::map<int64_t, std::vector<Conjunct>>& out) {
   if (value.is_array()) {
     for (const auto& item : value)
@@ -189,12 +213,15 @@ void FindPushdowns(const json& value, std::map<int64_t, std::vector<Conjunct>>& 
   if (!value.is_object()) return;
   if (StringOr(value, "type", "") == "SELECT_NODE" && value.contains("from_table") &&
       value.contains("where_clause") && value["where_clause"].is_object()) {
-    const json& from = value["from_table"];
-    if (StringOr(from, "type", "") == "BASE_TABLE" && from.contains("query_location") &&
-        from["query_location"].is_number_unsigned()) {
-      const auto position = static_cast<int64_t>(from["query_location"].get<uint64_t>());
-      out[position] = PushableConjuncts(value["where_clause"], StringOr(from, "table_name", ""),
-                                        StringOr(from, "alias", ""));
+    std::vector<const json*> tables;
+    PrunableTables(value["from_table"], tables);
+    for (const json* table : tables) {
+      const auto position = static_cast<int64_t>((*table)["query_location"].get<uint64_t>());
+      // With several tables a column must name its table (t.column): unqualified names could
+      // belong to any of them.
+      out[position] = PushableConjuncts(value["where_clause"], StringOr(*table, "table_name", ""),
+                                        StringOr(*table, "alias", ""),
+                                        /*require_qualifier=*/tables.size() > 1);
     }
   }
   for (const auto& [key, child] : value.items()) {

@@ -2,6 +2,7 @@
 // what is resolved, pinned and authorized.
 #include "query/query.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -181,6 +182,36 @@ TEST(QueryTest, WhereConjunctsPruneTheScanWithoutChangingTheResult) {
     EXPECT_EQ(pruned.tables[0].files_total, 4u);
     EXPECT_EQ(full.tables[0].files, 4u);
   }
+  // Through joins: each side of an inner join prunes by its own qualified conjuncts; the
+  // NULL-extended side of an outer join does not prune (that could change the result).
+  const std::vector<std::tuple<std::string, size_t, size_t>> joins = {
+      {"ops.events a JOIN ops.events b ON a.id = b.id WHERE a.g = 1 AND b.g = 1", 1, 1},
+      {"ops.events a JOIN ops.events b ON a.id = b.id WHERE a.g = 1", 1, 4},
+      {"ops.events a, ops.events b WHERE a.id = b.id AND b.g >= 2", 4, 2},
+      {"ops.events a LEFT JOIN ops.events b ON a.id = b.id + 1 WHERE a.g = 1 AND b.g IS NULL", 1,
+       4},
+      {"ops.events a JOIN ops.events b ON a.id = b.id WHERE a.k = 'k1' AND 1 = 1", 4, 4}};
+  for (const auto& [from, left, right] : joins) {
+    SCOPED_TRACE(from);
+    ASSERT_OK_AND_ASSIGN(auto pruned,
+                         RunQuery(*catalog, root, "SELECT count(*), sum(a.id) FROM " + from));
+    EXPECT_THAT(pruned.tables, SizeIs(2));
+    if (pruned.tables.size() != 2) continue;
+    EXPECT_EQ(pruned.tables[0].files, left);
+    EXPECT_EQ(pruned.tables[1].files, right);
+  }
+  // Pruned or not, an outer join with a NULL test on its NULL-extended side gives one answer.
+  const std::string outer = " a LEFT JOIN {} b ON a.id = b.id + 500 WHERE a.g = 1 AND b.g IS NULL";
+  ASSERT_OK_AND_ASSIGN(
+      auto outer_pruned,
+      RunQuery(*catalog, root,
+               "SELECT count(*) FROM ops.events" + fmt::format(fmt::runtime(outer), "ops.events")));
+  ASSERT_OK_AND_ASSIGN(auto outer_full, RunQuery(*catalog, root,
+                                                 "SELECT count(*) FROM (SELECT * FROM ops.events)" +
+                                                     fmt::format(fmt::runtime(outer),
+                                                                 "(SELECT * FROM ops.events)")));
+  EXPECT_EQ(outer_pruned.rows, outer_full.rows);
+  EXPECT_THAT(outer_pruned.rows, ElementsAre(ElementsAre("125")));
   ASSERT_OK_AND_ASSIGN(auto explain,
                        RunQuery(*catalog, root, "EXPLAIN SELECT * FROM ops.events WHERE g = 1"));
   EXPECT_THAT(explain.explain, HasSubstr("data files 1 of 4 kept (pruned by g = 1)"));
