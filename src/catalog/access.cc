@@ -6,7 +6,7 @@
 namespace meshwork::catalog {
 namespace {
 
-constexpr std::array<std::pair<Privilege, std::string_view>, 9> kPrivilegeNames = {{
+constexpr std::array<std::pair<Privilege, std::string_view>, 10> kPrivilegeNames = {{
     {Privilege::kManageMesh, "MANAGE_MESH"},
     {Privilege::kManageGrants, "MANAGE_GRANTS"},
     {Privilege::kCreateDomain, "CREATE_DOMAIN"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<Privilege, std::string_view>, 9> kPrivilegeNames 
     {Privilege::kWriteData, "WRITE_DATA"},
     {Privilege::kAlter, "ALTER"},
     {Privilege::kDrop, "DROP"},
+    {Privilege::kUnmask, "UNMASK"},
 }};
 
 constexpr std::array<std::pair<SecurableKind, std::string_view>, 4> kKindNames = {{

@@ -24,6 +24,7 @@ enum class Privilege {
   kWriteData,     // commit snapshots
   kAlter,         // change schema, partitioning, properties, location; replace views
   kDrop,          // drop it
+  kUnmask,        // see clear values where governance masks, and every row despite row filters
 };
 
 std::string_view PrivilegeName(Privilege privilege);  // "READ_DATA"

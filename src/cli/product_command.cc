@@ -1,6 +1,7 @@
 #include "cli/product_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,11 +15,14 @@
 #include "catalog/catalog.h"
 #include "catalog/credentials.h"
 #include "cli/exit_codes.h"
+#include "cli/policy_command.h"
 #include "cli/server_client.h"
 #include "cli/settings.h"
 #include "cli/sql_command.h"
 #include "common/uuid.h"
+#include "governance/governance.h"
 #include "metastore/metastore.h"
+#include "product/governance_gate.h"
 #include "product/mesh_file.h"
 #include "product/odcs.h"
 #include "product/scaffold.h"
@@ -51,6 +55,8 @@ struct ProductCommands {
   CLI::App* domain_list = nullptr;
   CLI::App* demo = nullptr;
   CLI::App* sql = nullptr;
+  CLI::App* policy = nullptr;
+  PolicyRequest policy_request;
   std::string sql_text;
   std::string sql_format = "table";
   size_t sql_max_rows = 10000;
@@ -183,6 +189,31 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.sql->add_option("--max-rows", c.sql_max_rows, "Rows the table format shows (default 10000)");
   c.sql->add_option("--timeout", c.sql_timeout_ms, "Cancel the query after this many ms");
   c.sql->add_option("--server", c.server, "Run it on a meshwork server (or MESHWORK_SERVER)");
+  c.policy = app.add_subcommand("policy", "The governance council's rules as code");
+  c.policy->require_subcommand(1);
+  PolicyRequest& policy = c.policy_request;
+  const auto policy_action = [&](const char* name, const char* help) {
+    CLI::App* sub = c.policy->add_subcommand(name, help);
+    sub->callback([&policy, name] { policy.action = name; });
+    return sub;
+  };
+  policy_action("apply", "Apply the *.yaml policies of a folder as the new policy set")
+      ->add_option("folder", policy.folder, "Folder of kind: Policy files")
+      ->required();
+  policy_action("list", "The rules in force")->add_flag("--json", policy.json, "JSON output");
+  policy_action("show", "A policy as applied")->add_option("name", policy.name)->required();
+  policy_action("diff", "Rules a folder would add, change or remove")
+      ->add_option("folder", policy.folder)
+      ->required();
+  policy_action("history", "Every applied policy set");
+  CLI::App* test = policy_action(
+      "test", "What proposed policies would find on every published product (exit 1: blocked)");
+  test->add_option("folder", policy.folder)->required();
+  test->add_flag("--json", policy.json, "JSON output");
+  CLI::App* attributes =
+      policy_action("attributes", "Set a principal's attributes for row filters (key=value ...)");
+  attributes->add_option("principal", policy.name)->required();
+  attributes->add_option("assignments", policy.assignments, "region=emea ...");
   c.domain = app.add_subcommand("domain", "Domains: create, list");
   c.domain->require_subcommand(1);
   c.domain_create = c.domain->add_subcommand(
@@ -204,7 +235,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
 
 bool ProductCommandParsed(const ProductCommands& commands) {
   return commands.product->parsed() || commands.domain->parsed() || commands.demo->parsed() ||
-         commands.sql->parsed();
+         commands.sql->parsed() || commands.policy->parsed();
 }
 
 namespace {
@@ -223,6 +254,8 @@ void Print(const nlohmann::json& value) {
 struct LocalMesh {
   std::unique_ptr<metastore::Metastore> metastore;
   std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<governance::Governance> governance;
+  std::unique_ptr<product::GovernanceGate> gate;
   std::unique_ptr<product::ProductService> service;
   catalog::Caller caller;
 };
@@ -258,7 +291,9 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config,
   } else {
     mesh.caller = {.principal = "root", .is_root = true, .request_id = request_id};
   }
-  mesh.service = std::make_unique<product::ProductService>(*mesh.catalog);
+  mesh.governance = std::make_unique<governance::Governance>(*mesh.catalog);
+  mesh.gate = product::MakePolicyGate(*mesh.governance);
+  mesh.service = std::make_unique<product::ProductService>(*mesh.catalog, mesh.gate.get());
   auto recovered = mesh.service->RecoverInterruptedDeploys();
   if (!recovered.ok()) {
     std::fprintf(stderr, "meshwork: warning: %s\n", recovered.error().ToString().c_str());
@@ -884,7 +919,7 @@ int RunSql(ProductCommands& c, const config::Config& config) {
   if (!c.server.empty()) return RunRemoteSql(c.server, options);
   auto mesh = OpenLocalMesh(config);
   if (!mesh.ok()) return Fail(mesh.error());
-  return RunLocalSql(*mesh->catalog, *mesh->service, mesh->caller, options);
+  return RunLocalSql(*mesh->catalog, *mesh->service, *mesh->governance, mesh->caller, options);
 }
 
 int RunDemo(ProductCommands& c, const config::Config& config) {
@@ -914,6 +949,18 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
                     created.ok() ? "" : " (exists)"));
     summary["domains"].push_back(domain.name);
   }
+  for (const auto& role : description->roles) {
+    Status created = mesh->catalog->CreateRole(mesh->caller, role.name, role.description);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return Fail(created);
+    for (const std::string& grant : role.grants) {
+      auto privilege = catalog::ParsePrivilege(grant);
+      if (!privilege.ok()) return Fail(privilege.error());
+      Status granted =
+          mesh->catalog->Grant(mesh->caller, role.name, *privilege, catalog::Securable::Mesh());
+      if (!granted.ok() && granted.code() != StatusCode::kAlreadyExists) return Fail(granted);
+    }
+    say(fmt::format("  role {:<17} {} on the mesh", role.name, fmt::join(role.grants, ", ")));
+  }
   for (const auto& principal : description->principals) {
     auto credentials = mesh->catalog->CreatePrincipal(mesh->caller, principal.name, "user");
     if (!credentials.ok() && credentials.error().code() == StatusCode::kAlreadyExists) {
@@ -924,12 +971,28 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
       Status assigned = mesh->catalog->AssignRole(mesh->caller, principal.name, role);
       if (!assigned.ok() && assigned.code() != StatusCode::kAlreadyExists) return Fail(assigned);
     }
+    if (!principal.attributes.empty()) {
+      Status set =
+          mesh->governance->SetAttributes(mesh->caller, principal.name, principal.attributes);
+      if (!set.ok()) return Fail(set);
+    }
     say(fmt::format("  principal {:<12} {}:{}  ({})", principal.name, credentials->client_id,
                     credentials->client_secret, principal.description));
     summary["principals"].push_back({{"name", principal.name},
                                      {"client_id", credentials->client_id},
                                      {"client_secret", credentials->client_secret},
                                      {"roles", principal.roles}});
+  }
+  if (!description->policies.empty()) {
+    auto policies = governance::LoadPolicies((fs::path(examples) / description->policies).string());
+    if (!policies.ok()) return Fail(policies.error());
+    auto applied = mesh->governance->Apply(mesh->caller, std::move(*policies));
+    if (!applied.ok()) return Fail(applied.error());
+    size_t rules = 0;
+    for (const auto& policy : applied->policies)
+      rules += policy.rules.size();
+    say(fmt::format("  policies v{}: {} rules of the governance council ({})", applied->version,
+                    rules, description->policies));
   }
   for (const std::string& folder : description->products) {
     auto spec = product::LoadSpec((fs::path(examples) / folder).string());
@@ -1017,6 +1080,12 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
 int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.demo->parsed()) return RunDemo(c, config);
   if (c.sql->parsed()) return RunSql(c, config);
+  if (c.policy->parsed()) {
+    auto mesh = OpenLocalMesh(config);
+    if (!mesh.ok()) return Fail(mesh.error());
+    return RunPolicyCommand(*mesh->catalog, *mesh->governance, *mesh->service, mesh->caller,
+                            c.policy_request);
+  }
   if (c.init->parsed()) return RunInit(c);
   if (c.import_command->parsed()) return RunImport(c);
   if (c.export_command->parsed()) return RunExport(c, config);

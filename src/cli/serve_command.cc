@@ -14,9 +14,12 @@
 #include "cli/settings.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "governance/governance.h"
 #include "metastore/metastore.h"
+#include "product/governance_gate.h"
 #include "product/monitor.h"
 #include "product/service.h"
+#include "query/governance_access.h"
 #include "query/session.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
@@ -135,7 +138,10 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   });
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
   server::AddMeshApiRoutes(router, **catalog);
-  product::ProductService products(**catalog);
+  governance::Governance governance(**catalog);
+  auto gate = product::MakePolicyGate(governance);
+  product::ProductService products(**catalog, gate.get());
+  auto access_policy = query::MakeGovernanceAccess(governance, products);
   if (auto recovered = products.RecoverInterruptedDeploys(); !recovered.ok()) {
     logging::Warn("cannot clean up interrupted deploys: {}", recovered.error().ToString());
   }
@@ -145,7 +151,8 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                   .max_queries_per_principal = command.max_queries_per_principal,
                   .memory_limit = command.query_memory_limit,
                   .statement_timeout_ms = command.statement_timeout_ms,
-                  .products = &products});
+                  .products = &products,
+                  .access_policy = access_policy.get()});
   if (!queries.ok()) return ReportError(queries.error());
   server::AddQueryApiRoutes(router, **catalog, **queries);
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.

@@ -12,6 +12,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/server_client.h"
+#include "query/governance_access.h"
 #include "query/session.h"
 
 namespace meshwork::cli {
@@ -118,9 +119,12 @@ void PrintTable(const std::vector<std::string>& columns,
 }
 
 int RunLocalSql(catalog::Catalog& catalog, product::ProductService& products,
-                const catalog::Caller& caller, const SqlOptions& options) {
-  auto service = query::QueryService::Open(
-      catalog, {.statement_timeout_ms = options.timeout_ms, .products = &products});
+                governance::Governance& governance, const catalog::Caller& caller,
+                const SqlOptions& options) {
+  auto access = query::MakeGovernanceAccess(governance, products);
+  auto service = query::QueryService::Open(catalog, {.statement_timeout_ms = options.timeout_ms,
+                                                     .products = &products,
+                                                     .access_policy = access.get()});
   if (!service.ok()) return ReportError(service.error());
   auto session = (*service)->OpenSession(caller);
   if (!session.ok()) return ReportError(session.error());

@@ -12,6 +12,9 @@
 namespace meshwork::product {
 class ProductService;
 }
+namespace meshwork::governance {
+class Governance;
+}
 
 namespace meshwork::cli {
 
@@ -24,7 +27,8 @@ struct SqlOptions {
 };
 
 int RunLocalSql(catalog::Catalog& catalog, product::ProductService& products,
-                const catalog::Caller& caller, const SqlOptions& options);
+                governance::Governance& governance, const catalog::Caller& caller,
+                const SqlOptions& options);
 int RunRemoteSql(const std::string& server, const SqlOptions& options);
 
 /// An aligned table (cells cut at 40 characters), as psql prints one.

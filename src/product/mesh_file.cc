@@ -50,7 +50,25 @@ Result<MeshDescription> LoadMeshDescription(const std::string& path) {
       if (principal.name.empty()) return At(path, node, "a principal needs a 'name'");
       for (const YAML::Node& role : node["roles"])
         principal.roles.push_back(role.Scalar());
+      if (node["attributes"].IsDefined() && node["attributes"].IsMap()) {
+        for (auto it = node["attributes"].begin(); it != node["attributes"].end(); ++it)
+          principal.attributes[it->first.Scalar()] = it->second.Scalar();
+      }
       mesh.principals.push_back(principal);
+    }
+    for (const YAML::Node& node : root["roles"]) {
+      MeshDescription::Role role{Text(node, "name"), Text(node, "description"), {}};
+      if (role.name.empty()) return At(path, node, "a role needs a 'name'");
+      if (node["grants"].IsDefined())
+        for (const YAML::Node& grant : node["grants"])
+          role.grants.push_back(grant.Scalar());
+      mesh.roles.push_back(role);
+    }
+    if (root["policies"].IsDefined()) {
+      mesh.policies = root["policies"].Scalar();
+      if (mesh.policies.find("..") != std::string::npos || mesh.policies.starts_with("/")) {
+        return At(path, root["policies"], "policies is a folder inside the mesh file's folder");
+      }
     }
     for (const YAML::Node& node : root["products"]) {
       const std::string folder = node.Scalar();

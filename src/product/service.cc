@@ -615,6 +615,7 @@ Status ProductService::Run::OpenEngine() {
   MW_ASSIGN_OR_RETURN(auto connection, database_->Connect());
   connection_ = std::move(connection);
   MW_RETURN_IF_ERROR(iceberg::RegisterIcebergFunctions(*connection_));
+  if (service_.gate_ != nullptr) MW_RETURN_IF_ERROR(service_.gate_->PrepareEngine(*connection_));
   for (const auto& [name, value] : options_.variables) {
     MW_RETURN_IF_ERROR(ValidateProductName("variable", name));
     const bool number =

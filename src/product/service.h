@@ -60,6 +60,9 @@ class GovernanceGate {
   virtual Result<std::vector<GovernanceFinding>> CheckStagedData(
       const DataProductSpec& spec, engine::Connection& connection,
       const std::map<std::string, std::string>& staged) = 0;
+  /// Called on the connection that runs the transform before it runs: the functions the
+  /// council mandates (mesh_hash) become available to the product's SQL.
+  virtual Status PrepareEngine(engine::Connection&) { return Status::OK(); }
 };
 
 struct QualityResult {

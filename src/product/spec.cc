@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/text.h"
+#include "common/yaml_reader.h"
 #include "iceberg/ddl_parser.h"
 
 namespace meshwork::product {
@@ -36,169 +37,7 @@ bool IsColumnName(std::string_view name) {
                      [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-// The deepest nesting of flow collections and block sequences on one line, without parsing:
-// enough to keep a hostile file from exhausting yaml-cpp's recursion.
-int RoughNesting(std::string_view text) {
-  int deepest = 0;
-  int flow = 0;
-  int dashes_on_line = 0;
-  bool quoted = false;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == quote) quoted = false;
-      if (c == '\n') quoted = false;  // an unterminated quote is yaml-cpp's error to report
-      continue;
-    }
-    if (c == '"' || c == '\'') {
-      quoted = true, quote = c;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++flow);
-    } else if (c == ']' || c == '}') {
-      flow = std::max(0, flow - 1);
-    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == ' ') {
-      deepest = std::max(deepest, flow + ++dashes_on_line);
-    } else if (c == '\n') {
-      dashes_on_line = 0;
-    } else if (c == '#') {
-      while (i + 1 < text.size() && text[i + 1] != '\n')
-        ++i;
-    }
-  }
-  return deepest;
-}
-
-const char* NodeKind(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a single value";
-    case YAML::NodeType::Null:
-      return "nothing";
-    default:
-      return "an undefined value";
-  }
-}
-
-// Reads one spec: every accessor checks the node's shape and reports errors at its position.
-class SpecReader {
- public:
-  explicit SpecReader(std::string file) : file_(std::move(file)) {}
-
-  SourceLocation At(const YAML::Node& node) const {
-    const YAML::Mark mark = node.Mark();
-    return {file_, mark.line + 1, mark.column + 1};
-  }
-
-  template <typename... Args>
-  Status Error(const YAML::Node& node, fmt::format_string<Args...> format, Args&&... args) const {
-    return Status::InvalidArgument(format, std::forward<Args>(args)...).WithLocation(At(node));
-  }
-
-  // A mapping whose keys must all be in `allowed`; keys starting with "x-" are extensions that
-  // we keep in the source text and otherwise ignore (ODCS and OpenAPI do the same).
-  Status CheckMap(const YAML::Node& node, std::string_view what,
-                  const std::vector<std::string_view>& allowed) const {
-    if (!node.IsMap()) return Error(node, "{} must be a mapping, not {}", what, NodeKind(node));
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) return Error(it->first, "keys of {} must be names", what);
-      const std::string& key = it->first.Scalar();
-      if (key.starts_with("x-")) continue;
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      auto status = Error(it->first, "unknown key '{}' in {}", key, what);
-      const std::string closest = text::ClosestMatch(key, allowed);
-      std::string expected;
-      for (const auto name : allowed)
-        expected += (expected.empty() ? "" : ", ") + std::string(name);
-      return closest.empty()
-                 ? std::move(status).WithHint(fmt::format("expected one of: {}", expected))
-                 : std::move(status).WithHint(fmt::format("did you mean '{}'?", closest));
-    }
-    return Status::OK();
-  }
-
-  Result<std::string> String(const YAML::Node& node, std::string_view what) const {
-    if (!node.IsScalar()) return Error(node, "{} must be text, not {}", what, NodeKind(node));
-    return node.Scalar();
-  }
-
-  Result<std::string> RequiredString(const YAML::Node& parent, const char* key,
-                                     std::string_view what) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) {
-      return Error(parent, "{} is missing '{}'", what, key);
-    }
-    MW_ASSIGN_OR_RETURN(std::string value, String(node, fmt::format("'{}'", key)));
-    if (value.empty()) return Error(node, "'{}' of {} is empty", key, what);
-    return value;
-  }
-
-  Result<std::string> OptionalString(const YAML::Node& parent, const char* key) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::string();
-    return String(node, fmt::format("'{}'", key));
-  }
-
-  Result<bool> OptionalBool(const YAML::Node& parent, const char* key, bool fallback) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return fallback;
-    if (node.IsScalar()) {
-      const std::string& text = node.Scalar();
-      // YAML 1.1 spellings too, as editors and other YAML tools read them.
-      for (const char* yes : {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
-        if (text == yes) return true;
-      for (const char* no : {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
-        if (text == no) return false;
-    }
-    return Error(node, "'{}' must be true or false", key);
-  }
-
-  Result<std::optional<double>> OptionalNumber(const YAML::Node& parent, const char* key) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::optional<double>();
-    if (node.IsScalar()) {
-      const std::string& text = node.Scalar();
-      double value = 0;
-      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (error == std::errc() && end == text.data() + text.size()) {
-        return std::optional<double>(value);
-      }
-    }
-    return Error(node, "'{}' must be a number", key);
-  }
-
-  Result<std::vector<std::string>> StringList(const YAML::Node& parent, const char* key) const {
-    std::vector<std::string> values;
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return values;
-    if (!node.IsSequence()) {
-      return Error(node, "'{}' must be a list, not {}", key, NodeKind(node));
-    }
-    for (const YAML::Node& item : node) {
-      MW_ASSIGN_OR_RETURN(std::string value, String(item, fmt::format("each item of '{}'", key)));
-      values.push_back(std::move(value));
-    }
-    return values;
-  }
-
-  Result<YAML::Node> OptionalSequence(const YAML::Node& parent, const char* key) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return YAML::Node(YAML::NodeType::Sequence);
-    if (!node.IsSequence()) {
-      return Error(node, "'{}' must be a list, not {}", key, NodeKind(node));
-    }
-    return node;
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+using SpecReader = yaml::Reader;
 
 Status CheckName(const SpecReader& reader, const YAML::Node& node, std::string_view what,
                  const std::string& name) {
@@ -880,17 +719,8 @@ Result<DataProductSpec> ParseSpec(std::string_view text, const std::string& file
     return Status::InvalidArgument("{} is {} bytes; a spec may have at most {}", file, text.size(),
                                    kMaxSpecBytes);
   }
-  if (RoughNesting(text) > kMaxNesting) {
-    return Status::InvalidArgument("{} is nested more than {} levels deep", file, kMaxNesting);
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& error) {
-    return Status::InvalidArgument("YAML syntax error: {}", error.msg)
-        .WithLocation({file, error.mark.line + 1, error.mark.column + 1});
-  }
-  if (!root.IsDefined() || root.IsNull()) {
+  MW_ASSIGN_OR_RETURN(YAML::Node root, yaml::LoadDocument(text, file, kMaxNesting));
+  if (root.IsNull()) {
     return Status::InvalidArgument("{} is empty", file)
         .WithHint("start from `meshwork product init DOMAIN/NAME`");
   }

@@ -2,9 +2,9 @@
 -- from 30,000 × scale generated invoice lines joined with customers.customers (the input
 -- `customers`) for the country, segment and currency of the customer.
 --
--- Card numbers exist only inside this query: the output keeps a salted SHA-256 of the card a
--- customer paid with, never the number. (The governance council's keyed mesh_hash() will replace
--- this salted hash; until then the salt is a demo constant.)
+-- Card numbers exist only inside this query: the output keeps the governance council's keyed
+-- mesh_hash() of the card a customer paid with, never the number (policy personal-data,
+-- rule card-numbers-hashed, blocks any other value).
 WITH invoices AS (
   SELECT
     i AS invoice_id,
@@ -47,7 +47,7 @@ SELECT
     AS net_revenue,
   'EUR' AS currency,
   -- the card of the day's first invoice, hashed; the raw number never leaves this query
-  sha256('demo-mesh-salt' || arg_min(card_number, invoice_id)) AS card_hash
+  mesh_hash(arg_min(card_number, invoice_id)) AS card_hash
 FROM priced
 GROUP BY customer_id, revenue_date
 ORDER BY revenue_date, customer_id
