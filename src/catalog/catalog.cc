@@ -262,6 +262,18 @@ Result<Caller> Catalog::Authenticate(std::string_view bearer_token, std::string 
   return Caller{claims.principal, state->is_root, std::move(request_id)};
 }
 
+Status Catalog::AuthorizeRawAccess(const Caller& caller, const LoadedTable& table,
+                                   const TableIdentifier& identifier) {
+  if (!raw_access_guard_ || caller.is_root) return Status::OK();
+  std::vector<std::string> columns;
+  for (const auto& field : table.metadata.CurrentSchema().fields())
+    columns.push_back(field.name);
+  std::string name;
+  for (const auto& level : identifier.namespace_levels)
+    name += level + ".";
+  return raw_access_guard_(caller, name + identifier.name, columns);
+}
+
 Result<Catalog::ScramLogin> Catalog::BeginScramLogin(const std::string& client_id) {
   auto principal = metastore_.LoadPrincipalByClientId(client_id);
   if (!principal.ok()) {
@@ -706,6 +718,7 @@ Result<Catalog::PlannedScan> Catalog::PlanTableScan(const Caller& caller,
         .WithHint("plan a point-in-time scan with snapshot-id");
   }
   MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTableUnchecked(identifier));
+  MW_RETURN_IF_ERROR(AuthorizeRawAccess(caller, table, identifier));
   std::optional<int64_t> snapshot_id;
   if (request.contains("snapshot-id") && !request["snapshot-id"].is_null()) {
     if (!request["snapshot-id"].is_number_integer()) {

@@ -9,6 +9,7 @@
 // pointer in the metastore; when another commit won the race and the requirements still hold on
 // the new state, it is re-applied there (a few times) instead of failing the client.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
@@ -196,7 +197,18 @@ class Catalog {
                                                          const std::string& role);
   Result<WhoAmI> Describe(const Caller& caller);
 
+  /// Raw access: an engine reading a table's files itself (through /catalog loadTable or scan
+  /// planning) sees every value and row, whatever masks and row filters meshwork's own SQL
+  /// would apply. Governance sets the guard that refuses raw access where they would apply.
+  using RawAccessGuard = std::function<Status(const Caller& caller, const std::string& table,
+                                              const std::vector<std::string>& columns)>;
+  void SetRawAccessGuard(RawAccessGuard guard) { raw_access_guard_ = std::move(guard); }
+  /// OK when no guard is set or it allows `caller` the files of `table` (its columns given).
+  Status AuthorizeRawAccess(const Caller& caller, const iceberg::LoadedTable& table,
+                            const iceberg::TableIdentifier& identifier);
+
  private:
+  RawAccessGuard raw_access_guard_;
   struct PrincipalState {
     int64_t credential_version = 0;
     bool is_root = false;

@@ -342,6 +342,11 @@ void PrintReport(const product::DeployReport& report) {
                 result.severity == product::Severity::kError ? "FAILED" : "warning",
                 result.rule.c_str(), result.detail.c_str());
   }
+  for (const auto& finding : report.governance) {
+    std::printf("governance %s %s at %s: %s\n", finding.blocking ? "BLOCKED" : "warning",
+                finding.rule.c_str(), finding.where.c_str(), finding.message.c_str());
+    if (!finding.fix.empty()) std::printf("  fix: %s\n", finding.fix.c_str());
+  }
 }
 
 int RunDeploy(ProductCommands& c, const config::Config& config) {

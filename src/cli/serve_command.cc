@@ -142,6 +142,7 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   auto gate = product::MakePolicyGate(governance);
   product::ProductService products(**catalog, gate.get());
   auto access_policy = query::MakeGovernanceAccess(governance, products);
+  (*catalog)->SetRawAccessGuard(query::MakeRawAccessGuard(*access_policy));
   if (auto recovered = products.RecoverInterruptedDeploys(); !recovered.ok()) {
     logging::Warn("cannot clean up interrupted deploys: {}", recovered.error().ToString());
   }

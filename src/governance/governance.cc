@@ -373,13 +373,19 @@ Result<std::vector<Finding>> Governance::CheckMetadata(const ProductFacts& produ
       MW_ASSIGN_OR_RETURN(auto rows, result->FetchAllText());
       for (const auto& row : rows) {
         Finding finding{rule.id, policy.name, rule.blocking, qualified, rule.description, ""};
+        // `where` names a port or column of the product (the product itself: its name or NULL).
+        const auto located = [&](const std::string& value) {
+          return value.empty() || value == "NULL" || value == product.name
+                     ? qualified
+                     : qualified + "." + value;
+        };
         for (size_t i = 0; i < names.size() && i < row.size(); ++i) {
-          if (names[i] == "where") finding.where = qualified + "." + row[i];
+          if (names[i] == "where") finding.where = located(row[i]);
           if (names[i] == "message") finding.message = row[i];
           if (names[i] == "fix") finding.fix = row[i];
         }
         if (std::find(names.begin(), names.end(), "where") == names.end() && !row.empty()) {
-          finding.where = qualified + "." + row[0];
+          finding.where = located(row[0]);
         }
         if (finding.fix.empty()) finding.fix = rule.rationale;
         findings.push_back(std::move(finding));

@@ -366,6 +366,7 @@ class ProductService::Run {
   Status Checks(std::string& detail);
   void TraceColumns();
   Status GovernanceOnSpec(std::string& detail);
+  Status RecordGovernance(const std::vector<GovernanceFinding>& findings, std::string& detail);
   Status ResolveInputs(std::string& detail);
   Status OpenEngine();
   Status RunTransform(std::string& detail);
@@ -496,22 +497,30 @@ Status ProductService::Run::Checks(std::string& detail) {
   return Status::OK();
 }
 
+Status ProductService::Run::RecordGovernance(const std::vector<GovernanceFinding>& findings,
+                                             std::string& detail) {
+  report_.governance.insert(report_.governance.end(), findings.begin(), findings.end());
+  const auto first = std::find_if(findings.begin(), findings.end(),
+                                  [](const GovernanceFinding& f) { return f.blocking; });
+  if (first != findings.end()) {
+    const auto blocking = std::count_if(findings.begin(), findings.end(),
+                                        [](const GovernanceFinding& f) { return f.blocking; });
+    return Status::FailedPrecondition(
+               "{} governance finding{} block the deploy; first: {} at {}: {}", blocking,
+               blocking == 1 ? "" : "s", first->rule, first->where, first->message)
+        .WithHint(first->fix);
+  }
+  detail = findings.empty() ? "passed" : fmt::format("warn: {} warnings", findings.size());
+  return Status::OK();
+}
+
 Status ProductService::Run::GovernanceOnSpec(std::string& detail) {
   if (service_.gate_ == nullptr) {
     detail = "no policies apply";
     return Status::OK();
   }
   MW_ASSIGN_OR_RETURN(auto findings, service_.gate_->CheckSpec(spec_));
-  report_.governance.insert(report_.governance.end(), findings.begin(), findings.end());
-  size_t blocking = 0;
-  for (const auto& finding : findings)
-    blocking += finding.blocking ? 1 : 0;
-  if (blocking > 0) {
-    return Status::FailedPrecondition("{} governance rules block the deploy (first: {}: {})",
-                                      blocking, findings[0].rule, findings[0].message);
-  }
-  detail = findings.empty() ? "passed" : fmt::format("warn: {} warnings", findings.size());
-  return Status::OK();
+  return RecordGovernance(findings, detail);
 }
 
 Result<std::string> ProductService::Run::TableSql(const iceberg::LoadedTable& table) {
@@ -816,15 +825,7 @@ Status ProductService::Run::GovernanceOnData(std::string& detail) {
     return Status::OK();
   }
   MW_ASSIGN_OR_RETURN(auto findings, service_.gate_->CheckStagedData(spec_, *connection_, staged_));
-  size_t blocking = 0;
-  for (const auto& finding : findings)
-    blocking += finding.blocking ? 1 : 0;
-  report_.governance.insert(report_.governance.end(), findings.begin(), findings.end());
-  if (blocking > 0) {
-    return Status::FailedPrecondition("{} governance rules block the deploy", blocking);
-  }
-  detail = findings.empty() ? "passed" : fmt::format("warn: {} warnings", findings.size());
-  return Status::OK();
+  return RecordGovernance(findings, detail);
 }
 
 Status ProductService::Run::Diff(std::string& detail) {

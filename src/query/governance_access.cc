@@ -80,4 +80,22 @@ std::unique_ptr<AccessPolicy> MakeGovernanceAccess(governance::Governance& gover
   return std::make_unique<GovernanceAccess>(governance, products);
 }
 
+catalog::Catalog::RawAccessGuard MakeRawAccessGuard(AccessPolicy& access) {
+  return [&access](const catalog::Caller& caller, const std::string& table,
+                   const std::vector<std::string>& columns) -> Status {
+    MW_ASSIGN_OR_RETURN(TableAccess decision, access.ForTable(caller, table, columns));
+    std::vector<std::string> policies = decision.row_filter_policies;
+    for (const auto& mask : decision.masks)
+      policies.push_back(mask.policy);
+    if (policies.empty()) return Status::OK();
+    return Status::PermissionDenied(
+               "principal '{}' may not read the files of {} directly: policy {} applies to it",
+               caller.principal, table, policies.front())
+        .WithResource(table)
+        .WithHint(
+            "query it through meshwork (SQL, HTTP, PostgreSQL wire), where masks and row "
+            "filters apply, or ask for UNMASK on it");
+  };
+}
+
 }  // namespace meshwork::query

@@ -17,4 +17,9 @@ namespace meshwork::query {
 std::unique_ptr<AccessPolicy> MakeGovernanceAccess(governance::Governance& governance,
                                                    product::ProductService& products);
 
+/// The catalog's raw-access guard over `access`: loading a table through /catalog (or planning
+/// its scan) is refused with 403 naming the policy when masks or row filters apply to the
+/// caller, because an engine reading the files would see them unmasked.
+catalog::Catalog::RawAccessGuard MakeRawAccessGuard(AccessPolicy& access);
+
 }  // namespace meshwork::query

@@ -539,6 +539,12 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
         }
         auto loaded = catalog.LoadTable(caller, {*levels, request.Capture("table")});
         if (!loaded.ok()) return ErrorResponse(loaded.error());
+        // An engine given the metadata reads the files itself: not where masks apply.
+        if (Status raw =
+                catalog.AuthorizeRawAccess(caller, *loaded, {*levels, request.Capture("table")});
+            !raw.ok()) {
+          return ErrorResponse(raw);
+        }
         // The metadata file name is unique per version: a strong validator.
         const std::string etag =
             "\"" + loaded->metadata_location + (snapshots == "refs" ? ";refs" : "") + "\"";

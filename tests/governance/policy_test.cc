@@ -1,0 +1,109 @@
+#include "governance/policy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "governance/governance.h"
+#include "testing/status_matchers.h"
+
+namespace meshwork::governance {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(PolicyTest, ParsesEveryCheckKind) {
+  ASSERT_OK_AND_ASSIGN(auto policy, ParsePolicy(R"yaml(
+kind: Policy
+name: pii
+rules:
+  - id: documented
+    description: Ports are documented
+    severity: warn
+    check: {kind: metadata, sql: "SELECT port FROM ports WHERE description IS NULL"}
+  - id: hashed
+    description: Cards are hashed
+    scope: {classifications: [pii.credit_card]}
+    check: {kind: data, detector: mandated_hash, sample_rows: 0}
+  - id: mask
+    description: E-mails keep their domain
+    scope: {classifications: ["pii.email*"]}
+    check: {kind: mask, mask: email_domain}
+  - id: region
+    description: Own region only
+    scope: {tables: [sales.orders]}
+    check: {kind: row_filter, sql: "region = principal_attr('region')"}
+)yaml",
+                                                "pii.yaml"));
+  ASSERT_EQ(policy.rules.size(), 4u);
+  EXPECT_FALSE(policy.rules[0].blocking);
+  EXPECT_EQ(policy.rules[1].kind, CheckKind::kData);
+  EXPECT_EQ(policy.rules[1].detector, Detector::kMandatedHash);
+  EXPECT_EQ(policy.rules[1].sample_rows, 0);
+  EXPECT_EQ(policy.rules[2].kind, CheckKind::kMask);
+  EXPECT_EQ(policy.rules[3].scope.tables, std::vector<std::string>{"sales.orders"});
+}
+
+TEST(PolicyTest, RefusesBadPoliciesWithTheirPosition) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"kind: Policy\nname: x\nrules: [ {id: a", "YAML syntax error"},
+      {"kind: Table\nname: x\nrules: []", "kind is 'Table'"},
+      {"kind: Policy\nname: x\nrules: []", "has no rules"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: magic}}",
+       "unknown check kind 'magic'"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: data}}",
+       "needs a detector"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: mask, mask: "
+       "hash}}",
+       "selects no columns"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, scope: {columns: [c]}, "
+       "check: {kind: mask, mask: scramble}}",
+       "neither a built-in mask"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: metadata}}",
+       "needs 'sql'"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, sevrity: warn, check: "
+       "{kind: metadata, sql: SELECT 1}}",
+       "unknown key 'sevrity'"},
+      {"kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: metadata, "
+       "sql: SELECT 1}}\n  - {id: a, description: d, check: {kind: metadata, sql: SELECT 1}}",
+       "used twice"},
+      {"kind: Policy\nname: Bad Name\nrules: []", "not a valid name"}};
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    auto parsed = ParsePolicy(text, "p.yaml");
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_THAT(parsed.error().message(), HasSubstr(message));
+  }
+  auto located = ParsePolicy(
+      "kind: Policy\nname: x\nrules:\n  - {id: a, description: d, check: {kind: magic}}", "p.yaml");
+  ASSERT_NE(located.error().location(), nullptr);
+  EXPECT_EQ(located.error().location()->line, 4);
+}
+
+TEST(PolicyTest, GlobsAndMasks) {
+  EXPECT_TRUE(GlobMatch("pii.*", "pii.email"));
+  EXPECT_TRUE(GlobMatch("PII.*", "pii.email"));
+  EXPECT_FALSE(GlobMatch("pii.*", "confidential"));
+  EXPECT_TRUE(GlobMatch("*_id", "customer_id"));
+  EXPECT_TRUE(GlobMatch("a*b*c", "axxbyyc"));
+  EXPECT_FALSE(GlobMatch("a*b*c", "axxbyy"));
+  ASSERT_OK_AND_ASSIGN(auto email, MaskExpression("email_domain", "\"e\""));
+  EXPECT_THAT(email, HasSubstr("regexp_replace"));
+  ASSERT_OK_AND_ASSIGN(auto custom, MaskExpression("left({column}, 1) || {column}", "c"));
+  EXPECT_EQ(custom, "left(c, 1) || c");
+}
+
+TEST(PolicyTest, DetectorsAndTheMandatedHash) {
+  EXPECT_TRUE(LooksLikeCardNumber("4111111111111111"));
+  EXPECT_TRUE(LooksLikeCardNumber("4111 1111 1111 1111"));
+  EXPECT_FALSE(LooksLikeCardNumber("4111111111111112"));  // Luhn fails
+  EXPECT_FALSE(LooksLikeCardNumber("411111111111"));      // too short
+  EXPECT_FALSE(LooksLikeCardNumber("4111-1111-1111-111x"));
+  const std::string hash = MeshHash("key", "4111111111111111");
+  EXPECT_EQ(hash.size(), 4u + 64u);
+  EXPECT_EQ(hash.substr(0, 4), "mh1:");
+  EXPECT_EQ(hash, MeshHash("key", "4111111111111111"));
+  EXPECT_NE(hash, MeshHash("other key", "4111111111111111"));
+}
+
+}  // namespace
+}  // namespace meshwork::governance
