@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <netinet/tcp.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "common/uuid.h"
 
@@ -14,6 +16,9 @@ struct HttpServer::Impl {
   const Router& router;
   std::function<void(const RequestRecord&)> on_request;
   std::unique_ptr<httplib::Server> server;
+  // A stop may come before the listener runs (a signal right after start): it must not be lost.
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> serving_done{false};
 
   Impl(HttpServerOptions o, const Router& r, std::function<void(const RequestRecord&)> log)
       : options(std::move(o)), router(r), on_request(std::move(log)) {}
@@ -157,12 +162,22 @@ Status HttpServer::Bind() {
 
 Status HttpServer::Serve() {
   if (!impl_->server) return Status::FailedPrecondition("Bind() the server first");
-  impl_->server->listen_after_bind();
+  if (!impl_->stop_requested) impl_->server->listen_after_bind();
+  impl_->serving_done = true;
   return Status::OK();
 }
 
 void HttpServer::Stop() {
-  if (impl_ && impl_->server) impl_->server->stop();
+  if (!impl_ || !impl_->server) return;
+  impl_->stop_requested = true;
+  // httplib ignores stop() until it listens: wait (briefly) for Serve to start or to end.
+  for (int i = 0; i < 500 && !impl_->serving_done; ++i) {
+    if (impl_->server->is_running()) {
+      impl_->server->stop();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace meshwork::server

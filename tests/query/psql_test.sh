@@ -130,3 +130,22 @@ kill -TERM "$server_pid"
 wait "$server_pid"
 server_pid=""
 echo "ok   the server stopped cleanly"
+
+# With a certificate the same port speaks TLS: sslmode=require connects encrypted.
+rm -f "$scratch/server.out"  # so the wait below cannot read the previous server's lines
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/key.pem" -out "$scratch/cert.pem" \
+  -days 1 -subj "/CN=127.0.0.1" >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
+  --tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem" \
+  --bootstrap-credentials "root:$secret" >"$scratch/server.out" 2>"$scratch/server.err" &
+server_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving PostgreSQL" "$scratch/server.out" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || fail "the TLS server stopped"
+  sleep 0.1
+done
+export PGPORT=$(grep -o 'PostgreSQL on 127.0.0.1:[0-9]*' "$scratch/server.out" | grep -o '[0-9]*$')
+psql -X "sslmode=require" -c '\conninfo' -c 'SELECT count(*) FROM finance.q3_revenue' >"$scratch/tls.out" 2>&1 ||
+  { cat "$scratch/tls.out"; fail "psql over TLS"; }
+grep -q "SSL connection (protocol: TLSv1" "$scratch/tls.out" || { cat "$scratch/tls.out"; fail "not encrypted"; }
+echo "ok   with --tls-cert, psql sslmode=require connects over $(grep -o 'TLSv1[.0-9]*' "$scratch/tls.out" | head -1)"
