@@ -107,6 +107,18 @@ bool IsBlank(std::string_view sql) {
   return true;
 }
 
+// `status` with `sqlstate` unless it already carries a more precise one (the decoders say 22021
+// for text that is not UTF-8).
+Status WithDefaultSqlState(Status status, std::string sqlstate) {
+  if (!status.sqlstate().empty()) return status;
+  return std::move(status).WithSqlState(std::move(sqlstate));
+}
+
+// A message the decoder refused: protocol_violation by default.
+Status Malformed(Status status) {
+  return WithDefaultSqlState(std::move(status), "08P01");
+}
+
 // Transaction control: every query reads its own consistent snapshots and nothing writes, so
 // BEGIN/COMMIT/ROLLBACK only change what ReadyForQuery reports. Returns the command tag.
 std::optional<std::string> TransactionCommand(std::string_view sql) {
@@ -659,8 +671,7 @@ class Connection {
   void SimpleQuery(std::string_view body) {
     auto decoded = pg::DecodeQuery(body);
     if (!decoded.ok()) {
-      SendError(std::move(decoded).error().WithSqlState(
-          decoded.error().message().find("UTF8") != std::string::npos ? "22021" : "08P01"));
+      SendError(Malformed(std::move(decoded).error()));
       out_.ReadyForQuery(TransactionStatus());
       Flush();
       return;
@@ -701,7 +712,7 @@ class Connection {
 
   void ParseMessage(std::string_view body) {
     auto parsed = pg::DecodeParse(body);
-    if (!parsed.ok()) return ExtendedError(std::move(parsed).error().WithSqlState("08P01"));
+    if (!parsed.ok()) return ExtendedError(Malformed(std::move(parsed).error()));
     if (!parsed->statement.empty() && statements_.contains(parsed->statement)) {
       return ExtendedError(
           Status::AlreadyExists("prepared statement \"{}\" already exists", parsed->statement)
@@ -717,7 +728,7 @@ class Connection {
 
   void BindMessage(std::string_view body) {
     auto bind = pg::DecodeBind(body);
-    if (!bind.ok()) return ExtendedError(std::move(bind).error().WithSqlState("08P01"));
+    if (!bind.ok()) return ExtendedError(Malformed(std::move(bind).error()));
     auto statement = statements_.find(bind->statement);
     if (statement == statements_.end()) {
       return ExtendedError(
@@ -738,7 +749,9 @@ class Connection {
       if (value && format == 1) {
         const int32_t oid = i < portal.parameter_types.size() ? portal.parameter_types[i] : 0;
         auto text = pg::BinaryParameterAsText(oid, *value);
-        if (!text.ok()) return ExtendedError(std::move(text).error().WithSqlState("22P03"));
+        if (!text.ok()) {
+          return ExtendedError(WithDefaultSqlState(std::move(text).error(), "22P03"));
+        }
         value = std::move(*text);
       } else if (value && !pg::ValidUtf8(*value)) {
         return ExtendedError(
@@ -783,7 +796,7 @@ class Connection {
 
   void DescribeMessage(std::string_view body) {
     auto describe = pg::DecodeDescribe(body, 'D');
-    if (!describe.ok()) return ExtendedError(std::move(describe).error().WithSqlState("08P01"));
+    if (!describe.ok()) return ExtendedError(Malformed(std::move(describe).error()));
     if (describe->kind == 'S') {
       auto statement = statements_.find(describe->name);
       if (statement == statements_.end()) {
@@ -830,7 +843,7 @@ class Connection {
 
   void ExecuteMessage(std::string_view body) {
     auto execute = pg::DecodeExecute(body);
-    if (!execute.ok()) return ExtendedError(std::move(execute).error().WithSqlState("08P01"));
+    if (!execute.ok()) return ExtendedError(Malformed(std::move(execute).error()));
     auto found = portals_.find(execute->portal);
     if (found == portals_.end()) {
       return ExtendedError(
@@ -871,7 +884,7 @@ class Connection {
 
   void CloseMessage(std::string_view body) {
     auto close = pg::DecodeDescribe(body, 'C');
-    if (!close.ok()) return ExtendedError(std::move(close).error().WithSqlState("08P01"));
+    if (!close.ok()) return ExtendedError(Malformed(std::move(close).error()));
     if (close->kind == 'S') {
       statements_.erase(close->name);
     } else {

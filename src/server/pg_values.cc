@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "server/pg_protocol.h"
+
 namespace meshwork::server::pg {
 namespace {
 
@@ -335,6 +337,13 @@ Result<std::string> BinaryParameterAsText(int32_t oid, std::string_view bytes) {
     case 25:
     case 1043:
     case 705:
+      // Text in binary format is still text: it must be UTF-8 before DuckDB sees it.
+      if (!ValidUtf8(bytes)) {
+        return Status::InvalidArgument(
+                   "invalid byte sequence for encoding \"UTF8\" in a binary parameter of type {}",
+                   oid)
+            .WithSqlState("22021");
+      }
       return std::string(bytes);
     default:
       return Status::NotImplemented("binary parameters of type {} are not supported", oid)
