@@ -254,8 +254,16 @@ struct PgServer::Impl {
   std::list<Worker> threads;
   int connections = 0;
   std::atomic<int32_t> next_process_id{1000};
-  // CancelRequest: process id → (secret, session).
-  std::map<int32_t, std::pair<int32_t, query::Session*>> sessions;
+  // The authenticated connections by process id: for CancelRequest, and to cancel what a
+  // client that went away left running.
+  struct SessionEntry {
+    int32_t secret = 0;
+    query::Session* session = nullptr;
+    int fd = -1;
+    bool running = false;  // a statement runs or streams its rows now
+    bool hung_up = false;  // the client closed or reset the connection while one ran
+  };
+  std::map<int32_t, SessionEntry> sessions;
 
   Impl(PgServerOptions o, catalog::Catalog& c, query::QueryService& q)
       : options(std::move(o)), catalog(c), queries(q) {}
@@ -264,11 +272,66 @@ struct PgServer::Impl {
     std::lock_guard<std::mutex> lock(mutex);
     auto found = sessions.find(process_id);
     // A wrong secret is ignored silently, as PostgreSQL does.
-    if (found != sessions.end() && found->second.first == secret) found->second.second->Cancel();
+    if (found != sessions.end() && found->second.secret == secret) found->second.session->Cancel();
+  }
+
+  // A statement whose client is gone would run to its end for nobody, holding the principal's
+  // query slot and the cores (a connection thread inside DuckDB only sees the hang-up when it
+  // next writes). So the accept loop also polls the sockets of connections running a statement
+  // for a hang-up (POLLRDHUP: the peer closed or reset) and cancels their statements.
+  // Appends those sockets to `descriptors`; returns their process ids in the same order.
+  std::vector<int32_t> WatchRunning(std::vector<pollfd>& descriptors) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<int32_t> owners;
+    for (const auto& [id, entry] : sessions) {
+      if (!entry.running || entry.hung_up) continue;
+      descriptors.push_back({entry.fd, POLLRDHUP, 0});
+      owners.push_back(id);
+    }
+    return owners;
+  }
+
+  // `descriptors` after poll: [listener, the sockets of `owners`...].
+  void CancelAbandoned(const std::vector<pollfd>& descriptors, const std::vector<int32_t>& owners) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (size_t i = 0; i < owners.size(); ++i) {
+      const pollfd& polled = descriptors[i + 1];
+      if ((polled.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) continue;
+      auto found = sessions.find(owners[i]);
+      if (found != sessions.end() && found->second.fd == polled.fd) found->second.hung_up = true;
+    }
+    // Each round until the statement ends: an interrupt that came before DuckDB started it
+    // would be lost.
+    for (auto& [id, entry] : sessions)
+      if (entry.running && entry.hung_up) entry.session->Cancel();
   }
 };
 
 namespace {
+
+// While alive, the connection's statement counts as running for PgServer::Impl::WatchRunning.
+// A client found gone gets no further statement run.
+class RunningStatement {
+ public:
+  RunningStatement(PgServer::Impl& server, int32_t process_id)
+      : server_(server), process_id_(process_id) {
+    std::lock_guard<std::mutex> lock(server_.mutex);
+    PgServer::Impl::SessionEntry& entry = server_.sessions.at(process_id_);
+    if (entry.hung_up) throw ConnectionClosed();
+    entry.running = true;
+  }
+  ~RunningStatement() {
+    std::lock_guard<std::mutex> lock(server_.mutex);
+    auto found = server_.sessions.find(process_id_);
+    if (found != server_.sessions.end()) found->second.running = false;
+  }
+  RunningStatement(const RunningStatement&) = delete;
+  RunningStatement& operator=(const RunningStatement&) = delete;
+
+ private:
+  PgServer::Impl& server_;
+  int32_t process_id_;
+};
 
 // One client connection: startup, authentication, then statements until it leaves.
 class Connection {
@@ -445,7 +508,8 @@ class Connection {
     process_id_ = server_.next_process_id++;
     {
       std::lock_guard<std::mutex> lock(server_.mutex);
-      server_.sessions[process_id_] = {secret_, session_.get()};
+      server_.sessions[process_id_] = {
+          .secret = secret_, .session = session_.get(), .fd = transport_.fd()};
     }
     for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
              {"server_version", "15.0 (meshwork)"},
@@ -691,6 +755,7 @@ class Connection {
   }
 
   void RunSimple(const std::string& sql) {
+    RunningStatement running(server_, process_id_);
     ++cursor_generation_;
     auto cursor = session_->Execute(sql);
     if (!cursor.ok()) {
@@ -786,6 +851,7 @@ class Connection {
       return Status::OK();
     }
     ++cursor_generation_;
+    RunningStatement running(server_, process_id_);
     auto cursor = session_->Execute(portal.sql, portal.parameters);
     if (!cursor.ok()) return cursor.error();
     MW_RETURN_IF_ERROR(CheckFormats(cursor->columns(), portal.result_formats));
@@ -870,6 +936,7 @@ class Connection {
       out_.CommandComplete(CommandTag(*portal.cursor, 0));
       return;
     }
+    RunningStatement running(server_, process_id_);
     auto done = SendRows(*portal.cursor, portal.pending, portal.pending_row, portal.result_formats,
                          execute->max_rows > 0 ? static_cast<uint64_t>(execute->max_rows) : 0,
                          portal.rows_sent);
@@ -975,8 +1042,11 @@ Status PgServer::Serve() {
   if (!impl_->acceptor) return Status::FailedPrecondition("PgServer::Serve before Bind");
   Impl& impl = *impl_;
   while (!impl.stopping) {
-    pollfd descriptor{impl.acceptor->native_handle(), POLLIN, 0};
-    if (::poll(&descriptor, 1, 200) <= 0) continue;
+    std::vector<pollfd> descriptors{{impl.acceptor->native_handle(), POLLIN, 0}};
+    const std::vector<int32_t> running = impl.WatchRunning(descriptors);
+    const int ready = ::poll(descriptors.data(), descriptors.size(), 200);
+    impl.CancelAbandoned(descriptors, running);
+    if (ready <= 0 || (descriptors[0].revents & POLLIN) == 0) continue;
     asio::error_code error;
     tcp::socket socket(impl.io);
     impl.acceptor->accept(socket, error);
@@ -1017,7 +1087,7 @@ void PgServer::Stop() {
   impl_->stopping = true;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   for (auto& [id, entry] : impl_->sessions)
-    entry.second->Cancel();
+    entry.session->Cancel();
 }
 
 }  // namespace meshwork::server
