@@ -700,6 +700,7 @@ class Connection {
       }
       for (; pending_row < pending.size(); ++pending_row) {
         if (limit > 0 && sent_now >= limit) return false;
+        const size_t row_start = out_.size();
         out_.Begin('D').Int16(static_cast<int16_t>(columns));
         std::string& buffer = out_.buffer();
         for (size_t c = 0; c < columns; ++c) {
@@ -714,8 +715,9 @@ class Connection {
                                 ? pg::AppendBinary(vector, pending_row, buffer)
                                 : pg::AppendText(vector, pending_row, buffer);
           if (!appended.ok()) {
-            // Drop the half-written row before reporting.
-            buffer.resize(buffer.rfind('D', length_at));
+            // Drop the half-written row before reporting (from its start: searching back for a
+            // 'D' could stop inside one of its values).
+            buffer.resize(row_start);
             return appended;
           }
           const auto length = static_cast<uint32_t>(buffer.size() - length_at - 4);
