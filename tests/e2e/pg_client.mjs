@@ -206,10 +206,18 @@ function fromBinary(oid, buffer) {
     case 700: assert.equal(buffer.length, 4); return `f4:${buffer.readFloatBE(0)}`
     case 701: assert.equal(buffer.length, 8); return `f8:${buffer.readDoubleBE(0)}`
     case 1700: return numericOfBinary(buffer)
-    case 1082: assert.equal(buffer.length, 4); return dateOfDays(buffer.readInt32BE(0))
-    case 1114: case 1184:
+    case 1082: {
+      assert.equal(buffer.length, 4)
+      const days = buffer.readInt32BE(0)
+      return days === 2147483647 ? 'infinity' : days === -2147483648 ? '-infinity' : dateOfDays(days)
+    }
+    case 1114: case 1184: {
       assert.equal(buffer.length, 8)
-      return `us:${buffer.readBigInt64BE(0) + EPOCH_2000_MICROS}`
+      const micros = buffer.readBigInt64BE(0)
+      if (micros === 9223372036854775807n) return 'us:infinity'
+      if (micros === -9223372036854775808n) return 'us:-infinity'
+      return `us:${micros + EPOCH_2000_MICROS}`
+    }
     case 2950: {
       assert.equal(buffer.length, 16)
       const hex = buffer.toString('hex')
@@ -223,7 +231,7 @@ function fromText(oid, text) {
   switch (oid) {
     case 700: return `f4:${Math.fround(Number(text))}`
     case 701: return `f8:${Number(text)}`
-    case 1114: case 1184: return `us:${microsOfText(text)}`
+    case 1114: case 1184: return `us:${/infinity$/.test(text) ? text : microsOfText(text)}`
     default: return text
   }
 }
@@ -281,6 +289,8 @@ async function binaryResults() {
             DATE '2026-07-01' AS date, DATE '1999-12-31' AS date_before_2000, DATE '1970-01-01' AS epoch,
             TIMESTAMP '2026-07-01 12:34:56.789012' AS ts, TIMESTAMP '1969-07-20 20:17:40' AS ts_before_1970,
             TIMESTAMP '2000-01-01 00:00:00.5' AS ts_half, TIMESTAMPTZ '2026-07-01 12:00:00+02' AS tstz,
+            'infinity'::DATE AS date_inf, '-infinity'::DATE AS date_minus_inf,
+            'infinity'::TIMESTAMP AS ts_inf, '-infinity'::TIMESTAMP AS ts_minus_inf,
             'Zoë 🚀'::VARCHAR AS text, '' AS empty_text, true AS yes, false AS no,
             md5('x')::UUID AS uuid, NULL::INTEGER AS null_int, NULL::VARCHAR AS null_text`,
     `SELECT customer_id, customer_number, name, email, signup_date, marketing_opt_in, credit_limit,
@@ -339,6 +349,17 @@ async function binaryResults() {
   assert.equal(typeof parsedBinary.rows[0].int4, 'number')
   assert.equal(typeof parsedBinary.rows[0].even, 'boolean')
   ok(`pg's binary parsers give the same ${parsedBinary.rows.length} rows as its text parsers (int4, int8, bool, text)`)
+
+  // A date PostgreSQL's binary format cannot carry: an error after the rows before it, cleanly
+  // framed (the half-written row is dropped whole), and the connection goes on.
+  const early = `SELECT 'D' || n AS label, CASE WHEN n = 3 THEN '5877642-06-25 (BC)'::DATE
+                                              ELSE DATE '2026-07-01' + n::INTEGER END AS day
+                 FROM range(5) t(n) ORDER BY n`
+  const range = await expectError(client.query({ text: early, queryMode: 'extended', binary: true }), '22008',
+    'a date before PostgreSQL binary range')
+  assert.match(range.message, /out of range/)
+  assert.equal((await client.query({ text: early, queryMode: 'extended' })).rows.length, 5)
+  ok('binary: infinite dates and timestamps are PostgreSQL\'s infinities; a date out of its range is 22008, the connection goes on')
 
   // A binary parameter (pg sends Buffers in binary format).
   const echoed = await client.query({ text: 'SELECT $1::VARCHAR AS t', values: [Buffer.from('héllo')] })
