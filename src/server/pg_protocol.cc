@@ -174,7 +174,8 @@ Result<std::string> FieldReader::CString() {
   offset_ = end + 1;
   if (!ValidUtf8(value)) {
     return Status::InvalidArgument("invalid byte sequence for encoding \"UTF8\" in a {} message",
-                                   MessageName(type_));
+                                   MessageName(type_))
+        .WithSqlState("22021");
   }
   return value;
 }

@@ -107,6 +107,18 @@ bool IsBlank(std::string_view sql) {
   return true;
 }
 
+// `status` with `sqlstate` unless it already carries a more precise one (the decoders say 22021
+// for text that is not UTF-8).
+Status WithDefaultSqlState(Status status, std::string sqlstate) {
+  if (!status.sqlstate().empty()) return status;
+  return std::move(status).WithSqlState(std::move(sqlstate));
+}
+
+// A message the decoder refused: protocol_violation by default.
+Status Malformed(Status status) {
+  return WithDefaultSqlState(std::move(status), "08P01");
+}
+
 // Transaction control: every query reads its own consistent snapshots and nothing writes, so
 // BEGIN/COMMIT/ROLLBACK only change what ReadyForQuery reports. Returns the command tag.
 std::optional<std::string> TransactionCommand(std::string_view sql) {
@@ -242,8 +254,16 @@ struct PgServer::Impl {
   std::list<Worker> threads;
   int connections = 0;
   std::atomic<int32_t> next_process_id{1000};
-  // CancelRequest: process id → (secret, session).
-  std::map<int32_t, std::pair<int32_t, query::Session*>> sessions;
+  // The authenticated connections by process id: for CancelRequest, and to cancel what a
+  // client that went away left running.
+  struct SessionEntry {
+    int32_t secret = 0;
+    query::Session* session = nullptr;
+    int fd = -1;
+    bool running = false;  // a statement runs or streams its rows now
+    bool hung_up = false;  // the client closed or reset the connection while one ran
+  };
+  std::map<int32_t, SessionEntry> sessions;
 
   Impl(PgServerOptions o, catalog::Catalog& c, query::QueryService& q)
       : options(std::move(o)), catalog(c), queries(q) {}
@@ -252,11 +272,66 @@ struct PgServer::Impl {
     std::lock_guard<std::mutex> lock(mutex);
     auto found = sessions.find(process_id);
     // A wrong secret is ignored silently, as PostgreSQL does.
-    if (found != sessions.end() && found->second.first == secret) found->second.second->Cancel();
+    if (found != sessions.end() && found->second.secret == secret) found->second.session->Cancel();
+  }
+
+  // A statement whose client is gone would run to its end for nobody, holding the principal's
+  // query slot and the cores (a connection thread inside DuckDB only sees the hang-up when it
+  // next writes). So the accept loop also polls the sockets of connections running a statement
+  // for a hang-up (POLLRDHUP: the peer closed or reset) and cancels their statements.
+  // Appends those sockets to `descriptors`; returns their process ids in the same order.
+  std::vector<int32_t> WatchRunning(std::vector<pollfd>& descriptors) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<int32_t> owners;
+    for (const auto& [id, entry] : sessions) {
+      if (!entry.running || entry.hung_up) continue;
+      descriptors.push_back({entry.fd, POLLRDHUP, 0});
+      owners.push_back(id);
+    }
+    return owners;
+  }
+
+  // `descriptors` after poll: [listener, the sockets of `owners`...].
+  void CancelAbandoned(const std::vector<pollfd>& descriptors, const std::vector<int32_t>& owners) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (size_t i = 0; i < owners.size(); ++i) {
+      const pollfd& polled = descriptors[i + 1];
+      if ((polled.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) continue;
+      auto found = sessions.find(owners[i]);
+      if (found != sessions.end() && found->second.fd == polled.fd) found->second.hung_up = true;
+    }
+    // Each round until the statement ends: an interrupt that came before DuckDB started it
+    // would be lost.
+    for (auto& [id, entry] : sessions)
+      if (entry.running && entry.hung_up) entry.session->Cancel();
   }
 };
 
 namespace {
+
+// While alive, the connection's statement counts as running for PgServer::Impl::WatchRunning.
+// A client found gone gets no further statement run.
+class RunningStatement {
+ public:
+  RunningStatement(PgServer::Impl& server, int32_t process_id)
+      : server_(server), process_id_(process_id) {
+    std::lock_guard<std::mutex> lock(server_.mutex);
+    PgServer::Impl::SessionEntry& entry = server_.sessions.at(process_id_);
+    if (entry.hung_up) throw ConnectionClosed();
+    entry.running = true;
+  }
+  ~RunningStatement() {
+    std::lock_guard<std::mutex> lock(server_.mutex);
+    auto found = server_.sessions.find(process_id_);
+    if (found != server_.sessions.end()) found->second.running = false;
+  }
+  RunningStatement(const RunningStatement&) = delete;
+  RunningStatement& operator=(const RunningStatement&) = delete;
+
+ private:
+  PgServer::Impl& server_;
+  int32_t process_id_;
+};
 
 // One client connection: startup, authentication, then statements until it leaves.
 class Connection {
@@ -433,7 +508,8 @@ class Connection {
     process_id_ = server_.next_process_id++;
     {
       std::lock_guard<std::mutex> lock(server_.mutex);
-      server_.sessions[process_id_] = {secret_, session_.get()};
+      server_.sessions[process_id_] = {
+          .secret = secret_, .session = session_.get(), .fd = transport_.fd()};
     }
     for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
              {"server_version", "15.0 (meshwork)"},
@@ -624,6 +700,7 @@ class Connection {
       }
       for (; pending_row < pending.size(); ++pending_row) {
         if (limit > 0 && sent_now >= limit) return false;
+        const size_t row_start = out_.size();
         out_.Begin('D').Int16(static_cast<int16_t>(columns));
         std::string& buffer = out_.buffer();
         for (size_t c = 0; c < columns; ++c) {
@@ -638,8 +715,9 @@ class Connection {
                                 ? pg::AppendBinary(vector, pending_row, buffer)
                                 : pg::AppendText(vector, pending_row, buffer);
           if (!appended.ok()) {
-            // Drop the half-written row before reporting.
-            buffer.resize(buffer.rfind('D', length_at));
+            // Drop the half-written row before reporting (from its start: searching back for a
+            // 'D' could stop inside one of its values).
+            buffer.resize(row_start);
             return appended;
           }
           const auto length = static_cast<uint32_t>(buffer.size() - length_at - 4);
@@ -659,8 +737,7 @@ class Connection {
   void SimpleQuery(std::string_view body) {
     auto decoded = pg::DecodeQuery(body);
     if (!decoded.ok()) {
-      SendError(std::move(decoded).error().WithSqlState(
-          decoded.error().message().find("UTF8") != std::string::npos ? "22021" : "08P01"));
+      SendError(Malformed(std::move(decoded).error()));
       out_.ReadyForQuery(TransactionStatus());
       Flush();
       return;
@@ -680,6 +757,7 @@ class Connection {
   }
 
   void RunSimple(const std::string& sql) {
+    RunningStatement running(server_, process_id_);
     ++cursor_generation_;
     auto cursor = session_->Execute(sql);
     if (!cursor.ok()) {
@@ -701,7 +779,7 @@ class Connection {
 
   void ParseMessage(std::string_view body) {
     auto parsed = pg::DecodeParse(body);
-    if (!parsed.ok()) return ExtendedError(std::move(parsed).error().WithSqlState("08P01"));
+    if (!parsed.ok()) return ExtendedError(Malformed(std::move(parsed).error()));
     if (!parsed->statement.empty() && statements_.contains(parsed->statement)) {
       return ExtendedError(
           Status::AlreadyExists("prepared statement \"{}\" already exists", parsed->statement)
@@ -717,7 +795,7 @@ class Connection {
 
   void BindMessage(std::string_view body) {
     auto bind = pg::DecodeBind(body);
-    if (!bind.ok()) return ExtendedError(std::move(bind).error().WithSqlState("08P01"));
+    if (!bind.ok()) return ExtendedError(Malformed(std::move(bind).error()));
     auto statement = statements_.find(bind->statement);
     if (statement == statements_.end()) {
       return ExtendedError(
@@ -738,7 +816,9 @@ class Connection {
       if (value && format == 1) {
         const int32_t oid = i < portal.parameter_types.size() ? portal.parameter_types[i] : 0;
         auto text = pg::BinaryParameterAsText(oid, *value);
-        if (!text.ok()) return ExtendedError(std::move(text).error().WithSqlState("22P03"));
+        if (!text.ok()) {
+          return ExtendedError(WithDefaultSqlState(std::move(text).error(), "22P03"));
+        }
         value = std::move(*text);
       } else if (value && !pg::ValidUtf8(*value)) {
         return ExtendedError(
@@ -773,6 +853,7 @@ class Connection {
       return Status::OK();
     }
     ++cursor_generation_;
+    RunningStatement running(server_, process_id_);
     auto cursor = session_->Execute(portal.sql, portal.parameters);
     if (!cursor.ok()) return cursor.error();
     MW_RETURN_IF_ERROR(CheckFormats(cursor->columns(), portal.result_formats));
@@ -783,7 +864,7 @@ class Connection {
 
   void DescribeMessage(std::string_view body) {
     auto describe = pg::DecodeDescribe(body, 'D');
-    if (!describe.ok()) return ExtendedError(std::move(describe).error().WithSqlState("08P01"));
+    if (!describe.ok()) return ExtendedError(Malformed(std::move(describe).error()));
     if (describe->kind == 'S') {
       auto statement = statements_.find(describe->name);
       if (statement == statements_.end()) {
@@ -830,7 +911,7 @@ class Connection {
 
   void ExecuteMessage(std::string_view body) {
     auto execute = pg::DecodeExecute(body);
-    if (!execute.ok()) return ExtendedError(std::move(execute).error().WithSqlState("08P01"));
+    if (!execute.ok()) return ExtendedError(Malformed(std::move(execute).error()));
     auto found = portals_.find(execute->portal);
     if (found == portals_.end()) {
       return ExtendedError(
@@ -857,6 +938,7 @@ class Connection {
       out_.CommandComplete(CommandTag(*portal.cursor, 0));
       return;
     }
+    RunningStatement running(server_, process_id_);
     auto done = SendRows(*portal.cursor, portal.pending, portal.pending_row, portal.result_formats,
                          execute->max_rows > 0 ? static_cast<uint64_t>(execute->max_rows) : 0,
                          portal.rows_sent);
@@ -871,7 +953,7 @@ class Connection {
 
   void CloseMessage(std::string_view body) {
     auto close = pg::DecodeDescribe(body, 'C');
-    if (!close.ok()) return ExtendedError(std::move(close).error().WithSqlState("08P01"));
+    if (!close.ok()) return ExtendedError(Malformed(std::move(close).error()));
     if (close->kind == 'S') {
       statements_.erase(close->name);
     } else {
@@ -962,8 +1044,11 @@ Status PgServer::Serve() {
   if (!impl_->acceptor) return Status::FailedPrecondition("PgServer::Serve before Bind");
   Impl& impl = *impl_;
   while (!impl.stopping) {
-    pollfd descriptor{impl.acceptor->native_handle(), POLLIN, 0};
-    if (::poll(&descriptor, 1, 200) <= 0) continue;
+    std::vector<pollfd> descriptors{{impl.acceptor->native_handle(), POLLIN, 0}};
+    const std::vector<int32_t> running = impl.WatchRunning(descriptors);
+    const int ready = ::poll(descriptors.data(), descriptors.size(), 200);
+    impl.CancelAbandoned(descriptors, running);
+    if (ready <= 0 || (descriptors[0].revents & POLLIN) == 0) continue;
     asio::error_code error;
     tcp::socket socket(impl.io);
     impl.acceptor->accept(socket, error);
@@ -1004,7 +1089,7 @@ void PgServer::Stop() {
   impl_->stopping = true;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   for (auto& [id, entry] : impl_->sessions)
-    entry.second->Cancel();
+    entry.session->Cancel();
 }
 
 }  // namespace meshwork::server

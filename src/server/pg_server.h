@@ -6,7 +6,8 @@
 // query::Session, so the firewall, RBAC and pinning apply exactly as over HTTP.
 //
 // One thread per connection, blocking I/O with timeouts: a slow reader slows only its own
-// query (rows are produced as the socket takes them), never the others.
+// query (rows are produced as the socket takes them), never the others. A client that closes
+// or resets its connection while a statement runs has the statement cancelled.
 
 #include <memory>
 #include <string>

@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "server/pg_protocol.h"
+
 namespace meshwork::server::pg {
 namespace {
 
@@ -254,9 +256,25 @@ Status AppendBinary(const engine::Vector& vector, uint64_t row, std::string& out
     case TypeId::kDouble:
       AppendBigEndian<int64_t>(out, std::bit_cast<int64_t>(vector.Get<double>(row)));
       break;
-    case TypeId::kDate:
-      AppendBigEndian<int32_t>(out, vector.Get<int32_t>(row) - kDaysFrom1970To2000);
+    case TypeId::kDate: {
+      // DuckDB's infinities (±INT32_MAX) map to PostgreSQL's (INT32_MAX, INT32_MIN); the shift
+      // to 2000-01-01 is done wide, as DuckDB's first days would overflow it.
+      constexpr int32_t kInfinity = std::numeric_limits<int32_t>::max();
+      const int32_t days = vector.Get<int32_t>(row);
+      if (days == kInfinity || days == -kInfinity) {
+        AppendBigEndian<int32_t>(
+            out, days == kInfinity ? kInfinity : std::numeric_limits<int32_t>::min());
+        break;
+      }
+      const int64_t shifted = int64_t{days} - kDaysFrom1970To2000;
+      if (shifted <= std::numeric_limits<int32_t>::min()) {
+        return Status::InvalidArgument("date out of range for PostgreSQL's binary format")
+            .WithSqlState("22008")
+            .WithHint("ask for text results");
+      }
+      AppendBigEndian<int32_t>(out, static_cast<int32_t>(shifted));
       break;
+    }
     case TypeId::kTime:
       AppendBigEndian<int64_t>(out, vector.Get<int64_t>(row));
       break;
@@ -335,6 +353,13 @@ Result<std::string> BinaryParameterAsText(int32_t oid, std::string_view bytes) {
     case 25:
     case 1043:
     case 705:
+      // Text in binary format is still text: it must be UTF-8 before DuckDB sees it.
+      if (!ValidUtf8(bytes)) {
+        return Status::InvalidArgument(
+                   "invalid byte sequence for encoding \"UTF8\" in a binary parameter of type {}",
+                   oid)
+            .WithSqlState("22021");
+      }
       return std::string(bytes);
     default:
       return Status::NotImplemented("binary parameters of type {} are not supported", oid)
