@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 
 #include "common/time.h"
@@ -344,6 +345,73 @@ std::string FormatTimestamp(int64_t micros) {
   std::string out = date.substr(0, bc) + " " + FormatTime(time_of_day);
   if (bc != std::string::npos) out += " (BC)";
   return out;
+}
+
+namespace {
+
+// Writes `value` as exactly `width` digits at `at`.
+void PutDigits(char* at, int64_t value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "YYYY-MM-DD" into `at` (10 characters) for years 1..9999; false otherwise.
+bool PutDate(char* at, int32_t days) {
+  const time::CivilDate date = time::CivilFromDays(days);
+  if (date.year < 1 || date.year > 9999) return false;
+  PutDigits(at, date.year, 4);
+  at[4] = '-';
+  PutDigits(at + 5, date.month, 2);
+  at[7] = '-';
+  PutDigits(at + 8, date.day, 2);
+  return true;
+}
+
+}  // namespace
+
+void AppendDate(std::string& out, int32_t days) {
+  char text[10];
+  if (days != kDateInfinity && days != -kDateInfinity && PutDate(text, days)) {
+    out.append(text, sizeof(text));
+  } else {
+    out += FormatDate(days);
+  }
+}
+
+void AppendTimestamp(std::string& out, int64_t micros) {
+  if (micros == kTimestampInfinity || micros == -kTimestampInfinity) {
+    out += FormatTimestamp(micros);
+    return;
+  }
+  int64_t days = micros / kMicrosPerDay;
+  int64_t time_of_day = micros % kMicrosPerDay;
+  if (time_of_day < 0) {
+    time_of_day += kMicrosPerDay;
+    --days;
+  }
+  char text[26];  // YYYY-MM-DD HH:MM:SS.ffffff
+  if (days < INT32_MIN || days > INT32_MAX || !PutDate(text, static_cast<int32_t>(days))) {
+    out += FormatTimestamp(micros);
+    return;
+  }
+  text[10] = ' ';
+  const int64_t seconds = time_of_day / 1000000;
+  PutDigits(text + 11, seconds / 3600, 2);
+  text[13] = ':';
+  PutDigits(text + 14, seconds / 60 % 60, 2);
+  text[16] = ':';
+  PutDigits(text + 17, seconds % 60, 2);
+  size_t length = 19;
+  if (const int64_t fraction = time_of_day % 1000000; fraction != 0) {
+    text[19] = '.';
+    PutDigits(text + 20, fraction, 6);
+    length = 26;
+    while (text[length - 1] == '0')  // trailing zeros dropped, as FormatTime does
+      --length;
+  }
+  out.append(text, length);
 }
 
 std::string FormatInterval(const Interval& interval) {

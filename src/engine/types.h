@@ -130,6 +130,10 @@ std::string FormatDate(int32_t days);
 std::string FormatTime(int64_t micros);
 /// Microseconds since the epoch → "2024-02-29 13:04:05.5" style, as DuckDB casts to VARCHAR.
 std::string FormatTimestamp(int64_t micros);
+/// The same text as FormatDate / FormatTimestamp appended to `out`; years 1 to 9999 (every
+/// timestamp a data product holds in practice) without allocating, for result streaming.
+void AppendDate(std::string& out, int32_t days);
+void AppendTimestamp(std::string& out, int64_t micros);
 std::string FormatInterval(const Interval& interval);
 /// An unscaled 128-bit integer with `scale` digits after the point: (1234, 2) → "12.34".
 std::string FormatDecimal(HugeInt unscaled, uint8_t scale);

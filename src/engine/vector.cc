@@ -67,10 +67,17 @@ void AppendBlob(std::string& out, std::string_view bytes) {
 void AppendUuid(std::string& out, HugeInt value) {
   // DuckDB stores a UUID as a HUGEINT whose top bit is flipped, so that signed comparison
   // orders UUIDs like their bytes.
-  const uint64_t upper = static_cast<uint64_t>(value.upper) ^ (uint64_t{1} << 63);
-  const std::string hex = fmt::format("{:016x}{:016x}", upper, value.lower);
-  out += hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
+  const uint64_t halves[2] = {static_cast<uint64_t>(value.upper) ^ (uint64_t{1} << 63),
+                              value.lower};
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[36];
+  size_t at = 0;
+  for (int nibble = 0; nibble < 32; ++nibble) {
+    if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) text[at++] = '-';
+    const uint64_t half = halves[nibble / 16];
+    text[at++] = kHex[(half >> (60 - 4 * (nibble % 16))) & 0xf];
+  }
+  out.append(text, sizeof(text));
 }
 
 void AppendTimeTz(std::string& out, uint64_t bits) {
@@ -196,7 +203,7 @@ Status Vector::AppendText(uint64_t row, std::string& out) const {
       break;
     }
     case TypeId::kDate:
-      out += FormatDate(Get<int32_t>(row));
+      AppendDate(out, Get<int32_t>(row));
       break;
     case TypeId::kTime:
       out += FormatTime(Get<int64_t>(row));
@@ -221,10 +228,11 @@ Status Vector::AppendText(uint64_t row, std::string& out) const {
       AppendTimeTz(out, Get<uint64_t>(row));
       break;
     case TypeId::kTimestamp:
-      out += FormatTimestamp(Get<int64_t>(row));
+      AppendTimestamp(out, Get<int64_t>(row));
       break;
     case TypeId::kTimestampTz:
-      out += FormatTimestamp(Get<int64_t>(row)) + "+00";
+      AppendTimestamp(out, Get<int64_t>(row));
+      out += "+00";
       break;
     case TypeId::kTimestampSeconds: {
       const int64_t seconds = Get<int64_t>(row);

@@ -299,13 +299,10 @@ Status AppendBinary(const engine::Vector& vector, uint64_t row, std::string& out
     case TypeId::kEnum:
       return vector.AppendText(row, out);
     case TypeId::kUuid: {
-      std::string text;
-      MW_RETURN_IF_ERROR(vector.AppendText(row, text));
-      for (size_t i = 0; i + 1 < text.size(); ++i) {
-        if (text[i] == '-') continue;
-        out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
-        ++i;
-      }
+      // DuckDB keeps a UUID as a HUGEINT with the top bit flipped (so it sorts like its bytes).
+      const auto value = vector.Get<engine::HugeInt>(row);
+      AppendBigEndian<uint64_t>(out, static_cast<uint64_t>(value.upper) ^ (uint64_t{1} << 63));
+      AppendBigEndian<uint64_t>(out, value.lower);
       break;
     }
     case TypeId::kDecimal:
