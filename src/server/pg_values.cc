@@ -78,6 +78,37 @@ void AppendNumericBinary(std::string& out, std::string_view text) {
     AppendBigEndian<int16_t>(out, digit);
 }
 
+// NUMERIC's binary form straight from a decimal's unscaled integer (no text in between).
+void AppendNumericBinary(std::string& out, __int128 unscaled, int scale) {
+  const bool negative = unscaled < 0;
+  unsigned __int128 magnitude =
+      negative ? static_cast<unsigned __int128>(-(unscaled + 1)) + 1 : unscaled;
+  // Align the point to a base-10000 digit boundary: scale up to a multiple of 4.
+  int aligned = scale;
+  while (aligned % 4 != 0) {
+    magnitude *= 10;
+    ++aligned;
+  }
+  int16_t groups[12];  // 38 decimal digits + 3 of alignment fit in 11 groups
+  int count = 0;
+  while (magnitude != 0 && count < 12) {
+    groups[count++] = static_cast<int16_t>(magnitude % 10000);
+    magnitude /= 10000;
+  }
+  // groups[] is least significant first; the fraction takes aligned / 4 of them.
+  const int fraction_groups = aligned / 4;
+  int high = count - 1;  // most significant non-zero group
+  int low = 0;           // least significant non-zero group
+  while (low <= high && groups[low] == 0)
+    ++low;
+  AppendBigEndian<int16_t>(out, static_cast<int16_t>(high >= low ? high - low + 1 : 0));
+  AppendBigEndian<int16_t>(out, static_cast<int16_t>(high >= low ? high - fraction_groups : 0));
+  AppendBigEndian<uint16_t>(out, negative && high >= low ? 0x4000 : 0x0000);
+  AppendBigEndian<int16_t>(out, static_cast<int16_t>(scale));
+  for (int i = high; i >= low; --i)
+    AppendBigEndian<int16_t>(out, groups[i]);
+}
+
 uint64_t ReadBigEndian(std::string_view bytes) {
   uint64_t value = 0;
   for (const char c : bytes)
@@ -305,7 +336,29 @@ Status AppendBinary(const engine::Vector& vector, uint64_t row, std::string& out
       AppendBigEndian<uint64_t>(out, value.lower);
       break;
     }
-    case TypeId::kDecimal:
+    case TypeId::kDecimal: {
+      const engine::Type& type = vector.type();
+      __int128 unscaled = 0;
+      switch (type.decimal_storage) {
+        case TypeId::kSmallInt:
+          unscaled = vector.Get<int16_t>(row);
+          break;
+        case TypeId::kInteger:
+          unscaled = vector.Get<int32_t>(row);
+          break;
+        case TypeId::kBigInt:
+          unscaled = vector.Get<int64_t>(row);
+          break;
+        default: {
+          const auto value = vector.Get<engine::HugeInt>(row);
+          unscaled = static_cast<__int128>(
+              (static_cast<unsigned __int128>(static_cast<uint64_t>(value.upper)) << 64) |
+              value.lower);
+        }
+      }
+      AppendNumericBinary(out, unscaled, type.decimal_scale);
+      break;
+    }
     case TypeId::kHugeInt:
     case TypeId::kUBigInt: {
       std::string text;
