@@ -51,6 +51,24 @@ std::string ReadByFieldId(const std::vector<std::string>& paths,
                      id_map);
 }
 
+// read_parquet by column name, for files known to hold every read column under its current
+// name. DuckDB then binds with the files' own metadata — row estimates that order joins, a scan
+// of one file spread over the threads — which it skips when given `schema`.
+std::string ReadByName(const std::vector<std::string>& paths,
+                       const std::vector<std::pair<int32_t, std::string>>& columns,
+                       const std::map<int32_t, std::string>& names,
+                       const std::map<int32_t, std::string>& types) {
+  std::string list, select;
+  for (const std::string& path : paths)
+    list += (list.empty() ? "" : ", ") + QuoteString(path);
+  for (const auto& [field_id, internal] : columns) {
+    select += fmt::format("{}CAST({} AS {}) AS {}", select.empty() ? "" : ", ",
+                          QuoteIdentifier(names.at(field_id)), types.at(field_id), internal);
+  }
+  return fmt::format("(SELECT {} FROM read_parquet([{}], hive_partitioning = false))", select,
+                     list);
+}
+
 // The field (top level, in any of the table's schemas) with this id, for equality deletes on a
 // column the read schema no longer has.
 const NestedField* FindTopLevelField(const TableMetadata& metadata, const Schema& schema,
@@ -204,6 +222,19 @@ Result<std::string> ScanSql(storage::FileIO& io, const TableMetadata& metadata,
       members[""].push_back(index);
   }
   const bool with_deletes = !position_deletes.empty() || !equality_deletes.empty();
+  // Whether every read column has had one name in every schema of the table (no renames).
+  std::map<int32_t, std::string> current_names;
+  for (const NestedField& field : schema.fields())
+    current_names[field.id] = field.name;
+  bool stable_names = true;
+  for (const auto& [field_id, internal] : read_columns)
+    stable_names = stable_names && current_names.contains(field_id);
+  for (const Schema& other : metadata.schemas) {
+    for (const NestedField& field : other.fields()) {
+      auto current = current_names.find(field.id);
+      if (current != current_names.end() && current->second != field.name) stable_names = false;
+    }
+  }
   // `files` holds the plan's files in read order; __file (file_index + the group's offset) is a
   // position in it.
   std::vector<const DataFile*> files;
@@ -242,8 +273,19 @@ Result<std::string> ScanSql(storage::FileIO& io, const TableMetadata& metadata,
     if (with_deletes) {
       columns += fmt::format(", file_index + {} AS __file, file_row_number AS __pos", offset);
     }
+    // By name where that reads the same values: meshwork wrote every file of the group with
+    // every read column (its metrics say so), and no schema ever gave those ids other names.
+    bool by_name = !with_deletes && !per_row_fallback && defaults.empty() && stable_names;
+    for (size_t index : group) {
+      if (!by_name) break;
+      const DataFile& file = plan.files[index];
+      by_name = stores_every_column[index];
+      for (const auto& [field_id, internal] : read_columns)
+        by_name = by_name && file.value_counts.contains(field_id);
+    }
     all_rows += fmt::format("{}SELECT {} FROM {}", all_rows.empty() ? "" : " UNION ALL ", columns,
-                            ReadByFieldId(paths, read_columns, types, defaults));
+                            by_name ? ReadByName(paths, read_columns, current_names, types)
+                                    : ReadByFieldId(paths, read_columns, types, defaults));
   }
   if (!with_deletes) return fmt::format("SELECT {} FROM ({})", output, all_rows);
 
