@@ -152,22 +152,39 @@ class Transport {
   /// Waits up to `timeout_ms` (-1: forever, checking `stopping`) for bytes; 0 bytes = closed.
   Result<size_t> Read(char* data, size_t size, int timeout_ms, const std::atomic<bool>& stopping) {
     const int64_t deadline = timeout_ms < 0 ? -1 : time::NowMillis() + timeout_ms;
-    while (!(tls_ && SSL_pending(tls_->native_handle()) > 0)) {
+    while (true) {
+      asio::error_code error;
+      size_t count = 0;
+      if (tls_) {
+        // TLS may already hold the client's bytes (read ahead with the handshake, or a record
+        // decrypted in part) where poll() cannot see them: try the read first, without
+        // blocking, and wait on the socket only when TLS itself has nothing.
+        socket_.non_blocking(true, error);
+        count = tls_->read_some(asio::buffer(data, size), error);
+        asio::error_code ignored;
+        socket_.non_blocking(false, ignored);
+        if (!error) return count;
+        if (error != asio::error::would_block && error != asio::error::try_again) {
+          if (error == asio::error::eof || error == asio::ssl::error::stream_truncated) {
+            return size_t{0};
+          }
+          return Status::IOError("read failed: {}", error.message());
+        }
+      }
       if (stopping) return Status::Cancelled("the server is shutting down");
       pollfd descriptor{fd(), POLLIN, 0};
       const int ready = ::poll(&descriptor, 1, 200);
-      if (ready > 0) break;
       if (ready < 0 && errno != EINTR) return Status::IOError("poll failed");
-      if (deadline >= 0 && time::NowMillis() >= deadline) {
+      if (ready > 0 && !tls_) {
+        count = socket_.read_some(asio::buffer(data, size), error);
+        if (error == asio::error::eof) return size_t{0};
+        if (error) return Status::IOError("read failed: {}", error.message());
+        return count;
+      }
+      if (ready <= 0 && deadline >= 0 && time::NowMillis() >= deadline) {
         return Status::Unavailable("timed out waiting for the client");
       }
     }
-    asio::error_code error;
-    const size_t count = tls_ ? tls_->read_some(asio::buffer(data, size), error)
-                              : socket_.read_some(asio::buffer(data, size), error);
-    if (error == asio::error::eof || error == asio::ssl::error::stream_truncated) return size_t{0};
-    if (error) return Status::IOError("read failed: {}", error.message());
-    return count;
   }
 
   Status Write(std::string_view bytes, int timeout_ms) {
