@@ -102,7 +102,9 @@ Status ValidateIdentifier(const Levels& namespace_levels, const std::string& nam
 }
 
 Catalog::Catalog(metastore::Metastore& metastore, CatalogOptions options)
-    : metastore_(metastore), options_(std::move(options)) {}
+    : metastore_(metastore),
+      options_(std::move(options)),
+      audit_(std::make_unique<AuditLog>(metastore)) {}
 Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
@@ -271,7 +273,14 @@ Status Catalog::AuthorizeRawAccess(const Caller& caller, const LoadedTable& tabl
   std::string name;
   for (const auto& level : identifier.namespace_levels)
     name += level + ".";
-  return raw_access_guard_(caller, name + identifier.name, columns);
+  name += identifier.name;
+  Status decision = raw_access_guard_(caller, name, columns);
+  audit_->Record(caller,
+                 {.operation = "raw_access",
+                  .securables = name,
+                  .allowed = decision.ok(),
+                  .reason = decision.ok() ? "no masks or row filters apply" : decision.message()});
+  return decision;
 }
 
 Result<Catalog::ScramLogin> Catalog::BeginScramLogin(const std::string& client_id) {
@@ -300,14 +309,60 @@ Result<Caller> Catalog::CallerAfterScram(const ScramLogin& login, std::string re
 }
 
 Status Catalog::Authorize(const Caller& caller, Privilege privilege, const Securable& securable) {
-  if (caller.is_root) return Status::OK();
-  MW_ASSIGN_OR_RETURN(PrincipalState state, State(caller.principal));
-  if (state.is_root || GrantsAllow(state.grants, privilege, securable)) return Status::OK();
-  return Status::PermissionDenied("principal '{}' lacks {} on {}", caller.principal,
-                                  PrivilegeName(privilege), securable.ToString())
-      .WithResource(securable.ToString())
-      .WithHint("ask someone with MANAGE_GRANTS on it to grant " +
-                std::string(PrivilegeName(privilege)) + " to one of your roles");
+  metastore::AuditRecord record{.operation = std::string(PrivilegeName(privilege)),
+                                .securables = securable.Name()};
+  if (caller.is_root) {
+    record.reason = "root";
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  auto state = State(caller.principal);
+  if (!state.ok()) {
+    record.allowed = false;
+    record.reason = state.error().message();
+    audit_->Record(caller, std::move(record));
+    return state.error();
+  }
+  if (state->is_root) {
+    record.reason = "root";
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  if (const auto* grant = FindGrant(state->grants, privilege, securable)) {
+    record.reason = fmt::format(
+        "role {} holds {} on {}", grant->role, grant->privilege,
+        grant->securable_kind == "mesh"
+            ? std::string("mesh")
+            : grant->securable_kind + " " + metastore::JoinLevels(grant->securable_path));
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  Status denied = Status::PermissionDenied("principal '{}' lacks {} on {}", caller.principal,
+                                           PrivilegeName(privilege), securable.ToString())
+                      .WithResource(securable.ToString())
+                      .WithHint("ask someone with MANAGE_GRANTS on it to grant " +
+                                std::string(PrivilegeName(privilege)) + " to one of your roles");
+  record.allowed = false;
+  record.reason = denied.message();
+  audit_->Record(caller, std::move(record));
+  return denied;
+}
+
+bool Catalog::Holds(const Caller& caller, Privilege privilege, const Securable& securable) {
+  if (caller.is_root) return true;
+  auto state = State(caller.principal);
+  return state.ok() && (state->is_root || GrantsAllow(state->grants, privilege, securable));
+}
+
+Result<std::vector<metastore::AuditRecord>> Catalog::ListAudit(
+    const Caller& caller, const metastore::AuditFilter& filter) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadAudit, Securable::Mesh()));
+  if (filter.limit > kMaxAuditPage) {
+    return Status::InvalidArgument("limit {} is above the largest audit page ({})", filter.limit,
+                                   kMaxAuditPage)
+        .WithHint("page with before_id instead");
+  }
+  return audit_->List(filter);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1006,6 +1061,21 @@ Status CheckSecurableExists(metastore::Metastore& metastore, const Securable& se
   switch (securable.kind) {
     case SecurableKind::kMesh:
       return Status::OK();
+    case SecurableKind::kClassification: {
+      // Classifications are names products declare, not objects: any well-formed one.
+      const std::string& name = securable.path.empty() ? std::string() : securable.path[0];
+      const bool well_formed =
+          !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::islower(static_cast<unsigned char>(c)) ||
+                   std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                   c == '-' || c == '*';
+          });
+      if (!well_formed) {
+        return Status::InvalidArgument("'{}' is not a classification", name)
+            .WithHint("classifications are lowercase dotted names such as pii or pii.email");
+      }
+      return Status::OK();
+    }
     case SecurableKind::kNamespace:
       MW_RETURN_IF_ERROR(ValidateNamespace(securable.path));
       return metastore.LoadNamespace(securable.path).status();
@@ -1038,6 +1108,17 @@ metastore::GrantRecord ToRecord(const std::string& role, Privilege privilege,
 Status Catalog::Grant(const Caller& caller, const std::string& role, Privilege privilege,
                       const Securable& securable) {
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageGrants, securable));
+  if (securable.kind == SecurableKind::kClassification && privilege != Privilege::kUnmask) {
+    return Status::InvalidArgument("{} cannot be granted on a classification",
+                                   PrivilegeName(privilege))
+        .WithHint(
+            "grant UNMASK on a classification (clear values of its columns everywhere); "
+            "other privileges go on the mesh, a domain or a table");
+  }
+  if (privilege == Privilege::kReadAudit && securable.kind != SecurableKind::kMesh) {
+    return Status::InvalidArgument("READ_AUDIT is granted on the mesh only")
+        .WithHint("grant it with --on mesh");
+  }
   MW_RETURN_IF_ERROR(CheckSecurableExists(metastore_, securable));
   MW_RETURN_IF_ERROR(metastore_.AddGrant(caller.actor(), ToRecord(role, privilege, securable)));
   ForgetPrincipals();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "catalog/access.h"
+#include "catalog/audit_log.h"
 #include "common/result.h"
 #include "iceberg/scan_planner.h"
 #include "iceberg/view_metadata.h"
@@ -106,7 +107,18 @@ class Catalog {
   Result<Caller> CallerAfterScram(const ScramLogin& login, std::string request_id);
 
   /// permission_denied "principal 'bob' lacks READ_DATA on table finance.revenue" unless allowed.
+  /// Every decision lands in the audit log.
   Status Authorize(const Caller& caller, Privilege privilege, const Securable& securable);
+  /// Whether the caller holds it, without recording a decision (for what the caller's view
+  /// looks like, e.g. which of its columns are masked for it).
+  bool Holds(const Caller& caller, Privilege privilege, const Securable& securable);
+
+  /// The audit log, for layers above that record their own decisions (queries, policy changes).
+  AuditLog& audit() { return *audit_; }
+  /// Newest first; needs READ_AUDIT on the mesh.
+  Result<std::vector<metastore::AuditRecord>> ListAudit(const Caller& caller,
+                                                        const metastore::AuditFilter& filter);
+  static constexpr int64_t kMaxAuditPage = 10000;
 
   // Namespaces.
   Result<metastore::Page<metastore::NamespaceRecord>> ListNamespaces(
@@ -239,6 +251,8 @@ class Catalog {
 
   std::mutex principals_mutex_;
   std::unordered_map<std::string, PrincipalState> principals_;
+  // Its destructor flushes into the metastore, which outlives the catalog.
+  std::unique_ptr<AuditLog> audit_;
 
   // Parsed metadata files by location: they never change once written.
   std::mutex metadata_mutex_;

@@ -21,6 +21,7 @@
 #include "product/service.h"
 #include "query/governance_access.h"
 #include "query/session.h"
+#include "server/governance_api.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
 #include "server/metrics.h"
@@ -156,6 +157,7 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                   .access_policy = access_policy.get()});
   if (!queries.ok()) return ReportError(queries.error());
   server::AddQueryApiRoutes(router, **catalog, **queries);
+  server::AddGovernanceApiRoutes(router, **catalog, governance);
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
   std::string webhook = command.sla_webhook;
   if (webhook.empty()) {

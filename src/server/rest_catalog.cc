@@ -221,6 +221,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }
       auto caller = catalog.Authenticate(header->substr(7), request.request_id);
       if (!caller.ok()) return ErrorResponse(caller.error());
+      caller->channel = "rest";
       return body(request, *caller);
     };
   };
