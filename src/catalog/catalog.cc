@@ -424,8 +424,9 @@ std::string Catalog::DomainFolder(const Levels& levels) {
 std::string Catalog::DefaultLocation(const TableIdentifier& identifier) {
   std::string folder = DomainFolder(identifier.namespace_levels) + "/" + identifier.name;
   // A renamed or unpurged table may still own the folder: never share one.
-  auto taken = warehouse_->io().Exists(folder + "/metadata");
-  if (!taken.ok() || *taken) folder += "-" + Uuid::V4().ToString().substr(0, 8);
+  // A listing, not Exists: object stores have no folders to find.
+  auto taken = warehouse_->io().List(folder + "/metadata/");
+  if (!taken.ok() || !taken->empty()) folder += "-" + Uuid::V4().ToString().substr(0, 8);
   return warehouse_->FileUri(folder);
 }
 

@@ -44,7 +44,7 @@ s3_port=$(free_port)
 start_s3rver() {
   # --openssl-legacy-provider: s3rver's continuation tokens use DES (see tests/storage/s3_server.cc).
   node --openssl-legacy-provider "$s3rver" -d "$scratch/s3" -a 127.0.0.1 -p "$s3_port" --silent \
-    --configure-bucket wh >>"$scratch/s3rver.log" 2>&1 &
+    --configure-bucket meshwh >>"$scratch/s3rver.log" 2>&1 &
   s3_pid=$!
   wait_port "$s3_port" || fail "s3rver did not start: $(tail -5 "$scratch/s3rver.log")"
 }
@@ -62,7 +62,7 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-
 export AWS_ENDPOINT_URL="http://127.0.0.1:$proxy_port"
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3
 export MESHWORK_S3_CONDITIONAL_WRITES=false  # s3rver ignores If-None-Match
-warehouse="s3://wh/mesh"
+warehouse="s3://meshwh/mesh"
 data="$scratch/data"
 mkdir -p "$data"
 
@@ -95,19 +95,23 @@ echo "ok   meshwork serve --warehouse $warehouse at $base"
 
 location=$(node "$e2e/iceberg_js_scenario.mjs" "$base" admin "$secret") || fail "iceberg-js scenario on S3"
 location=$(tail -1 <<<"$location")
-[[ "$location" == s3://wh/mesh/sales/orders/metadata/*.metadata.json ]] || fail "metadata location $location"
-[[ -n $(find "$scratch/s3/wh/mesh/sales/orders/metadata" -name '*.metadata.json*' 2>/dev/null) ]] ||
+[[ "$location" == s3://meshwh/mesh/sales/orders/metadata/*.metadata.json ]] || fail "metadata location $location"
+[[ -n $(find "$scratch/s3/meshwh/mesh/sales/orders/metadata" -name '*.metadata.json*' 2>/dev/null) ]] ||
   fail "no metadata object in s3rver's bucket"
 echo "ok   iceberg-js scenario (create, load, commit, rename, drop) with the warehouse on s3rver"
 
+# The CLI stages under $TMPDIR/meshwork-UID (it has no data dir of its own).
+export TMPDIR="$scratch/tmp"
+mkdir -p "$TMPDIR"
+cli_staging="$TMPDIR/meshwork-$(id -u)/staging"
 cli() { "$meshwork" table "$1" --metastore "$data/meshwork.db" --warehouse "$warehouse" "${@:2}"; }
 printf 'id,region,amount,channel\n1,emea,10.5,web\n2,amer,,store\n3,emea,7.25,\n4,,1.0,web\n' >"$scratch/rows.csv"
 cli append sales.orders --from "$scratch/rows.csv" >"$scratch/append.log" 2>&1 ||
   { cat "$scratch/append.log" >&2; fail "append to the S3 table through the metastore"; }
 cli scan sales.orders --format json >"$scratch/ours.jsonl" || fail "meshwork scan from S3"
 [[ $(wc -l <"$scratch/ours.jsonl") == 4 ]] || fail "meshwork scan reads $(wc -l <"$scratch/ours.jsonl") rows, not 4"
-[[ -z $(find "$data/staging" -type f 2>/dev/null) ]] || fail "staged files left behind: $(find "$data/staging" -type f)"
-[[ -n $(find "$scratch/s3/wh/mesh/sales/orders/data" -name '*.parquet*' 2>/dev/null) ]] || fail "no data object in s3rver"
+[[ -z $(find "$cli_staging" -type f 2>/dev/null) ]] || fail "staged files left behind: $(find "$cli_staging" -type f)"
+[[ -n $(find "$scratch/s3/meshwh/mesh/sales/orders/data" -name '*.parquet*' 2>/dev/null) ]] || fail "no data object in s3rver"
 echo "ok   CLI append uploads the Parquet files to s3rver (staging cleaned); scan reads 4 rows back"
 
 # A table made by the CLI alone (create, append, scan) in the S3 warehouse.
@@ -119,7 +123,7 @@ cli append sales.shipments --from "$scratch/ship.csv" >/dev/null 2>&1 || fail "a
   fail "scan of the new table: $(cli scan sales.shipments --format csv)"
 echo "ok   table create/append/scan via the CLI on s3rver"
 
-table_dir=s3://wh/mesh/sales/orders
+table_dir=s3://meshwh/mesh/sales/orders
 token=$(curl -sf -X POST "$base/catalog/v1/oauth/tokens" -d grant_type=client_credentials \
   -d client_id=admin -d "client_secret=$secret" | node -e \
   'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')
@@ -160,10 +164,10 @@ as_admin role create readers >/dev/null && as_admin role assign readers reader >
 reader_token=$(curl -sf -X POST "$base/catalog/v1/oauth/tokens" -d grant_type=client_credentials \
   --data-urlencode "client_id=$reader_id" --data-urlencode "client_secret=$reader_secret" |
   sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-data_key=$(cd "$scratch/s3/wh" && find mesh/sales/orders/data -name '*.parquet._S3rver_object' | head -1)
+data_key=$(cd "$scratch/s3/meshwh" && find mesh/sales/orders/data -name '*.parquet._S3rver_object' | head -1)
 data_key=${data_key%._S3rver_object}
 [[ -n "$data_key" ]] || fail "no data object to sign for"
-s3_url="http://127.0.0.1:$s3_port"
+s3_url="http://127.0.0.1:$proxy_port"  # the store meshwork signs for (the proxy passes to s3rver)
 sign() {  # sign TOKEN METHOD URL -> response body in $scratch/signed, HTTP status on stdout
   node -e 'console.log(JSON.stringify({region:"us-east-1",method:process.argv[1],uri:process.argv[2],
     headers:{"x-amz-content-sha256":["UNSIGNED-PAYLOAD"],"User-Agent":["e2e"]}}))' "$2" "$3" |
@@ -178,28 +182,28 @@ send_signed() {  # send_signed METHOD URL [BODY_FILE] -> the store's HTTP status
   if [[ -n "${3:-}" ]]; then args+=(--data-binary "@$3"); fi
   curl -s -o "$scratch/store.out" -w '%{http_code}' -X "$1" "${args[@]}" "$2"
 }
-[[ $(sign "$reader_token" GET "$s3_url/wh/$data_key") == 200 ]] || fail "signing a GET for the reader: $(cat "$scratch/signed")"
+[[ $(sign "$reader_token" GET "$s3_url/meshwh/$data_key") == 200 ]] || fail "signing a GET for the reader: $(cat "$scratch/signed")"
 grep -q '"Authorization":\["AWS4-HMAC-SHA256 Credential=S3RVER/' "$scratch/signed" || fail "no SigV4 Authorization: $(cat "$scratch/signed")"
-[[ $(send_signed GET "$s3_url/wh/$data_key") == 200 ]] || fail "s3rver refused the signed GET: $(head -c 300 "$scratch/store.out")"
-cmp -s "$scratch/store.out" "$scratch/s3/wh/$data_key._S3rver_object" || fail "the signed GET returned other bytes"
+[[ $(send_signed GET "$s3_url/meshwh/$data_key") == 200 ]] || fail "s3rver refused the signed GET: $(head -c 300 "$scratch/store.out")"
+cmp -s "$scratch/store.out" "$scratch/s3/meshwh/$data_key._S3rver_object" || fail "the signed GET returned other bytes"
 echo "ok   a GET signed for the read-only principal is accepted by s3rver and returns the data file"
-[[ $(sign "$reader_token" PUT "$s3_url/wh/mesh/sales/orders/data/evil.parquet") == 403 ]] ||
+[[ $(sign "$reader_token" PUT "$s3_url/meshwh/mesh/sales/orders/data/evil.parquet") == 403 ]] ||
   fail "a PUT signed for a read-only principal: $(cat "$scratch/signed")"
 grep -q "lacks WRITE_DATA on table sales.orders" "$scratch/signed" || fail "403 for PUT is unclear: $(cat "$scratch/signed")"
-for outside in "$s3_url/wh/mesh/sales/orders-other/data/x.parquet" "$s3_url/wh/mesh/logistics/shipments/metadata/x" \
-  "$s3_url/other-bucket/mesh/sales/orders/x" "$s3_url/wh/mesh/sales/orders"; do
+for outside in "$s3_url/meshwh/mesh/sales/orders-other/data/x.parquet" "$s3_url/meshwh/mesh/logistics/shipments/metadata/x" \
+  "$s3_url/other-bucket/mesh/sales/orders/x" "$s3_url/meshwh/mesh/sales/orders"; do
   [[ $(sign "$token" GET "$outside") == 403 ]] || fail "signing $outside outside the table: $(cat "$scratch/signed")"
   grep -q "outside the location of table sales.orders" "$scratch/signed" || fail "403 is unclear: $(cat "$scratch/signed")"
 done
-[[ $(sign "$token" GET "http://evil.example:80/wh/$data_key") == 400 ]] || fail "signing for another host"
+[[ $(sign "$token" GET "http://evil.example:80/meshwh/$data_key") == 400 ]] || fail "signing for another host"
 echo "ok   refused with 403: PUT by the read-only principal, URIs outside the table's location; other hosts 400"
 printf 'written through remote signing' >"$scratch/put.body"
-[[ $(sign "$token" PUT "$s3_url/wh/mesh/sales/orders/data/signed-put.bin") == 200 ]] || fail "signing a PUT for admin"
-[[ $(send_signed PUT "$s3_url/wh/mesh/sales/orders/data/signed-put.bin" "$scratch/put.body") == 200 ]] ||
+[[ $(sign "$token" PUT "$s3_url/meshwh/mesh/sales/orders/data/signed-put.bin") == 200 ]] || fail "signing a PUT for admin"
+[[ $(send_signed PUT "$s3_url/meshwh/mesh/sales/orders/data/signed-put.bin" "$scratch/put.body") == 200 ]] ||
   fail "s3rver refused the signed PUT: $(cat "$scratch/store.out")"
-cmp -s "$scratch/put.body" "$scratch/s3/wh/mesh/sales/orders/data/signed-put.bin._S3rver_object" || fail "the signed PUT did not land"
-[[ $(sign "$token" DELETE "$s3_url/wh/mesh/sales/orders/data/signed-put.bin") == 200 ]] || fail "signing a DELETE"
-[[ $(send_signed DELETE "$s3_url/wh/mesh/sales/orders/data/signed-put.bin") == 204 ]] || fail "the signed DELETE"
+cmp -s "$scratch/put.body" "$scratch/s3/meshwh/mesh/sales/orders/data/signed-put.bin._S3rver_object" || fail "the signed PUT did not land"
+[[ $(sign "$token" DELETE "$s3_url/meshwh/mesh/sales/orders/data/signed-put.bin") == 200 ]] || fail "signing a DELETE"
+[[ $(send_signed DELETE "$s3_url/meshwh/mesh/sales/orders/data/signed-put.bin") == 204 ]] || fail "the signed DELETE"
 echo "ok   PUT and DELETE signed for a WRITE_DATA principal are accepted by s3rver"
 
 # ---- Faults ----
@@ -217,7 +221,7 @@ grep -q "cannot upload the staged data file" "$scratch/fault1.log" && grep -q "H
 [[ $(grep -c '^PUT' "$scratch/writes.log") -ge 5 ]] || fail "fewer than 5 attempts reached the store"
 [[ $(snapshots) == "$before" ]] || fail "a snapshot was committed although the upload failed"
 [[ $(count_rows) == 4 ]] || fail "the table changed after a failed append"
-[[ -z $(find "$data/staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after a failed upload"
+[[ -z $(find "$cli_staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after a failed upload"
 echo "ok   503 on every write: $(grep -c '^PUT' "$scratch/writes.log") attempts in ${elapsed_ms} ms, then: $(grep -o 'cannot upload[^(]*' "$scratch/fault1.log" | head -1)"
 rm -f "$scratch/fail-writes"
 cli append sales.orders --from "$scratch/rows.csv" >/dev/null 2>&1 || fail "the append after the 503s stopped"
@@ -230,7 +234,7 @@ before=$(snapshots)
 : >"$scratch/writes.log"
 cli append sales.orders --from "$scratch/big.csv" >"$scratch/fault2.log" 2>&1 &
 append_pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 2400); do
   [[ -s "$scratch/writes.log" ]] && break
   sleep 0.05
 done
@@ -239,7 +243,7 @@ kill -9 "$s3_pid"; wait "$s3_pid" 2>/dev/null; s3_pid=""
 wait "$append_pid"; status=$?; append_pid=""
 [[ $status != 0 ]] || fail "the append succeeded although s3rver died mid-upload"
 grep -Eq "no answer from S3 warehouse|HTTP 5" "$scratch/fault2.log" || { cat "$scratch/fault2.log" >&2; fail "the failure is unclear"; }
-[[ -z $(find "$data/staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after s3rver died"
+[[ -z $(find "$cli_staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after s3rver died"
 start_s3rver
 [[ $(snapshots) == "$before" ]] || fail "a snapshot was committed although s3rver died mid-upload"
 [[ $(count_rows) == 8 ]] || fail "the table changed after the failed upload"
