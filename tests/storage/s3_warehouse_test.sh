@@ -206,6 +206,24 @@ cmp -s "$scratch/put.body" "$scratch/s3/meshwh/mesh/sales/orders/data/signed-put
 [[ $(send_signed DELETE "$s3_url/meshwh/mesh/sales/orders/data/signed-put.bin") == 204 ]] || fail "the signed DELETE"
 echo "ok   PUT and DELETE signed for a WRITE_DATA principal are accepted by s3rver"
 
+# ---- Per-domain storage: a namespace location honoured by table creation through REST ----
+rest() { curl -s -o "$scratch/rest.out" -w '%{http_code}' -H "Authorization: Bearer $token" "$@"; }
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
+  -d '{"namespace":["finance"],"properties":{"location":"s3://meshwh/mesh/domains/finance"}}') == 200 ]] ||
+  fail "create a namespace with its own location: $(cat "$scratch/rest.out")"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/finance/tables" \
+  -d '{"name":"ledger","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"}]}}') == 200 ]] ||
+  fail "create a table in it: $(cat "$scratch/rest.out")"
+grep -q '"location":"s3://meshwh/mesh/domains/finance/ledger"' "$scratch/rest.out" ||
+  fail "the table is not under the domain's location: $(head -c 400 "$scratch/rest.out")"
+[[ -n $(find "$scratch/s3/meshwh/mesh/domains/finance/ledger/metadata" -type f 2>/dev/null) ]] ||
+  fail "no metadata object under the domain's prefix"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
+  -d '{"namespace":["hr"],"properties":{"location":"s3://other-bucket/hr"}}') == 406 ]] ||
+  fail "a namespace in another bucket: $(cat "$scratch/rest.out")"
+grep -q "not a folder inside this catalog's warehouse" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+echo "ok   a domain's namespace location (its own prefix) places its tables, through REST; other buckets 406 (UnsupportedOperation)"
+
 # ---- Faults ----
 snapshots() { cli snapshots sales.orders --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).length))'; }
 before=$(snapshots)
