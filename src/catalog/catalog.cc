@@ -13,6 +13,7 @@
 #include "iceberg/json_reader.h"
 #include "iceberg/rest_scan.h"
 #include "iceberg/table_update.h"
+#include "storage/location.h"
 
 namespace meshwork::catalog {
 namespace {
@@ -110,10 +111,12 @@ Catalog::~Catalog() = default;
 Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
                                                const CatalogOptions& options) {
   std::unique_ptr<Catalog> catalog(new Catalog(metastore, options));
-  MW_ASSIGN_OR_RETURN(catalog->warehouse_,
-                      iceberg::Warehouse::Open(options.warehouse_root, [&](storage::LocalFileIO&) {
-                        return std::make_unique<MetastorePointerStore>(metastore);
-                      }));
+  MW_ASSIGN_OR_RETURN(
+      catalog->warehouse_,
+      iceberg::Warehouse::Open(
+          options.warehouse_root,
+          [&](storage::FileIO&) { return std::make_unique<MetastorePointerStore>(metastore); },
+          options.storage));
   // Every server on this metastore signs with the same key, so any of them accepts a token.
   MW_ASSIGN_OR_RETURN(std::string encoded, metastore.SetSettingIfAbsent(
                                                std::string(kSigningKeySetting), GenerateSecret()));
@@ -387,7 +390,11 @@ Result<metastore::NamespaceRecord> Catalog::CreateNamespace(
   const Levels parent(levels.begin(), levels.end() - 1);
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateDomain,
                                parent.empty() ? Securable::Mesh() : Securable::Namespace(parent)));
-  MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, properties));
+  metastore::Properties checked = properties;
+  if (auto location = checked.find("location"); location != checked.end()) {
+    MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
+  }
+  MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, checked));
   return metastore_.LoadNamespace(levels);
 }
 
@@ -403,7 +410,11 @@ Result<metastore::PropertiesUpdate> Catalog::UpdateNamespaceProperties(
     const metastore::Properties& updates) {
   MW_RETURN_IF_ERROR(ValidateNamespace(levels));
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter, Securable::Namespace(levels)));
-  return metastore_.UpdateNamespaceProperties(caller.actor(), levels, removals, updates);
+  metastore::Properties checked = updates;
+  if (auto location = checked.find("location"); location != checked.end()) {
+    MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
+  }
+  return metastore_.UpdateNamespaceProperties(caller.actor(), levels, removals, checked);
 }
 
 Status Catalog::DropNamespace(const Caller& caller, const Levels& levels) {
@@ -437,11 +448,40 @@ Result<metastore::Page<std::string>> Catalog::ListTables(const Caller& caller,
   return names;
 }
 
+Result<std::string> Catalog::NamespaceLocation(const std::string& location) {
+  auto inside = warehouse_->Resolve(location);
+  if (!inside.ok() || inside->empty()) {
+    return Status::NotImplemented(
+               "namespace location {} is not a folder inside this catalog's warehouse {}", location,
+               warehouse_->root())
+        .WithHint(fmt::format(
+            "give the domain a prefix of its own inside the warehouse, e.g. {}/domains/NAME; "
+            "buckets with credentials of their own per domain are not supported yet",
+            warehouse_->root()));
+  }
+  return warehouse_->FileUri(*inside);
+}
+
+std::string Catalog::DomainFolder(const Levels& levels) {
+  auto record = metastore_.LoadNamespace(levels);
+  if (record.ok()) {
+    if (auto location = record->properties.find("location"); location != record->properties.end()) {
+      auto inside = warehouse_->Resolve(location->second);
+      if (inside.ok() && !inside->empty()) return *inside;
+    }
+  }
+  std::string folder;
+  for (const std::string& level : levels)
+    folder += (folder.empty() ? "" : "/") + level;
+  return folder;
+}
+
 std::string Catalog::DefaultLocation(const TableIdentifier& identifier) {
-  std::string folder = identifier.RelativeLocation();
+  std::string folder = DomainFolder(identifier.namespace_levels) + "/" + identifier.name;
   // A renamed or unpurged table may still own the folder: never share one.
-  auto taken = warehouse_->io().Exists(folder + "/metadata");
-  if (!taken.ok() || *taken) folder += "-" + Uuid::V4().ToString().substr(0, 8);
+  // A listing, not Exists: object stores have no folders to find.
+  auto taken = warehouse_->io().List(folder + "/metadata/");
+  if (!taken.ok() || !taken->empty()) folder += "-" + Uuid::V4().ToString().substr(0, 8);
   return warehouse_->FileUri(folder);
 }
 
@@ -473,7 +513,7 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
   if (request.contains("location") && request["location"].is_string()) {
     // A client that staged a create sends back the location it was given.
     std::string asked = request["location"].get<std::string>();
-    auto inside = warehouse_->io().Resolve(asked);
+    auto inside = warehouse_->Resolve(asked);
     if (!inside.ok() || inside->empty()) {
       return CheckLocation(identifier, asked, location);
     }
@@ -642,7 +682,7 @@ Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
       if (base) {
         prepared = CheckLocation(id, updated->location, base->metadata.location);
       } else {
-        auto inside = warehouse_->io().Resolve(updated->location);
+        auto inside = warehouse_->Resolve(updated->location);
         if (!inside.ok() || inside->empty()) {
           prepared = CheckLocation(id, updated->location, DefaultLocation(id));
         }
@@ -707,7 +747,7 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
   MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateTable,
                                Securable::Namespace(identifier.namespace_levels)));
-  auto inside = warehouse_->io().Resolve(metadata_location);
+  auto inside = warehouse_->Resolve(metadata_location);
   if (!inside.ok()) {
     return Status::InvalidArgument("metadata-location {} is outside this catalog's warehouse",
                                    metadata_location)
@@ -715,7 +755,7 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
   }
   const std::string location = warehouse_->FileUri(*inside);
   MW_ASSIGN_OR_RETURN(auto metadata, ReadMetadata(location));
-  auto table_folder = warehouse_->io().Resolve(metadata->location);
+  auto table_folder = warehouse_->Resolve(metadata->location);
   if (!table_folder.ok() || table_folder->empty()) {
     return Status::InvalidArgument("the table's location {} is outside this catalog's warehouse",
                                    metadata->location);
@@ -748,7 +788,7 @@ Status Catalog::DropTable(const Caller& caller, const TableIdentifier& identifie
   if (!metadata.ok()) {
     return std::move(metadata).error().WithContext("dropped, but cannot purge the files");
   }
-  auto folder = warehouse_->io().Resolve((*metadata)->location);
+  auto folder = warehouse_->Resolve((*metadata)->location);
   if (!folder.ok() || folder->empty()) {
     return Status::FailedPrecondition(
         "dropped, but the table's files at {} are not in a folder "
@@ -830,7 +870,7 @@ Result<metastore::Page<std::string>> Catalog::ListViews(const Caller& caller,
 
 Result<std::string> Catalog::WriteViewMetadata(const iceberg::ViewMetadata& metadata,
                                                const std::string& previous_location) {
-  MW_ASSIGN_OR_RETURN(std::string folder, warehouse_->io().Resolve(metadata.location));
+  MW_ASSIGN_OR_RETURN(std::string folder, warehouse_->Resolve(metadata.location));
   if (folder.empty()) return Status::InvalidArgument("a view cannot live at the warehouse root");
   const int64_t version =
       previous_location.empty()
@@ -1151,6 +1191,136 @@ Result<WhoAmI> Catalog::Describe(const Caller& caller) {
   MW_ASSIGN_OR_RETURN(who.roles, metastore_.RolesOfPrincipal(caller.principal));
   MW_ASSIGN_OR_RETURN(who.grants, metastore_.GrantsOfPrincipal(caller.principal));
   return who;
+}
+
+}  // namespace meshwork::catalog
+
+namespace meshwork::catalog {
+
+namespace {
+
+// The <Key> elements of a DeleteObjects body, unescaped.
+std::vector<std::string> DeleteObjectKeys(std::string_view body) {
+  std::vector<std::string> keys;
+  for (size_t start = body.find("<Key>"); start != std::string_view::npos;
+       start = body.find("<Key>", start)) {
+    start += 5;
+    const size_t end = body.find("</Key>", start);
+    if (end == std::string_view::npos) break;
+    std::string key(body.substr(start, end - start));
+    for (const auto& [entity, text] : std::vector<std::pair<std::string, std::string>>{
+             {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
+      for (size_t at = key.find(entity); at != std::string::npos; at = key.find(entity, at + 1))
+        key.replace(at, entity.size(), text);
+    }
+    keys.push_back(std::move(key));
+    start = end;
+  }
+  return keys;
+}
+
+}  // namespace
+
+Result<Catalog::SignedRequest> Catalog::SignRemoteRequest(const Caller& caller,
+                                                          const TableIdentifier& identifier,
+                                                          const nlohmann::json& request) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  if (!request.is_object()) return Status::InvalidArgument("the request body is not an object");
+  for (const char* field : {"method", "uri"}) {
+    if (!request.contains(field) || !request[field].is_string()) {
+      return Status::InvalidArgument("{}: required string is missing", field)
+          .WithHint("send a RemoteSignRequest: region, uri, method, headers");
+    }
+  }
+  std::string method = request["method"].get<std::string>();
+  for (char& c : method)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string uri = request["uri"].get<std::string>();
+  if (request.contains("provider") && request["provider"].is_string() &&
+      request["provider"].get<std::string>() != "s3") {
+    return Status::InvalidArgument("provider '{}' cannot be signed here",
+                                   request["provider"].get<std::string>())
+        .WithHint("this catalog signs S3 requests only");
+  }
+  Privilege privilege = Privilege::kReadData;
+  if (method == "GET" || method == "HEAD") {
+    privilege = Privilege::kReadData;
+  } else if (method == "PUT" || method == "POST" || method == "DELETE") {
+    privilege = Privilege::kWriteData;
+  } else {
+    return Status::InvalidArgument("method {} is not signed", method)
+        .WithHint("remote signing covers GET, HEAD, PUT, POST and DELETE");
+  }
+  const std::string table_name = identifier.ToString();
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, privilege, Securable::Table(identifier.namespace_levels, identifier.name))
+          .WithContext(fmt::format("cannot sign {} {} for table {}", method, uri.substr(0, 200),
+                                   table_name)));
+  storage::S3FileIO* s3 = warehouse_->s3();
+  if (s3 == nullptr) {
+    return Status::FailedPrecondition("this catalog's warehouse {} is not in object storage",
+                                      warehouse_->root())
+        .WithHint("remote signing is for s3:// warehouses; read local tables' files directly");
+  }
+  MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTableUnchecked(identifier));
+  if (privilege == Privilege::kReadData) {
+    MW_RETURN_IF_ERROR(AuthorizeRawAccess(caller, table, identifier));
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (request.contains("headers") && request["headers"].is_object()) {
+    for (const auto& [name, values] : request["headers"].items()) {
+      if (values.is_string()) {
+        headers.emplace_back(name, values.get<std::string>());
+      } else if (values.is_array()) {
+        std::string joined;
+        for (const auto& value : values) {
+          if (!value.is_string()) continue;
+          joined += (joined.empty() ? "" : ",") + value.get<std::string>();
+        }
+        headers.emplace_back(name, joined);
+      }
+    }
+  }
+  MW_ASSIGN_OR_RETURN(storage::S3FileIO::ExternalSignature signature,
+                      s3->SignExternal(method, uri, headers));
+  // Which keys the request touches: its path, a listing's prefix, or DeleteObjects' keys.
+  MW_ASSIGN_OR_RETURN(storage::ParsedLocation location,
+                      storage::ParseLocation(table.metadata.location));
+  std::string folder = location.path;
+  while (!folder.empty() && folder.back() == '/')
+    folder.pop_back();
+  std::vector<std::string> touched;
+  const auto query_value = [&](std::string_view name) -> std::optional<std::string> {
+    for (const auto& [key, value] : signature.query)
+      if (key == name) return value;
+    return std::nullopt;
+  };
+  if (method == "POST" && query_value("delete")) {
+    if (!request.contains("body") || !request["body"].is_string()) {
+      return Status::InvalidArgument("a DeleteObjects request needs its body to be signed")
+          .WithHint("send the request's XML body in the body field");
+    }
+    touched = DeleteObjectKeys(request["body"].get<std::string>());
+    if (touched.empty()) return Status::InvalidArgument("the DeleteObjects body names no key");
+  } else if (signature.key.empty() && (method == "GET" || method == "HEAD")) {
+    touched.push_back(query_value("prefix").value_or(""));
+  } else {
+    touched.push_back(signature.key);
+  }
+  for (const std::string& key : touched) {
+    const bool inside = location.scheme.starts_with("s3") &&
+                        signature.bucket == location.authority && !folder.empty() &&
+                        key.starts_with(folder + "/") && key.find("/../") == std::string::npos &&
+                        !key.ends_with("/..");
+    if (!inside) {
+      return Status::PermissionDenied(
+                 "cannot sign {} of s3://{}/{}: it is outside the location of table {} ({})",
+                 method, signature.bucket, key.substr(0, 300), table_name, table.metadata.location)
+          .WithHint("the catalog signs requests only for objects under the table's own location");
+    }
+  }
+  SignedRequest result{uri, std::move(signature.headers)};
+  return result;
 }
 
 }  // namespace meshwork::catalog

@@ -312,7 +312,7 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(catalog::Catalog& catal
       service->impl_->database,
       engine::Database::Open({.threads = service->options_.threads,
                               .memory_limit = service->options_.memory_limit,
-                              .allowed_directories = {catalog.warehouse().io().root()},
+                              .allowed_directories = catalog.warehouse().ReadableDirectories(),
                               .lock_down = true,
                               .settings = {{"TimeZone", "UTC"}}}));
   Impl* impl = service->impl_.get();

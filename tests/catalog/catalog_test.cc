@@ -233,8 +233,7 @@ TEST_P(CatalogTest, TableLifecycle) {
       catalog_->RegisterTable(root_, {{"sales"}, "evil"}, "file:///etc/passwd", false).status(),
       IsError(StatusCode::kInvalidArgument, "outside"));
   ASSERT_OK(catalog_->DropTable(root_, {{"sales"}, "copy"}, false));
-  ASSERT_OK_AND_ASSIGN(std::string folder,
-                       catalog_->warehouse().io().Resolve(moved.metadata.location));
+  ASSERT_OK_AND_ASSIGN(std::string folder, catalog_->warehouse().Resolve(moved.metadata.location));
   ASSERT_OK(catalog_->DropTable(root_, {{"archive"}, "orders_2025"}, true));
   int left = 0;
   for (const auto& entry :
