@@ -120,6 +120,7 @@ TEST_F(RestCatalogTest, EveryEndpointButTheTokenEndpointNeedsAValidToken) {
       {"GET", "/catalog/v1/mesh/namespaces/sales/tables/orders/plan/abc"},
       {"DELETE", "/catalog/v1/mesh/namespaces/sales/tables/orders/plan/abc"},
       {"POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/tasks"},
+      {"POST", "/catalog/v1/mesh/namespaces/sales/tables/orders/sign"},
       {"POST", "/catalog/v1/mesh/tables/rename"},
       {"POST", "/catalog/v1/mesh/transactions/commit"},
       {"GET", "/catalog/v1/mesh/namespaces/sales/views"},
