@@ -1,6 +1,7 @@
 # cmake -DOUTPUT=file.cc -DMANIFEST=list.txt -P EmbedFiles.cmake
 # Writes a C++ source that holds files as byte arrays: the portal's assets, so `meshwork serve`
-# needs nothing beside the binary. MANIFEST has one "URL_PATH|CONTENT_TYPE|FILE" per line.
+# needs nothing beside the binary. MANIFEST has one "URL_PATH|CONTENT_TYPE|FILE" per line (no
+# ';' anywhere: CMake lists split on it); text types are sent as UTF-8.
 file(STRINGS "${MANIFEST}" entries)
 set(arrays "")
 set(table "")
@@ -10,6 +11,9 @@ foreach(entry IN LISTS entries)
   list(GET fields 0 url)
   list(GET fields 1 type)
   list(GET fields 2 path)
+  if(type MATCHES "^text/")
+    set(type "${type}; charset=utf-8")
+  endif()
   if(NOT EXISTS "${path}")
     message(FATAL_ERROR "portal asset ${path} is missing: run scripts/bootstrap.sh (npm ci in web/)")
   endif()

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "catalog/credentials.h"
 #include "iceberg/json_reader.h"
 #include "server/json_http.h"
 #include "server/mesh_api.h"

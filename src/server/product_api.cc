@@ -304,7 +304,7 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
   router.Add("GET", "/api/v1/search", "search",
              authed([&products](HttpRequest& request, const Caller& caller) {
                std::map<std::string, std::string> filters;
-               for (const char* facet : {"domain", "tag", "owner", "classification"}) {
+               for (const char* facet : {"domain", "tag", "owner", "classification", "health"}) {
                  if (auto value = request.Query(facet)) filters[facet] = *value;
                }
                auto results = products.Search(caller, request.Query("q").value_or(""), filters);
@@ -405,7 +405,7 @@ std::string MeshApiOpenApiDocument() {
                     true, {"domain", "product"})}}},
       {"/api/v1/search",
        {{"get", op("search", "Ranked full-text search with facets", false, {},
-                   {"q", "domain", "tag", "owner", "classification"})}}},
+                   {"q", "domain", "tag", "owner", "classification", "health"})}}},
       {"/api/v1/lineage/{domain}/{product}",
        {{"get", op("lineage", "Upstream and downstream graph", false, {"domain", "product"})}}},
       {"/api/v1/query",

@@ -47,10 +47,16 @@ const shot = (name) => page.screenshot({ path: join(artifacts, `portal-${name}.p
 
 try {
   // 1. First load: the login page, its size and time to interactive.
+  // The browser's own start (renderer process for the origin) is not the page's: warm it up on
+  // /healthz, which loads none of the portal's files, so the first load below is still cold.
+  await page.goto(`${base}/healthz`);
   const started = Date.now();
   await page.goto(`${base}/`);
   await page.locator('#client-id').waitFor({ state: 'visible' });
-  const interactiveMs = Date.now() - started;
+  const wallMs = Date.now() - started;
+  // From the navigation's start to the login form rendered with its handlers (a mark the page sets).
+  await page.waitForFunction(() => performance.getEntriesByName('portal-interactive').length > 0);
+  const interactiveMs = Math.round(await page.evaluate(() => performance.getEntriesByName('portal-interactive')[0].startTime));
   const bytes = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     return performance.getEntriesByType('resource').reduce((sum, r) => sum + r.transferSize, nav.transferSize);
@@ -59,7 +65,7 @@ try {
     const nav = performance.getEntriesByType('navigation')[0];
     return performance.getEntriesByType('resource').reduce((sum, r) => sum + r.decodedBodySize, nav.decodedBodySize);
   });
-  console.log(`figure first load: ${bytes} bytes transferred (${decoded} decoded), interactive in ${interactiveMs} ms`);
+  console.log(`figure first load (cold browser): ${bytes} bytes transferred (${decoded} decoded), interactive ${interactiveMs} ms after navigation start (${wallMs} ms including the browser's first navigation)`);
   expect(bytes < 500 * 1024, `first load is ${bytes} bytes, over 500 KB`);
   expect(interactiveMs < 1000, `the login form took ${interactiveMs} ms, over 1 s`);
   const headers = (await page.request.get(`${base}/`)).headers();
@@ -146,19 +152,29 @@ try {
   await shot('product');
   ok(`product page finance.q3_revenue: ${view.ports[0].columns.length} columns, masked for me: [${maskedShown.join(', ')}], can read: ${view.ports[0].can_read}`);
 
-  // 7. Run a sample query from the page.
+  // 7. Run a sample query from the page: without read access the refusal is worded; request
+  // access with a reason.
+  expect(!view.ports[0].can_read, 'the marketing analyst can already read finance.q3_revenue');
   await page.locator('[data-sample="0"] button.primary').click();
-  await page.locator('[data-sample="0"] .result, [data-sample="0"] .error').first().waitFor();
-  const sampleRows = await page.locator('[data-sample="0"] .grid tbody tr').count();
-  const sampleError = await page.locator('[data-sample="0"] .error p').first().textContent().catch(() => '');
-  await shot('product-sample');
-  if (view.ports[0].can_read) {
-    expect(sampleRows > 0, `the sample query showed no rows: ${sampleError}`);
-    ok(`sample query "${view.sample_queries[0].title}": ${sampleRows} rows`);
-  } else {
-    expect(sampleError.includes('READ_DATA') || sampleError.length > 10, 'no worded refusal');
-    ok(`sample query without read access: refused in words: "${sampleError.trim().slice(0, 120)}"`);
-  }
+  await page.locator('[data-sample="0"] .error').waitFor();
+  const refusal = (await page.locator('[data-sample="0"] .error p').first().textContent()).trim();
+  expect(/READ_DATA/.test(refusal), `the refusal does not name the privilege: ${refusal}`);
+  ok(`sample query without read access: "${refusal.slice(0, 110)}"`);
+  await page.fill('#access-reason', 'Campaign ROI per customer segment for the Q3 review');
+  await page.getByRole('button', { name: 'Request access' }).click();
+  await page.locator('[data-access-request]').waitFor();
+  await shot('product-request');
+  ok('access to finance.q3_revenue requested with a reason');
+
+  // 7b. Masks for me: the customer master's names and e-mails.
+  await page.goto(`${base}/#/product/customers/customers`);
+  await page.locator('[data-port="customers"]').waitFor();
+  const customerMasks = await page.locator('[data-port="customers"] tr.is-masked').evaluateAll((rows) => rows.map((r) => r.dataset.column));
+  expect(customerMasks.length >= 2, `customers.customers shows ${customerMasks.length} masked columns`);
+  await page.locator('[data-sample="0"] button.primary').click();
+  await page.locator('[data-sample="0"] .grid tbody tr').first().waitFor();
+  await shot('product-masked');
+  ok(`customers.customers: masked for me [${customerMasks.join(', ')}]; its sample query shows rows`);
 
   // 8. Stored XSS through a description, a column doc and query results stays text.
   await page.goto(`${base}/#/product/${xssDomain}/${xssName}`);
@@ -171,7 +187,7 @@ try {
     images: document.querySelectorAll('img[src="x"], img[src="/x"]').length,
     scripts: [...document.scripts].filter((s) => !s.src && s.type !== 'importmap').length,
     description: document.querySelector('.description').textContent,
-    doc: document.querySelector('td.doc').textContent,
+    doc: document.querySelector('[data-column="body"] td.doc').textContent,
     cell: document.querySelector('[data-sample="0"] .grid tbody td').textContent,
   }));
   expect(!injected.flag && injected.images === 0 && injected.scripts === 0 && dialogs === 0, `markup ran: ${JSON.stringify(injected)}`);
@@ -217,6 +233,68 @@ try {
   const after = await fetch(`${base}/api/v1/search?q=revenue`, { headers: { Cookie: `mw_session=${session.value}` } });
   expect(after.status === 401, `the logged-out session still works: ${after.status}`);
   ok('logout: back to the login page, the old session token is refused (401)');
+
+  // 12. The finance owner approves the request.
+  const login = async (id, secret) => {
+    await page.goto(`${base}/`);
+    await page.locator('#client-id').waitFor();
+    await page.fill('#client-id', id);
+    await page.fill('#client-secret', secret);
+    await page.click('button[type=submit]');
+    await page.locator('#search-input').waitFor();
+  };
+  await login(process.env.FINN_ID, process.env.FINN_SECRET);
+  await page.goto(`${base}/#/access`);
+  const pending = page.locator('[data-state="pending"]', { hasText: 'mkt_analyst' });
+  await pending.waitFor();
+  await shot('access-owner');
+  await pending.getByRole('button', { name: 'Approve' }).click();
+  await page.locator('[data-state="approved"]', { hasText: 'mkt_analyst' }).waitFor();
+  ok('finance owner: the analyst\'s request listed with its reason, approved');
+
+  // 12b. The owner creates a product with the wizard; it is found in search and lineage.
+  await page.goto(`${base}/#/new`);
+  await page.locator('#w-domain').waitFor();
+  await page.selectOption('#w-domain', 'finance');
+  await page.fill('#w-name', 'revenue_by_segment');
+  await page.fill('#w-title', 'Q3 revenue by customer segment');
+  await page.fill('#w-description', 'Net revenue of Q3 2026 per customer segment, from finance.q3_revenue.');
+  await page.fill('#w-team', 'finance-analytics');
+  await page.fill('#w-email', 'finance-analytics@example.com');
+  await page.fill('#w-tags', 'finance, revenue');
+  await page.selectOption('#w-input', 'finance.q3_revenue');
+  await page.fill('#w-sql', 'SELECT segment, sum(net_revenue) AS net_revenue FROM q3_revenue GROUP BY 1');
+  await page.locator('.w-col-name').nth(0).fill('segment');
+  await page.locator('.w-col-doc').nth(0).fill('Customer segment');
+  await page.getByRole('button', { name: 'Add column' }).click();
+  await page.locator('.w-col-name').nth(1).fill('net_revenue');
+  await page.locator('.w-col-type').nth(1).selectOption('decimal(38,2)');
+  await page.locator('.w-col-doc').nth(1).fill('Net revenue in EUR');
+  const wizardStarted = Date.now();
+  await page.getByRole('button', { name: 'Validate, plan and deploy' }).click();
+  await page.locator('[data-deployed="finance.revenue_by_segment"], .progress .error').first().waitFor({ timeout: 60000 });
+  await shot('wizard');
+  const wizardError = await page.locator('.progress .error').first().textContent().catch(() => '');
+  expect(await page.locator('[data-deployed="finance.revenue_by_segment"]').count() === 1, `the wizard did not publish: ${wizardError}`);
+  ok(`wizard: finance.revenue_by_segment validated, planned and deployed in ${Date.now() - wizardStarted} ms`);
+  await page.goto(`${base}/#/search?q=revenue_by_segment`);
+  await page.locator('[data-product="finance.revenue_by_segment"]').waitFor();
+  await page.locator('[data-product="finance.revenue_by_segment"] h2 a').click();
+  await page.locator('[data-lineage="finance.revenue_by_segment"] .lineage-lists a', { hasText: 'finance.q3_revenue' }).waitFor();
+  await shot('wizard-product');
+  ok('the new product is found in search, and its lineage shows finance.q3_revenue upstream');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#client-id').waitFor();
+
+  // 13. Back as the analyst: the sample query now returns rows.
+  await login(process.env.MKT_ID, process.env.MKT_SECRET);
+  await page.goto(`${base}/#/product/finance/q3_revenue`);
+  await page.locator('[data-port="q3_revenue"] .badge.ok').waitFor();
+  await page.locator('[data-sample="0"] button.primary').click();
+  await page.locator('[data-sample="0"] .grid tbody tr').first().waitFor();
+  const granted = await page.locator('[data-sample="0"] .grid tbody tr').count();
+  await shot('product-granted');
+  ok(`analyst after approval: finance.q3_revenue readable, sample query shows ${granted} rows`);
 
   expect(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);
   expect(pageErrors.length === 0, `errors in the page: ${pageErrors.join(' | ')}`);

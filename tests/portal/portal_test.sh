@@ -4,8 +4,8 @@
 # playwright-core (portal_test.mjs). Screenshots go to BUILD_DIR/test-artifacts/.
 # Usage: portal_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
-build="$1"
-source_dir="$2"
+build=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
 meshwork="$build/meshwork"
 e2e="$source_dir/tests/e2e"
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
@@ -76,8 +76,16 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$url" ]] || fail "the server printed no portal address"
 echo "ok   meshwork serve on the demo mesh: portal at $url"
+# The finance domain's owner (created by the demo without printing its secret): new credentials.
+token=$(curl -sf -X POST "${url}catalog/v1/oauth/tokens" -d grant_type=client_credentials \
+  -d client_id=root -d "client_secret=$secret" | json d.access_token) || fail "root token"
+curl -sf -X POST -d '' -H "Authorization: Bearer $token" "${url}api/v1/principals/finn/rotate" \
+  >"$scratch/finn.json" || fail "rotating finn's credentials"
+finn_id=$(json "d['client-id']" <"$scratch/finn.json")
+finn_secret=$(json "d['client-secret']" <"$scratch/finn.json")
 
-PORTAL_URL="$url" MKT_ID="$mkt_id" MKT_SECRET="$mkt_secret" E2E_DIR="$e2e" \
+PORTAL_URL="$url" MKT_ID="$mkt_id" MKT_SECRET="$mkt_secret" FINN_ID="$finn_id" FINN_SECRET="$finn_secret" \
+  E2E_DIR="$e2e" \
   ARTIFACTS="$build/test-artifacts" XSS_PRODUCT=marketing.html_snippets \
-  timeout 120 node "$source_dir/tests/portal/portal_test.mjs" || fail "the browser test failed (screenshots in $build/test-artifacts)"
+  timeout 150 node "$source_dir/tests/portal/portal_test.mjs" || fail "the browser test failed (screenshots in $build/test-artifacts)"
 echo "ok   screenshots in $build/test-artifacts/portal-*.png"

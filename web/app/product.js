@@ -82,16 +82,42 @@ function QualityChart({ versions }) {
 
 function Lineage({ graph, focus }) {
   if (!graph) return null;
+  // Columns by distance from the focus: upstream to the left, downstream to the right.
+  const depth = new Map([[focus, 0]]);
+  for (let grew = true, rounds = 0; grew && rounds < 50; rounds += 1) {
+    grew = false;
+    for (const e of graph.edges) {
+      if (depth.has(e.to) && depth.get(e.to) <= 0 && (!depth.has(e.from) || depth.get(e.from) > depth.get(e.to) - 1)) {
+        if (!depth.has(e.from)) { depth.set(e.from, depth.get(e.to) - 1); grew = true; }
+      }
+      if (depth.has(e.from) && depth.get(e.from) >= 0 && !depth.has(e.to)) { depth.set(e.to, depth.get(e.from) + 1); grew = true; }
+    }
+  }
+  const columns = new Map();
+  for (const [id, d] of depth) { if (!columns.has(d)) columns.set(d, []); columns.get(d).push(id); }
+  const depths = [...columns.keys()].sort((a, b) => a - b);
+  const position = new Map();
+  const W = 210, H = 30, GX = 60, GY = 14;
+  depths.forEach((d, ci) => columns.get(d).sort().forEach((id, ri) => position.set(id, { x: 8 + ci * (W + GX), y: 8 + ri * (H + GY) })));
+  const width = 16 + depths.length * (W + GX) - GX;
+  const height = 16 + Math.max(...depths.map((d) => columns.get(d).length)) * (H + GY) - GY;
+  const href = (id) => { const [d, n] = id.split('.'); return n && !id.startsWith('file:') ? `#/product/${encodeURIComponent(d)}/${encodeURIComponent(n)}` : null; };
+  const label = (id) => (id.length > 30 ? id.slice(0, 29) + '…' : id);
   const upstream = graph.edges.filter((e) => e.to === focus).map((e) => e.from);
   const downstream = graph.edges.filter((e) => e.from === focus).map((e) => e.to);
-  const link = (id) => {
-    const [d, n] = id.split('.');
-    return n ? html`<a href=${`#/product/${encodeURIComponent(d)}/${encodeURIComponent(n)}`}>${id}</a>` : html`<span>${id}</span>`;
-  };
+  const list = (ids) => ids.length ? html`<ul>${[...new Set(ids)].map((id) => html`<li>${href(id) ? html`<a href=${href(id)}>${id}</a>` : id}</li>`)}</ul>` : html`<p class="muted">none</p>`;
   return html`<div class="lineage" data-lineage=${focus}>
-    <div><h3>Upstream</h3>${upstream.length ? html`<ul>${[...new Set(upstream)].map((id) => html`<li>${link(id)}</li>`)}</ul>` : html`<p class="muted">none</p>`}</div>
-    <div class="lineage-focus" aria-hidden="true">→ <strong>${focus}</strong> →</div>
-    <div><h3>Downstream</h3>${downstream.length ? html`<ul>${[...new Set(downstream)].map((id) => html`<li>${link(id)}</li>`)}</ul>` : html`<p class="muted">none</p>`}</div>
+    <div class="lineage-graph grid-scroll"><svg width=${width} height=${height} role="img" aria-label=${`Lineage of ${focus}: ${graph.edges.map((e) => `${e.from} to ${e.to}`).join('; ')}`}>
+      ${graph.edges.filter((e) => position.has(e.from) && position.has(e.to)).map((e) => {
+        const a = position.get(e.from), b = position.get(e.to);
+        return html`<path class="edge" d=${`M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}`} />`;
+      })}
+      ${[...position].map(([id, p]) => {
+        const box = html`<g class=${id === focus ? 'node focus' : 'node'}><rect x=${p.x} y=${p.y} width=${W} height=${H} rx="6" /><text x=${p.x + 10} y=${p.y + 19}>${label(id)}</text><title>${id}</title></g>`;
+        return href(id) && id !== focus ? html`<a href=${href(id)}>${box}</a>` : box;
+      })}
+    </svg></div>
+    <div class="lineage-lists"><div><h3>Upstream</h3>${list(upstream)}</div><div><h3>Downstream</h3>${list(downstream)}</div></div>
   </div>`;
 }
 

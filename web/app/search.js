@@ -1,4 +1,4 @@
-// Catalog search: ranked results as you type, facets (domain, tag, owner, classification) with
+// Catalog search: ranked results as you type, facets (domain, tag, owner, classification, health) with
 // counts over the products that match, filters kept in the address so a search can be shared.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html, ErrorBox, Badge } from './ui.js';
@@ -9,6 +9,7 @@ const FACETS = [
   ['tag', 'Tag'],
   ['owner', 'Owner'],
   ['classification', 'Classification'],
+  ['health', 'Health'],
 ];
 
 function writeAddress(q, filters) {
@@ -90,7 +91,8 @@ export function SearchPage({ params }) {
             const [domain, name] = hit.product.split('.');
             return html`<li class="hit card" data-product=${hit.product}>
               <h2><a href=${`#/product/${encodeURIComponent(domain)}/${encodeURIComponent(name)}`} ref=${index === 0 ? first : null}>${hit.title || hit.product}</a></h2>
-              <p class="hit-name"><code>${hit.product}</code> · v${hit.version} · owner ${hit.owner}</p>
+              <p class="hit-name"><code>${hit.product}</code> · v${hit.version} · owner ${hit.owner}
+                ${hit.health ? html` · <${Badge} kind=${hit.health === 'healthy' ? 'ok' : hit.health === 'stale' ? 'denied' : 'masked'}>${hit.health}<//>` : null}</p>
               <p class="hit-description">${(hit.description || '').slice(0, 260)}${(hit.description || '').length > 260 ? '…' : ''}</p>
               <p class="tags">${(hit.tags || []).map((t) => html`<${Badge}>${t}<//>`)}
                 ${(hit.matched || []).length ? html`<span class="muted matched">matched: ${[...new Set(hit.matched)].join(', ')}</span>` : null}</p>
