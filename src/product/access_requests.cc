@@ -78,9 +78,9 @@ Result<AccessRequest> AccessRequests::Create(const catalog::Caller& caller,
   }
   bool readable = true;
   for (const auto& table : request.tables)
-    readable = readable && catalog_.Authorize(caller, catalog::Privilege::kReadData,
-                                              TableSecurable(table))
-                               .ok();
+    readable =
+        readable &&
+        catalog_.Authorize(caller, catalog::Privilege::kReadData, TableSecurable(table)).ok();
   if (readable) {
     return Status::FailedPrecondition("{} may already read {}", caller.principal, request.product)
         .WithHint("run a query: nothing to request");

@@ -8,10 +8,9 @@
 // personal role is created and assigned by the service (it holds nothing until an owner grants).
 // Requests are metastore documents (collection "access_requests"), shared by every server.
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "catalog/catalog.h"
 #include "common/result.h"

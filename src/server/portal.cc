@@ -106,9 +106,9 @@ HttpResponse ServeAsset(const HttpRequest& request, const std::string& path) {
   const auto& assets = Assets();
   auto found = assets.find(path);
   if (found == assets.end()) {
-    HttpResponse missing = ErrorResponse(
-        Status::NotFound("the portal has no file {}", path.substr(0, 200))
-            .WithHint("open the portal at / ; its files are under /assets/"));
+    HttpResponse missing =
+        ErrorResponse(Status::NotFound("the portal has no file {}", path.substr(0, 200))
+                          .WithHint("open the portal at / ; its files are under /assets/"));
     AddSecurityHeaders(missing);
     return missing;
   }
@@ -141,8 +141,9 @@ HttpResponse NoStore(HttpResponse response) {
 }
 
 std::string SessionCookie(const std::string& value, int64_t max_age, bool tls) {
-  return std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-         std::to_string(max_age) + (tls ? "; Secure" : "");
+  return std::string(kSessionCookie) + "=" + value +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age) +
+         (tls ? "; Secure" : "");
 }
 
 json SessionJson(catalog::Catalog& catalog, const RequestAuth& auth) {
@@ -321,39 +322,41 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
                  out.push_back(product::AccessRequestToJson(request));
                return NoStore(Json(200, {{"requests", out}}));
              }));
-  router.Add("POST", "/api/v1/access-requests", "requestAccess",
-             RequireCaller(catalog, [&requests](HttpRequest& request, const catalog::Caller& caller) {
-               auto body = Body(request);
-               if (!body.ok()) return NoStore(ErrorResponse(body.error()));
-               const std::string name = iceberg::json::StringOr(*body, "product", "");
-               const size_t dot = name.find('.');
-               if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) {
-                 return NoStore(ErrorResponse(
-                     Status::InvalidArgument("product: '{}' is not domain.name", name.substr(0, 64))
-                         .WithHint("for example {\"product\": \"finance.q3_revenue\", "
-                                   "\"reason\": \"…\"}")));
-               }
-               auto created = requests.Create(caller, name.substr(0, dot), name.substr(dot + 1),
-                                              iceberg::json::StringOr(*body, "reason", ""));
-               if (!created.ok()) return NoStore(ErrorResponse(created.error()));
-               return NoStore(Json(201, product::AccessRequestToJson(*created)));
-             }));
+  router.Add(
+      "POST", "/api/v1/access-requests", "requestAccess",
+      RequireCaller(catalog, [&requests](HttpRequest& request, const catalog::Caller& caller) {
+        auto body = Body(request);
+        if (!body.ok()) return NoStore(ErrorResponse(body.error()));
+        const std::string name = iceberg::json::StringOr(*body, "product", "");
+        const size_t dot = name.find('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) {
+          return NoStore(ErrorResponse(
+              Status::InvalidArgument("product: '{}' is not domain.name", name.substr(0, 64))
+                  .WithHint("for example {\"product\": \"finance.q3_revenue\", "
+                            "\"reason\": \"…\"}")));
+        }
+        auto created = requests.Create(caller, name.substr(0, dot), name.substr(dot + 1),
+                                       iceberg::json::StringOr(*body, "reason", ""));
+        if (!created.ok()) return NoStore(ErrorResponse(created.error()));
+        return NoStore(Json(201, product::AccessRequestToJson(*created)));
+      }));
   for (const bool approve : {true, false}) {
     router.Add(
-        "POST", approve ? "/api/v1/access-requests/{id}/approve" : "/api/v1/access-requests/{id}/deny",
+        "POST",
+        approve ? "/api/v1/access-requests/{id}/approve" : "/api/v1/access-requests/{id}/deny",
         approve ? "approveAccess" : "denyAccess",
-        RequireCaller(catalog, [&requests, approve](HttpRequest& request,
-                                                    const catalog::Caller& caller) {
-          std::string note;
-          if (!request.body.empty()) {
-            auto body = Body(request);
-            if (!body.ok()) return NoStore(ErrorResponse(body.error()));
-            note = iceberg::json::StringOr(*body, "note", "");
-          }
-          auto decided = requests.Decide(caller, request.Capture("id"), approve, note);
-          if (!decided.ok()) return NoStore(ErrorResponse(decided.error()));
-          return NoStore(Json(200, product::AccessRequestToJson(*decided)));
-        }));
+        RequireCaller(
+            catalog, [&requests, approve](HttpRequest& request, const catalog::Caller& caller) {
+              std::string note;
+              if (!request.body.empty()) {
+                auto body = Body(request);
+                if (!body.ok()) return NoStore(ErrorResponse(body.error()));
+                note = iceberg::json::StringOr(*body, "note", "");
+              }
+              auto decided = requests.Decide(caller, request.Capture("id"), approve, note);
+              if (!decided.ok()) return NoStore(ErrorResponse(decided.error()));
+              return NoStore(Json(200, product::AccessRequestToJson(*decided)));
+            }));
   }
 }
 

@@ -92,8 +92,9 @@ Result<RequestAuth> AuthenticateRequest(catalog::Catalog& catalog, const HttpReq
   if (const auto header = request.Header("authorization")) {
     if (!header->starts_with("Bearer ")) {
       return Status::Unauthenticated("the Authorization header is not a bearer token")
-          .WithHint("send 'Authorization: Bearer TOKEN' with a token from "
-                    "POST /catalog/v1/oauth/tokens");
+          .WithHint(
+              "send 'Authorization: Bearer TOKEN' with a token from "
+              "POST /catalog/v1/oauth/tokens");
     }
     MW_ASSIGN_OR_RETURN(catalog::Caller caller,
                         catalog.Authenticate(header->substr(7), request.request_id));

@@ -3,7 +3,7 @@
 // analyst), ARTIFACTS (screenshots), XSS_PRODUCT (domain.name of a product whose description,
 // column docs and rows hold markup), NODE_PATH-free: playwright-core is resolved from tests/e2e.
 import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ const { chromium } = require('playwright-core');
 const base = process.env.PORTAL_URL.replace(/\/$/, '');
 const artifacts = process.env.ARTIFACTS;
 mkdirSync(artifacts, { recursive: true });
+for (const old of readdirSync(artifacts)) if (old.startsWith('portal-')) rmSync(join(artifacts, old));
 const [xssDomain, xssName] = process.env.XSS_PRODUCT.split('.');
 const results = [];
 const ok = (what) => { results.push(what); console.log(`ok   ${what}`); };
@@ -273,10 +274,11 @@ try {
   const wizardStarted = Date.now();
   await page.getByRole('button', { name: 'Validate, plan and deploy' }).click();
   await page.locator('[data-deployed="finance.revenue_by_segment"], .progress .error').first().waitFor({ timeout: 60000 });
+  const wizardMs = Date.now() - wizardStarted;
   await shot('wizard');
-  const wizardError = await page.locator('.progress .error').first().textContent().catch(() => '');
+  const wizardError = (await page.locator('.progress .error').count()) ? await page.locator('.progress .error').first().textContent() : '';
   expect(await page.locator('[data-deployed="finance.revenue_by_segment"]').count() === 1, `the wizard did not publish: ${wizardError}`);
-  ok(`wizard: finance.revenue_by_segment validated, planned and deployed in ${Date.now() - wizardStarted} ms`);
+  ok(`wizard: finance.revenue_by_segment validated, planned and deployed in ${wizardMs} ms`);
   await page.goto(`${base}/#/search?q=revenue_by_segment`);
   await page.locator('[data-product="finance.revenue_by_segment"]').waitFor();
   await page.locator('[data-product="finance.revenue_by_segment"] h2 a').click();

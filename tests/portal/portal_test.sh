@@ -89,3 +89,4 @@ PORTAL_URL="$url" MKT_ID="$mkt_id" MKT_SECRET="$mkt_secret" FINN_ID="$finn_id" F
   ARTIFACTS="$build/test-artifacts" XSS_PRODUCT=marketing.html_snippets \
   timeout 150 node "$source_dir/tests/portal/portal_test.mjs" || fail "the browser test failed (screenshots in $build/test-artifacts)"
 echo "ok   screenshots in $build/test-artifacts/portal-*.png"
+grep -E "products/deploy|access-requests" "$scratch/server.err" | sed "s/^/server: /"

@@ -23,7 +23,7 @@ function DataDictionary({ port }) {
       ${port.row_filtered ? html` <${Badge} kind="masked" title=${(port.row_filter_policies || []).join(', ')}>Rows filtered for you<//>` : null}
     </p>
 
-    <div class="grid-scroll" tabindex="0" role="region" aria-label=${`Columns of ${port.table}`}>
+    <div class="grid-scroll full" tabindex="0" role="region" aria-label=${`Columns of ${port.table}`}>
       <table class="dictionary">
         <thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Classification</th><th scope="col">For you</th><th scope="col">Description</th></tr></thead>
         <tbody>${port.columns.map((c) => html`<tr data-column=${c.name} class=${c.masked ? 'is-masked' : ''}>

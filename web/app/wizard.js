@@ -126,7 +126,7 @@ export function WizardPage() {
         <h2>${mode}${stage.running === mode ? html` <span class="spinner" aria-hidden="true"></span>` : null}</h2>
         <${Steps} report=${stage.reports[mode]} /></div>` : null)}
       <${ErrorBox} error=${stage.error} title=${`The ${stage.running || 'pipeline'} stage failed`} />
-      ${stage.done ? html`<p class="notice" role="status" data-deployed=${`${form.domain}.${form.name}`}>Published ${form.domain}.${form.name} ${form.version}.
+      ${stage.done ? html`<p class="notice" role="status" data-deployed=${`${form.domain}.${form.name}`}>Published ${form.domain}.${form.name} ${form.version}.${" "}
         <a href=${`#/product/${seg(form.domain)}/${seg(form.name)}`}>Open its page</a></p>` : null}
     </section>
   </div>`;
