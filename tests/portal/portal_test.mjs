@@ -166,6 +166,14 @@ try {
   await page.locator('[data-access-request]').waitFor();
   await shot('product-request');
   ok('access to finance.q3_revenue requested with a reason');
+  const mine = (await (await fetch(`${base}/api/v1/access-requests`, { headers: cookieHeader })).json()).requests;
+  const request = mine.find((r) => r.product === 'finance.q3_revenue' && r.state === 'pending');
+  expect(request && !request.can_decide, `the analyst's own request: ${JSON.stringify(mine)}`);
+  const selfApprove = await fetch(`${base}/api/v1/access-requests/${request.id}/approve`, { method: 'POST', headers: { ...cookieHeader, 'X-CSRF-Token': csrf }, body: '{}' });
+  expect(selfApprove.status === 403, `the analyst approved their own request: ${selfApprove.status}`);
+  const again = await fetch(`${base}/api/v1/access-requests`, { method: 'POST', headers: { ...cookieHeader, 'X-CSRF-Token': csrf }, body: JSON.stringify({ product: 'finance.q3_revenue', reason: 'again' }) });
+  expect(again.status === 409, `a second pending request gave ${again.status}`);
+  ok('the analyst cannot approve their own request (403) nor ask twice (409)');
 
   // 7b. Masks for me: the customer master's names and e-mails.
   await page.goto(`${base}/#/product/customers/customers`);
@@ -187,11 +195,12 @@ try {
     flag: window.__xss || null,
     images: document.querySelectorAll('img[src="x"], img[src="/x"]').length,
     scripts: [...document.scripts].filter((s) => !s.src && s.type !== 'importmap').length,
+    scriptLinks: document.querySelectorAll('a[href^="javascript:" i]').length,
     description: document.querySelector('.description').textContent,
     doc: document.querySelector('[data-column="body"] td.doc').textContent,
     cell: document.querySelector('[data-sample="0"] .grid tbody td').textContent,
   }));
-  expect(!injected.flag && injected.images === 0 && injected.scripts === 0 && dialogs === 0, `markup ran: ${JSON.stringify(injected)}`);
+  expect(!injected.flag && injected.images === 0 && injected.scripts === 0 && injected.scriptLinks === 0 && dialogs === 0, `markup ran: ${JSON.stringify(injected)}`);
   expect(injected.description.includes('<img') && injected.doc.includes('<script') && injected.cell.includes('<img'), `payloads not shown as text: ${JSON.stringify(injected)}`);
   await shot('xss');
   ok('stored XSS in the description, a column doc and a query result is shown as text and never runs');
