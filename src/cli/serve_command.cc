@@ -162,7 +162,8 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   server::AddPortalRoutes(router, **catalog, products,
                           {.tls = !command.tls_certificate.empty(),
                            .access_policy = access_policy.get(),
-                           .access_requests = &access_requests});
+                           .access_requests = &access_requests,
+                           .governance = &governance});
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
   std::string webhook = command.sla_webhook;
   if (webhook.empty()) {

@@ -311,6 +311,97 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
         return NoStore(Json(200, out));
       });
 
+  if (options.governance != nullptr) {
+    governance::Governance& council = *options.governance;
+    router.Add(
+        "GET", "/api/v1/governance/overview", "governanceOverview",
+        RequireCaller(catalog, [&catalog, &products, &council](HttpRequest& request,
+                                                               const catalog::Caller& caller) {
+          // The council's view: who sees every product in clear may see how the mesh complies.
+          Status allowed =
+              catalog.Authorize(caller, catalog::Privilege::kUnmask, catalog::Securable::Mesh());
+          if (!allowed.ok()) {
+            return NoStore(ErrorResponse(
+                Status::PermissionDenied("the governance page is for the governance council: {}",
+                                         allowed.message())
+                    .WithHint("ask an administrator for a role with UNMASK on the mesh")));
+          }
+          json policies = json::array();
+          json applied = {{"version", 0}};
+          if (auto current = council.Current(); current.ok()) {
+            applied = {{"version", current->version},
+                       {"applied_at_ms", current->applied_at_ms},
+                       {"applied_by", current->applied_by}};
+            for (const auto& policy : current->policies) {
+              json rules = json::array();
+              for (const auto& rule : policy.rules) {
+                json scope = json::object();
+                if (!rule.scope.domains.empty()) scope["domains"] = rule.scope.domains;
+                if (!rule.scope.products.empty()) scope["products"] = rule.scope.products;
+                if (!rule.scope.tables.empty()) scope["tables"] = rule.scope.tables;
+                if (!rule.scope.classifications.empty()) {
+                  scope["classifications"] = rule.scope.classifications;
+                }
+                if (!rule.scope.columns.empty()) scope["columns"] = rule.scope.columns;
+                rules.push_back({{"id", rule.id},
+                                 {"description", rule.description},
+                                 {"rationale", rule.rationale},
+                                 {"severity", rule.blocking ? "block" : "warn"},
+                                 {"kind", std::string(governance::CheckKindName(rule.kind))},
+                                 {"scope", scope}});
+              }
+              policies.push_back({{"name", policy.name},
+                                  {"description", policy.description},
+                                  {"owner", policy.owner},
+                                  {"rules", rules}});
+            }
+          }
+          auto listed = products.ListProducts(caller);
+          if (!listed.ok()) return NoStore(ErrorResponse(listed.error()));
+          json cards = json::array();
+          for (const auto& record : *listed) {
+            json entry = {{"product", record.QualifiedName()},
+                          {"version", record.version},
+                          {"warnings", record.warnings}};
+            if (auto card = products.ScoreProduct(caller, record.domain, record.name); card.ok()) {
+              entry["scorecard"] = product::ScorecardToJson(*card);
+            }
+            cards.push_back(std::move(entry));
+          }
+          // The newest events first; `audit` keeps those whose text holds every word.
+          const std::string words = request.Query("audit").value_or("");
+          std::vector<std::string> terms;
+          for (size_t start = 0; start < words.size();) {
+            size_t end = words.find(' ', start);
+            if (end == std::string::npos) end = words.size();
+            if (end > start) terms.push_back(words.substr(start, end - start));
+            start = end + 1;
+          }
+          json events = json::array();
+          if (auto all = catalog.metastore().ListEvents(0, 100000); all.ok()) {
+            for (auto it = all->rbegin(); it != all->rend() && events.size() < 200; ++it) {
+              const std::string text = it->principal + " " + it->action + " " + it->object_kind +
+                                       " " + it->object_name + " " + it->details;
+              bool match = true;
+              for (const auto& term : terms)
+                match = match && text.find(term) != std::string::npos;
+              if (!match) continue;
+              events.push_back({{"id", it->id},
+                                {"at_ms", it->at_ms},
+                                {"principal", it->principal},
+                                {"action", it->action},
+                                {"object_kind", it->object_kind},
+                                {"object_name", it->object_name},
+                                {"details", it->details}});
+            }
+          }
+          return NoStore(Json(200, {{"policies", policies},
+                                    {"applied", applied},
+                                    {"products", cards},
+                                    {"events", events}}));
+        }));
+  }
+
   if (options.access_requests == nullptr) return;
   product::AccessRequests& requests = *options.access_requests;
   router.Add("GET", "/api/v1/access-requests", "listAccessRequests",

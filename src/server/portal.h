@@ -14,6 +14,9 @@
 //   POST /api/v1/access-requests {"product": "domain.name", "reason"} → 201, the request
 //   POST /api/v1/access-requests/{id}/approve|deny {"note"} → the decided request (approve
 //        grants READ_DATA on the product's tables to the requester's personal role)
+//   GET  /api/v1/governance/overview[?audit=WORDS] → the council's policies, every product's
+//        scorecard and governance warnings, and the newest audit events (matching WORDS):
+//        for callers holding UNMASK on the mesh (the governance council), 403 for others
 //
 // Every page response carries a strict Content-Security-Policy (scripts only from this server,
 // the import map by its hash), nosniff, no framing and no referrer; assets have ETags and are
@@ -21,6 +24,7 @@
 // authenticated.
 
 #include "catalog/catalog.h"
+#include "governance/governance.h"
 #include "product/access_requests.h"
 #include "product/service.h"
 #include "query/session.h"
@@ -35,6 +39,8 @@ struct PortalOptions {
   query::AccessPolicy* access_policy = nullptr;
   /// Access requests; null: their endpoints are not served.
   product::AccessRequests* access_requests = nullptr;
+  /// The council's policies for the governance page; null: not served.
+  governance::Governance* governance = nullptr;
 };
 
 void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::ProductService& products,

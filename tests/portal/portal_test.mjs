@@ -307,6 +307,24 @@ try {
   await shot('product-granted');
   ok(`analyst after approval: finance.q3_revenue readable, sample query shows ${granted} rows`);
 
+  // 14. Governance: refused to the analyst in words; the council's officer sees policies,
+  // scorecards and the audit log (searching it finds the approval).
+  await page.goto(`${base}/#/governance`);
+  await page.locator('.error').waitFor();
+  const governanceRefusal = (await page.locator('.error p').first().textContent()).trim();
+  expect(/governance council/.test(governanceRefusal), `governance refusal: ${governanceRefusal}`);
+  ok(`governance page refused to the analyst: "${governanceRefusal.slice(0, 100)}"`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#client-id').waitFor();
+  await login(process.env.GOV_ID, process.env.GOV_SECRET);
+  await page.getByRole('link', { name: 'Governance' }).click();
+  await page.locator('[data-policy="personal-data"]').waitFor();
+  await page.locator('.scorecards [data-product="finance.q3_revenue"]').waitFor();
+  await page.fill('#audit-search', 'approveAccess');
+  await page.locator('.audit tbody tr', { hasText: 'approveAccess' }).first().waitFor();
+  await shot('governance');
+  ok('governance officer: policies, scorecards, and the audit search finds the approval');
+
   expect(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);
   expect(pageErrors.length === 0, `errors in the page: ${pageErrors.join(' | ')}`);
   ok('no request left for another host; no script errors');

@@ -33,7 +33,8 @@ mw demo --examples "$source_dir/examples" --no-serve --json --bootstrap-credenti
   >"$scratch/demo.json" 2>"$scratch/demo.err" || { cat "$scratch/demo.err"; fail "demo"; }
 principal() { json "d.principals.find(p=>p.name==='$1').$2" <"$scratch/demo.json"; }
 mkt_id=$(principal mkt_analyst client_id) mkt_secret=$(principal mkt_analyst client_secret)
-[[ -n "$mkt_id" ]] || fail "the demo created no marketing analyst"
+gov_id=$(principal gov_officer client_id) gov_secret=$(principal gov_officer client_secret)
+[[ -n "$mkt_id" && -n "$gov_id" ]] || fail "the demo created no marketing analyst and governance officer"
 
 # Markup where a product's owner writes text: description, a column doc, and the data itself.
 mkdir -p "$scratch/xss"
@@ -85,6 +86,7 @@ finn_id=$(json "d['client-id']" <"$scratch/finn.json")
 finn_secret=$(json "d['client-secret']" <"$scratch/finn.json")
 
 PORTAL_URL="$url" MKT_ID="$mkt_id" MKT_SECRET="$mkt_secret" FINN_ID="$finn_id" FINN_SECRET="$finn_secret" \
+  GOV_ID="$gov_id" GOV_SECRET="$gov_secret" \
   E2E_DIR="$e2e" \
   ARTIFACTS="$build/test-artifacts" XSS_PRODUCT=marketing.html_snippets \
   timeout 150 node "$source_dir/tests/portal/portal_test.mjs" || fail "the browser test failed (screenshots in $build/test-artifacts)"

@@ -12,6 +12,7 @@ const PAGES = {
   domain: () => import('./domain.js').then((m) => m.DomainPage),
   access: () => import('./access.js').then((m) => m.AccessPage),
   new: () => import('./wizard.js').then((m) => m.WizardPage),
+  governance: () => import('./governance.js').then((m) => m.GovernancePage),
 };
 const loaded = {};
 
@@ -79,7 +80,7 @@ function Nav({ session, route, onLogout }) {
   const link = (page, label) => html`<a href=${`#/${page}`} aria-current=${route.page === page ? 'page' : undefined}>${label}</a>`;
   return html`<header class="topbar">
     <a class="brand" href="#/search"><img src="/assets/logo.svg" alt="" width="24" height="24" /><span>meshwork</span></a>
-    <nav aria-label="Main">${link('search', 'Catalog')}${link('sql', 'SQL workbench')}${link('access', 'Access requests')}${link('new', 'New product')}</nav>
+    <nav aria-label="Main">${link('search', 'Catalog')}${link('sql', 'SQL workbench')}${link('access', 'Access requests')}${link('new', 'New product')}${session.is_root || (session.roles || []).includes('governance_council') ? link('governance', 'Governance') : null}</nav>
     <div class="who">
       <span class="principal" title=${(session.roles || []).join(', ')}>${session.principal}</span>
       <button type="button" onClick=${onLogout}>Log out</button>
@@ -108,7 +109,7 @@ function App() {
   }, []);
 
   useEffect(() => {
-    const titles = { search: 'Catalog', product: 'Product', sql: 'SQL workbench', domain: 'Domain', access: 'Access requests', new: 'New data product' };
+    const titles = { search: 'Catalog', product: 'Product', sql: 'SQL workbench', domain: 'Domain', access: 'Access requests', new: 'New data product', governance: 'Governance' };
     document.title = `${titles[route.page] || 'meshwork'}${route.parts.length ? ' · ' + route.parts.join('.') : ''} · meshwork`;
   }, [route]);
 
@@ -128,6 +129,8 @@ function App() {
     page = html`<${Page} key=${'product/' + route.parts.join('.')} name="product" props=${{ domain: route.parts[0], name: route.parts[1] }} />`;
   } else if (route.page === 'sql') {
     page = html`<${Page} key="sql" name="sql" props=${{ initialSql: route.params.get('q') || '', autorun: route.params.get('run') === '1' }} />`;
+  } else if (route.page === 'governance') {
+    page = html`<${Page} key="governance" name="governance" props=${{}} />`;
   } else if (route.page === 'new') {
     page = html`<${Page} key="new" name="new" props=${{}} />`;
   } else if (route.page === 'access') {
