@@ -321,7 +321,10 @@ try {
   await page.locator('[data-policy="personal-data"]').waitFor();
   await page.locator('.scorecards [data-product="finance.q3_revenue"]').waitFor();
   await page.fill('#audit-search', 'approveAccess');
-  await page.locator('.audit tbody tr', { hasText: 'approveAccess' }).first().waitFor();
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('.audit tbody tr')];
+    return rows.length > 0 && rows.every((row) => row.textContent.includes('approveAccess'));
+  });
   await shot('governance');
   ok('governance officer: policies, scorecards, and the audit search finds the approval');
 

@@ -65,8 +65,7 @@ export function AccessPage({ session }) {
   const mine = requests.filter((r) => r.requester === session.principal);
   const others = requests.filter((r) => r.can_decide && r.state !== 'pending' && r.requester !== session.principal);
   const row = (r, decide) => html`<li class="card access" data-request=${r.id} data-state=${r.state}>
-    <h3><a href=${`#/product/${r.product.split('.').map(seg).join('/')}`}>${r.product}</a>
-      <${Badge} kind=${r.state === 'approved' ? 'ok' : r.state === 'denied' ? 'denied' : 'masked'}>${r.state}<//></h3>
+    <h3><a href=${`#/product/${r.product.split('.').map(seg).join('/')}`}>${r.product}</a>${' '}<${Badge} kind=${r.state === 'approved' ? 'ok' : r.state === 'denied' ? 'denied' : 'masked'}>${r.state}<//></h3>
     <p><strong>${r.requester}</strong> asked ${formatTime(r.created_at_ms)} for <code>${r.tables.join(', ')}</code></p>
     <blockquote>${r.reason}</blockquote>
     ${r.state !== 'pending' ? html`<p class="muted">${r.state} by ${r.decided_by} ${formatTime(r.decided_at_ms)}${r.note ? html`: “${r.note}”` : ''}</p>` : null}
