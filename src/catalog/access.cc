@@ -6,7 +6,7 @@
 namespace meshwork::catalog {
 namespace {
 
-constexpr std::array<std::pair<Privilege, std::string_view>, 10> kPrivilegeNames = {{
+constexpr std::array<std::pair<Privilege, std::string_view>, 11> kPrivilegeNames = {{
     {Privilege::kManageMesh, "MANAGE_MESH"},
     {Privilege::kManageGrants, "MANAGE_GRANTS"},
     {Privilege::kCreateDomain, "CREATE_DOMAIN"},
@@ -17,13 +17,15 @@ constexpr std::array<std::pair<Privilege, std::string_view>, 10> kPrivilegeNames
     {Privilege::kAlter, "ALTER"},
     {Privilege::kDrop, "DROP"},
     {Privilege::kUnmask, "UNMASK"},
+    {Privilege::kReadAudit, "READ_AUDIT"},
 }};
 
-constexpr std::array<std::pair<SecurableKind, std::string_view>, 4> kKindNames = {{
+constexpr std::array<std::pair<SecurableKind, std::string_view>, 5> kKindNames = {{
     {SecurableKind::kMesh, "mesh"},
     {SecurableKind::kNamespace, "namespace"},
     {SecurableKind::kTable, "table"},
     {SecurableKind::kView, "view"},
+    {SecurableKind::kClassification, "classification"},
 }};
 
 // Whether holding `held` gives `wanted`.
@@ -57,6 +59,18 @@ bool Covers(std::string_view grant_kind, const std::vector<std::string>& grant_p
                                        ? securable.path.size()
                                        : securable.path.size() - 1;
     return grant_path.size() <= namespace_depth && IsPrefix(grant_path, securable.path);
+  }
+  if (grant_kind == "classification") {
+    if (securable.kind != SecurableKind::kClassification || grant_path.size() != 1 ||
+        securable.path.size() != 1) {
+      return false;
+    }
+    // pii covers pii and pii.email; "pii.*" is accepted as another spelling of pii.
+    std::string_view held = grant_path[0];
+    if (held.ends_with(".*")) held.remove_suffix(2);
+    const std::string_view wanted = securable.path[0];
+    return held == "*" || wanted == held ||
+           (wanted.size() > held.size() && wanted.starts_with(held) && wanted[held.size()] == '.');
   }
   return grant_kind == SecurableKindName(securable.kind) && grant_path == securable.path;
 }
@@ -102,7 +116,7 @@ Result<SecurableKind> ParseSecurableKind(std::string_view name) {
     if (known == name) return value;
   }
   return Status::InvalidArgument("unknown securable type '{}'", name)
-      .WithHint("use mesh, namespace, table or view");
+      .WithHint("use mesh, namespace, table, view or classification");
 }
 
 Securable Securable::Table(std::vector<std::string> levels, const std::string& name) {
@@ -115,19 +129,29 @@ Securable Securable::View(std::vector<std::string> levels, const std::string& na
   return {SecurableKind::kView, std::move(levels)};
 }
 
+std::string Securable::Name() const {
+  if (kind == SecurableKind::kMesh) return "mesh";
+  return metastore::JoinLevels(path);
+}
+
 std::string Securable::ToString() const {
   if (kind == SecurableKind::kMesh) return "mesh";
   return fmt::format("{} {}", SecurableKindName(kind), metastore::JoinLevels(path));
 }
 
-bool GrantsAllow(const std::vector<metastore::GrantRecord>& grants, Privilege privilege,
-                 const Securable& securable) {
+const metastore::GrantRecord* FindGrant(const std::vector<metastore::GrantRecord>& grants,
+                                        Privilege privilege, const Securable& securable) {
   for (const metastore::GrantRecord& grant : grants) {
     auto held = ParsePrivilege(grant.privilege);
     if (!held.ok() || !Includes(*held, privilege)) continue;
-    if (Covers(grant.securable_kind, grant.securable_path, securable)) return true;
+    if (Covers(grant.securable_kind, grant.securable_path, securable)) return &grant;
   }
-  return false;
+  return nullptr;
+}
+
+bool GrantsAllow(const std::vector<metastore::GrantRecord>& grants, Privilege privilege,
+                 const Securable& securable) {
+  return FindGrant(grants, privilege, securable) != nullptr;
 }
 
 bool GrantsReveal(const std::vector<metastore::GrantRecord>& grants, const Securable& securable) {

@@ -25,6 +25,7 @@ enum class Privilege {
   kAlter,         // change schema, partitioning, properties, location; replace views
   kDrop,          // drop it
   kUnmask,        // see clear values where governance masks, and every row despite row filters
+  kReadAudit,     // read the audit log (the governance role)
 };
 
 std::string_view PrivilegeName(Privilege privilege);  // "READ_DATA"
@@ -32,7 +33,9 @@ Result<Privilege> ParsePrivilege(std::string_view name);
 /// Every privilege, in declaration order.
 const std::vector<Privilege>& AllPrivileges();
 
-enum class SecurableKind { kMesh, kNamespace, kTable, kView };
+/// kClassification: the data classes products declare on columns (pii.email); a grant on
+/// `pii` covers pii and every pii.* class. Only UNMASK means something on it.
+enum class SecurableKind { kMesh, kNamespace, kTable, kView, kClassification };
 std::string_view SecurableKindName(SecurableKind kind);  // "mesh", "namespace", ...
 Result<SecurableKind> ParseSecurableKind(std::string_view name);
 
@@ -47,8 +50,13 @@ struct Securable {
   }
   static Securable Table(std::vector<std::string> levels, const std::string& name);
   static Securable View(std::vector<std::string> levels, const std::string& name);
+  static Securable Classification(const std::string& name) {
+    return {SecurableKind::kClassification, {name}};
+  }
   /// "mesh", "namespace finance.ledger", "table finance.revenue".
   std::string ToString() const;
+  /// "mesh", "finance.ledger", "finance.revenue", "pii.email".
+  std::string Name() const;
 };
 
 /// The authenticated caller of an operation.
@@ -56,12 +64,19 @@ struct Caller {
   std::string principal;
   bool is_root = false;
   std::string request_id;
+  /// How the caller reached meshwork, for the audit log: rest, http, pg, cli.
+  std::string channel;
+  /// The platform acting on its own behalf (reading classifications, …): not audited.
+  bool internal = false;
   metastore::Actor actor() const { return {principal, request_id}; }
 };
 
 /// Whether `grants` (of every role the caller holds) give `privilege` on `securable`.
 bool GrantsAllow(const std::vector<metastore::GrantRecord>& grants, Privilege privilege,
                  const Securable& securable);
+/// The first of `grants` that gives it, or null.
+const metastore::GrantRecord* FindGrant(const std::vector<metastore::GrantRecord>& grants,
+                                        Privilege privilege, const Securable& securable);
 
 /// Whether the caller can see `securable` at all: some grant on it, inside it or above it.
 /// Listings show only what the caller can see.

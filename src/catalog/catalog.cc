@@ -13,6 +13,7 @@
 #include "iceberg/json_reader.h"
 #include "iceberg/rest_scan.h"
 #include "iceberg/table_update.h"
+#include "storage/location.h"
 
 namespace meshwork::catalog {
 namespace {
@@ -102,16 +103,20 @@ Status ValidateIdentifier(const Levels& namespace_levels, const std::string& nam
 }
 
 Catalog::Catalog(metastore::Metastore& metastore, CatalogOptions options)
-    : metastore_(metastore), options_(std::move(options)) {}
+    : metastore_(metastore),
+      options_(std::move(options)),
+      audit_(std::make_unique<AuditLog>(metastore)) {}
 Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
                                                const CatalogOptions& options) {
   std::unique_ptr<Catalog> catalog(new Catalog(metastore, options));
-  MW_ASSIGN_OR_RETURN(catalog->warehouse_,
-                      iceberg::Warehouse::Open(options.warehouse_root, [&](storage::LocalFileIO&) {
-                        return std::make_unique<MetastorePointerStore>(metastore);
-                      }));
+  MW_ASSIGN_OR_RETURN(
+      catalog->warehouse_,
+      iceberg::Warehouse::Open(
+          options.warehouse_root,
+          [&](storage::FileIO&) { return std::make_unique<MetastorePointerStore>(metastore); },
+          options.storage));
   // Every server on this metastore signs with the same key, so any of them accepts a token.
   MW_ASSIGN_OR_RETURN(std::string encoded, metastore.SetSettingIfAbsent(
                                                std::string(kSigningKeySetting), GenerateSecret()));
@@ -271,7 +276,14 @@ Status Catalog::AuthorizeRawAccess(const Caller& caller, const LoadedTable& tabl
   std::string name;
   for (const auto& level : identifier.namespace_levels)
     name += level + ".";
-  return raw_access_guard_(caller, name + identifier.name, columns);
+  name += identifier.name;
+  Status decision = raw_access_guard_(caller, name, columns);
+  audit_->Record(caller,
+                 {.operation = "raw_access",
+                  .securables = name,
+                  .allowed = decision.ok(),
+                  .reason = decision.ok() ? "no masks or row filters apply" : decision.message()});
+  return decision;
 }
 
 Result<Catalog::ScramLogin> Catalog::BeginScramLogin(const std::string& client_id) {
@@ -300,14 +312,60 @@ Result<Caller> Catalog::CallerAfterScram(const ScramLogin& login, std::string re
 }
 
 Status Catalog::Authorize(const Caller& caller, Privilege privilege, const Securable& securable) {
-  if (caller.is_root) return Status::OK();
-  MW_ASSIGN_OR_RETURN(PrincipalState state, State(caller.principal));
-  if (state.is_root || GrantsAllow(state.grants, privilege, securable)) return Status::OK();
-  return Status::PermissionDenied("principal '{}' lacks {} on {}", caller.principal,
-                                  PrivilegeName(privilege), securable.ToString())
-      .WithResource(securable.ToString())
-      .WithHint("ask someone with MANAGE_GRANTS on it to grant " +
-                std::string(PrivilegeName(privilege)) + " to one of your roles");
+  metastore::AuditRecord record{.operation = std::string(PrivilegeName(privilege)),
+                                .securables = securable.Name()};
+  if (caller.is_root) {
+    record.reason = "root";
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  auto state = State(caller.principal);
+  if (!state.ok()) {
+    record.allowed = false;
+    record.reason = state.error().message();
+    audit_->Record(caller, std::move(record));
+    return state.error();
+  }
+  if (state->is_root) {
+    record.reason = "root";
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  if (const auto* grant = FindGrant(state->grants, privilege, securable)) {
+    record.reason = fmt::format(
+        "role {} holds {} on {}", grant->role, grant->privilege,
+        grant->securable_kind == "mesh"
+            ? std::string("mesh")
+            : grant->securable_kind + " " + metastore::JoinLevels(grant->securable_path));
+    audit_->Record(caller, std::move(record));
+    return Status::OK();
+  }
+  Status denied = Status::PermissionDenied("principal '{}' lacks {} on {}", caller.principal,
+                                           PrivilegeName(privilege), securable.ToString())
+                      .WithResource(securable.ToString())
+                      .WithHint("ask someone with MANAGE_GRANTS on it to grant " +
+                                std::string(PrivilegeName(privilege)) + " to one of your roles");
+  record.allowed = false;
+  record.reason = denied.message();
+  audit_->Record(caller, std::move(record));
+  return denied;
+}
+
+bool Catalog::Holds(const Caller& caller, Privilege privilege, const Securable& securable) {
+  if (caller.is_root) return true;
+  auto state = State(caller.principal);
+  return state.ok() && (state->is_root || GrantsAllow(state->grants, privilege, securable));
+}
+
+Result<std::vector<metastore::AuditRecord>> Catalog::ListAudit(
+    const Caller& caller, const metastore::AuditFilter& filter) {
+  MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadAudit, Securable::Mesh()));
+  if (filter.limit > kMaxAuditPage) {
+    return Status::InvalidArgument("limit {} is above the largest audit page ({})", filter.limit,
+                                   kMaxAuditPage)
+        .WithHint("page with before_id instead");
+  }
+  return audit_->List(filter);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,7 +390,11 @@ Result<metastore::NamespaceRecord> Catalog::CreateNamespace(
   const Levels parent(levels.begin(), levels.end() - 1);
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateDomain,
                                parent.empty() ? Securable::Mesh() : Securable::Namespace(parent)));
-  MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, properties));
+  metastore::Properties checked = properties;
+  if (auto location = checked.find("location"); location != checked.end()) {
+    MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
+  }
+  MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, checked));
   return metastore_.LoadNamespace(levels);
 }
 
@@ -348,7 +410,11 @@ Result<metastore::PropertiesUpdate> Catalog::UpdateNamespaceProperties(
     const metastore::Properties& updates) {
   MW_RETURN_IF_ERROR(ValidateNamespace(levels));
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter, Securable::Namespace(levels)));
-  return metastore_.UpdateNamespaceProperties(caller.actor(), levels, removals, updates);
+  metastore::Properties checked = updates;
+  if (auto location = checked.find("location"); location != checked.end()) {
+    MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
+  }
+  return metastore_.UpdateNamespaceProperties(caller.actor(), levels, removals, checked);
 }
 
 Status Catalog::DropNamespace(const Caller& caller, const Levels& levels) {
@@ -382,11 +448,40 @@ Result<metastore::Page<std::string>> Catalog::ListTables(const Caller& caller,
   return names;
 }
 
+Result<std::string> Catalog::NamespaceLocation(const std::string& location) {
+  auto inside = warehouse_->Resolve(location);
+  if (!inside.ok() || inside->empty()) {
+    return Status::NotImplemented(
+               "namespace location {} is not a folder inside this catalog's warehouse {}", location,
+               warehouse_->root())
+        .WithHint(fmt::format(
+            "give the domain a prefix of its own inside the warehouse, e.g. {}/domains/NAME; "
+            "buckets with credentials of their own per domain are not supported yet",
+            warehouse_->root()));
+  }
+  return warehouse_->FileUri(*inside);
+}
+
+std::string Catalog::DomainFolder(const Levels& levels) {
+  auto record = metastore_.LoadNamespace(levels);
+  if (record.ok()) {
+    if (auto location = record->properties.find("location"); location != record->properties.end()) {
+      auto inside = warehouse_->Resolve(location->second);
+      if (inside.ok() && !inside->empty()) return *inside;
+    }
+  }
+  std::string folder;
+  for (const std::string& level : levels)
+    folder += (folder.empty() ? "" : "/") + level;
+  return folder;
+}
+
 std::string Catalog::DefaultLocation(const TableIdentifier& identifier) {
-  std::string folder = identifier.RelativeLocation();
+  std::string folder = DomainFolder(identifier.namespace_levels) + "/" + identifier.name;
   // A renamed or unpurged table may still own the folder: never share one.
-  auto taken = warehouse_->io().Exists(folder + "/metadata");
-  if (!taken.ok() || *taken) folder += "-" + Uuid::V4().ToString().substr(0, 8);
+  // A listing, not Exists: object stores have no folders to find.
+  auto taken = warehouse_->io().List(folder + "/metadata/");
+  if (!taken.ok() || !taken->empty()) folder += "-" + Uuid::V4().ToString().substr(0, 8);
   return warehouse_->FileUri(folder);
 }
 
@@ -418,7 +513,7 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
   if (request.contains("location") && request["location"].is_string()) {
     // A client that staged a create sends back the location it was given.
     std::string asked = request["location"].get<std::string>();
-    auto inside = warehouse_->io().Resolve(asked);
+    auto inside = warehouse_->Resolve(asked);
     if (!inside.ok() || inside->empty()) {
       return CheckLocation(identifier, asked, location);
     }
@@ -587,7 +682,7 @@ Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
       if (base) {
         prepared = CheckLocation(id, updated->location, base->metadata.location);
       } else {
-        auto inside = warehouse_->io().Resolve(updated->location);
+        auto inside = warehouse_->Resolve(updated->location);
         if (!inside.ok() || inside->empty()) {
           prepared = CheckLocation(id, updated->location, DefaultLocation(id));
         }
@@ -652,7 +747,7 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
   MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateTable,
                                Securable::Namespace(identifier.namespace_levels)));
-  auto inside = warehouse_->io().Resolve(metadata_location);
+  auto inside = warehouse_->Resolve(metadata_location);
   if (!inside.ok()) {
     return Status::InvalidArgument("metadata-location {} is outside this catalog's warehouse",
                                    metadata_location)
@@ -660,7 +755,7 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
   }
   const std::string location = warehouse_->FileUri(*inside);
   MW_ASSIGN_OR_RETURN(auto metadata, ReadMetadata(location));
-  auto table_folder = warehouse_->io().Resolve(metadata->location);
+  auto table_folder = warehouse_->Resolve(metadata->location);
   if (!table_folder.ok() || table_folder->empty()) {
     return Status::InvalidArgument("the table's location {} is outside this catalog's warehouse",
                                    metadata->location);
@@ -693,7 +788,7 @@ Status Catalog::DropTable(const Caller& caller, const TableIdentifier& identifie
   if (!metadata.ok()) {
     return std::move(metadata).error().WithContext("dropped, but cannot purge the files");
   }
-  auto folder = warehouse_->io().Resolve((*metadata)->location);
+  auto folder = warehouse_->Resolve((*metadata)->location);
   if (!folder.ok() || folder->empty()) {
     return Status::FailedPrecondition(
         "dropped, but the table's files at {} are not in a folder "
@@ -775,7 +870,7 @@ Result<metastore::Page<std::string>> Catalog::ListViews(const Caller& caller,
 
 Result<std::string> Catalog::WriteViewMetadata(const iceberg::ViewMetadata& metadata,
                                                const std::string& previous_location) {
-  MW_ASSIGN_OR_RETURN(std::string folder, warehouse_->io().Resolve(metadata.location));
+  MW_ASSIGN_OR_RETURN(std::string folder, warehouse_->Resolve(metadata.location));
   if (folder.empty()) return Status::InvalidArgument("a view cannot live at the warehouse root");
   const int64_t version =
       previous_location.empty()
@@ -1006,6 +1101,21 @@ Status CheckSecurableExists(metastore::Metastore& metastore, const Securable& se
   switch (securable.kind) {
     case SecurableKind::kMesh:
       return Status::OK();
+    case SecurableKind::kClassification: {
+      // Classifications are names products declare, not objects: any well-formed one.
+      const std::string& name = securable.path.empty() ? std::string() : securable.path[0];
+      const bool well_formed =
+          !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::islower(static_cast<unsigned char>(c)) ||
+                   std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                   c == '-' || c == '*';
+          });
+      if (!well_formed) {
+        return Status::InvalidArgument("'{}' is not a classification", name)
+            .WithHint("classifications are lowercase dotted names such as pii or pii.email");
+      }
+      return Status::OK();
+    }
     case SecurableKind::kNamespace:
       MW_RETURN_IF_ERROR(ValidateNamespace(securable.path));
       return metastore.LoadNamespace(securable.path).status();
@@ -1038,6 +1148,17 @@ metastore::GrantRecord ToRecord(const std::string& role, Privilege privilege,
 Status Catalog::Grant(const Caller& caller, const std::string& role, Privilege privilege,
                       const Securable& securable) {
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kManageGrants, securable));
+  if (securable.kind == SecurableKind::kClassification && privilege != Privilege::kUnmask) {
+    return Status::InvalidArgument("{} cannot be granted on a classification",
+                                   PrivilegeName(privilege))
+        .WithHint(
+            "grant UNMASK on a classification (clear values of its columns everywhere); "
+            "other privileges go on the mesh, a domain or a table");
+  }
+  if (privilege == Privilege::kReadAudit && securable.kind != SecurableKind::kMesh) {
+    return Status::InvalidArgument("READ_AUDIT is granted on the mesh only")
+        .WithHint("grant it with --on mesh");
+  }
   MW_RETURN_IF_ERROR(CheckSecurableExists(metastore_, securable));
   MW_RETURN_IF_ERROR(metastore_.AddGrant(caller.actor(), ToRecord(role, privilege, securable)));
   ForgetPrincipals();
@@ -1070,6 +1191,136 @@ Result<WhoAmI> Catalog::Describe(const Caller& caller) {
   MW_ASSIGN_OR_RETURN(who.roles, metastore_.RolesOfPrincipal(caller.principal));
   MW_ASSIGN_OR_RETURN(who.grants, metastore_.GrantsOfPrincipal(caller.principal));
   return who;
+}
+
+}  // namespace meshwork::catalog
+
+namespace meshwork::catalog {
+
+namespace {
+
+// The <Key> elements of a DeleteObjects body, unescaped.
+std::vector<std::string> DeleteObjectKeys(std::string_view body) {
+  std::vector<std::string> keys;
+  for (size_t start = body.find("<Key>"); start != std::string_view::npos;
+       start = body.find("<Key>", start)) {
+    start += 5;
+    const size_t end = body.find("</Key>", start);
+    if (end == std::string_view::npos) break;
+    std::string key(body.substr(start, end - start));
+    for (const auto& [entity, text] : std::vector<std::pair<std::string, std::string>>{
+             {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
+      for (size_t at = key.find(entity); at != std::string::npos; at = key.find(entity, at + 1))
+        key.replace(at, entity.size(), text);
+    }
+    keys.push_back(std::move(key));
+    start = end;
+  }
+  return keys;
+}
+
+}  // namespace
+
+Result<Catalog::SignedRequest> Catalog::SignRemoteRequest(const Caller& caller,
+                                                          const TableIdentifier& identifier,
+                                                          const nlohmann::json& request) {
+  MW_RETURN_IF_ERROR(ValidateIdentifier(identifier.namespace_levels, identifier.name));
+  if (!request.is_object()) return Status::InvalidArgument("the request body is not an object");
+  for (const char* field : {"method", "uri"}) {
+    if (!request.contains(field) || !request[field].is_string()) {
+      return Status::InvalidArgument("{}: required string is missing", field)
+          .WithHint("send a RemoteSignRequest: region, uri, method, headers");
+    }
+  }
+  std::string method = request["method"].get<std::string>();
+  for (char& c : method)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string uri = request["uri"].get<std::string>();
+  if (request.contains("provider") && request["provider"].is_string() &&
+      request["provider"].get<std::string>() != "s3") {
+    return Status::InvalidArgument("provider '{}' cannot be signed here",
+                                   request["provider"].get<std::string>())
+        .WithHint("this catalog signs S3 requests only");
+  }
+  Privilege privilege = Privilege::kReadData;
+  if (method == "GET" || method == "HEAD") {
+    privilege = Privilege::kReadData;
+  } else if (method == "PUT" || method == "POST" || method == "DELETE") {
+    privilege = Privilege::kWriteData;
+  } else {
+    return Status::InvalidArgument("method {} is not signed", method)
+        .WithHint("remote signing covers GET, HEAD, PUT, POST and DELETE");
+  }
+  const std::string table_name = identifier.ToString();
+  MW_RETURN_IF_ERROR(
+      Authorize(caller, privilege, Securable::Table(identifier.namespace_levels, identifier.name))
+          .WithContext(fmt::format("cannot sign {} {} for table {}", method, uri.substr(0, 200),
+                                   table_name)));
+  storage::S3FileIO* s3 = warehouse_->s3();
+  if (s3 == nullptr) {
+    return Status::FailedPrecondition("this catalog's warehouse {} is not in object storage",
+                                      warehouse_->root())
+        .WithHint("remote signing is for s3:// warehouses; read local tables' files directly");
+  }
+  MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTableUnchecked(identifier));
+  if (privilege == Privilege::kReadData) {
+    MW_RETURN_IF_ERROR(AuthorizeRawAccess(caller, table, identifier));
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (request.contains("headers") && request["headers"].is_object()) {
+    for (const auto& [name, values] : request["headers"].items()) {
+      if (values.is_string()) {
+        headers.emplace_back(name, values.get<std::string>());
+      } else if (values.is_array()) {
+        std::string joined;
+        for (const auto& value : values) {
+          if (!value.is_string()) continue;
+          joined += (joined.empty() ? "" : ",") + value.get<std::string>();
+        }
+        headers.emplace_back(name, joined);
+      }
+    }
+  }
+  MW_ASSIGN_OR_RETURN(storage::S3FileIO::ExternalSignature signature,
+                      s3->SignExternal(method, uri, headers));
+  // Which keys the request touches: its path, a listing's prefix, or DeleteObjects' keys.
+  MW_ASSIGN_OR_RETURN(storage::ParsedLocation location,
+                      storage::ParseLocation(table.metadata.location));
+  std::string folder = location.path;
+  while (!folder.empty() && folder.back() == '/')
+    folder.pop_back();
+  std::vector<std::string> touched;
+  const auto query_value = [&](std::string_view name) -> std::optional<std::string> {
+    for (const auto& [key, value] : signature.query)
+      if (key == name) return value;
+    return std::nullopt;
+  };
+  if (method == "POST" && query_value("delete")) {
+    if (!request.contains("body") || !request["body"].is_string()) {
+      return Status::InvalidArgument("a DeleteObjects request needs its body to be signed")
+          .WithHint("send the request's XML body in the body field");
+    }
+    touched = DeleteObjectKeys(request["body"].get<std::string>());
+    if (touched.empty()) return Status::InvalidArgument("the DeleteObjects body names no key");
+  } else if (signature.key.empty() && (method == "GET" || method == "HEAD")) {
+    touched.push_back(query_value("prefix").value_or(""));
+  } else {
+    touched.push_back(signature.key);
+  }
+  for (const std::string& key : touched) {
+    const bool inside = location.scheme.starts_with("s3") &&
+                        signature.bucket == location.authority && !folder.empty() &&
+                        key.starts_with(folder + "/") && key.find("/../") == std::string::npos &&
+                        !key.ends_with("/..");
+    if (!inside) {
+      return Status::PermissionDenied(
+                 "cannot sign {} of s3://{}/{}: it is outside the location of table {} ({})",
+                 method, signature.bucket, key.substr(0, 300), table_name, table.metadata.location)
+          .WithHint("the catalog signs requests only for objects under the table's own location");
+    }
+  }
+  SignedRequest result{uri, std::move(signature.headers)};
+  return result;
 }
 
 }  // namespace meshwork::catalog

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "catalog/access.h"
+#include "catalog/audit_log.h"
 #include "common/result.h"
 #include "iceberg/scan_planner.h"
 #include "iceberg/view_metadata.h"
@@ -28,8 +29,10 @@
 namespace meshwork::catalog {
 
 struct CatalogOptions {
-  /// The local warehouse folder (created if missing).
+  /// The local warehouse folder (created if missing), or s3://bucket/prefix.
   std::string warehouse_root;
+  /// How an s3:// warehouse is reached, and its local cache and staging folders.
+  iceberg::WarehouseStorage storage;
   /// "CLIENT_ID:SECRET" for the root principal; empty: keep the existing root, or generate one.
   std::string bootstrap_credentials;
   int64_t token_lifetime_seconds = 3600;
@@ -106,7 +109,18 @@ class Catalog {
   Result<Caller> CallerAfterScram(const ScramLogin& login, std::string request_id);
 
   /// permission_denied "principal 'bob' lacks READ_DATA on table finance.revenue" unless allowed.
+  /// Every decision lands in the audit log.
   Status Authorize(const Caller& caller, Privilege privilege, const Securable& securable);
+  /// Whether the caller holds it, without recording a decision (for what the caller's view
+  /// looks like, e.g. which of its columns are masked for it).
+  bool Holds(const Caller& caller, Privilege privilege, const Securable& securable);
+
+  /// The audit log, for layers above that record their own decisions (queries, policy changes).
+  AuditLog& audit() { return *audit_; }
+  /// Newest first; needs READ_AUDIT on the mesh.
+  Result<std::vector<metastore::AuditRecord>> ListAudit(const Caller& caller,
+                                                        const metastore::AuditFilter& filter);
+  static constexpr int64_t kMaxAuditPage = 10000;
 
   // Namespaces.
   Result<metastore::Page<metastore::NamespaceRecord>> ListNamespaces(
@@ -203,6 +217,23 @@ class Catalog {
   using RawAccessGuard = std::function<Status(const Caller& caller, const std::string& table,
                                               const std::vector<std::string>& columns)>;
   void SetRawAccessGuard(RawAccessGuard guard) { raw_access_guard_ = std::move(guard); }
+  /// REST remote signing (POST …/tables/{t}/sign): signs `request` (method, uri, headers, and
+  /// for DeleteObjects the body) with the warehouse's S3 credentials, after checking that the
+  /// caller holds READ_DATA (GET, HEAD) or WRITE_DATA (PUT, POST, DELETE) on the table and that
+  /// every object the request touches lies under the table's location. permission_denied
+  /// otherwise; failed_precondition when the warehouse is not in object storage.
+  struct SignedRequest {
+    std::string uri;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  Result<SignedRequest> SignRemoteRequest(const Caller& caller,
+                                          const iceberg::TableIdentifier& identifier,
+                                          const nlohmann::json& request);
+
+  /// The folder (relative to the warehouse root) where a domain's tables go: its namespace's
+  /// "location" property when set (per-domain storage), else the namespace path.
+  std::string DomainFolder(const metastore::Levels& levels);
+
   /// OK when no guard is set or it allows `caller` the files of `table` (its columns given).
   Status AuthorizeRawAccess(const Caller& caller, const iceberg::LoadedTable& table,
                             const iceberg::TableIdentifier& identifier);
@@ -226,6 +257,8 @@ class Catalog {
   Status CheckLocation(const iceberg::TableIdentifier& identifier, const std::string& location,
                        const std::string& expected);
   std::string DefaultLocation(const iceberg::TableIdentifier& identifier);
+  /// A namespace "location" property checked and normalized (a URI inside the warehouse).
+  Result<std::string> NamespaceLocation(const std::string& location);
   Result<LoadedView> LoadViewUnchecked(const iceberg::TableIdentifier& identifier);
   /// Writes view metadata as the next version in its location's metadata folder.
   Result<std::string> WriteViewMetadata(const iceberg::ViewMetadata& metadata,
@@ -239,6 +272,8 @@ class Catalog {
 
   std::mutex principals_mutex_;
   std::unordered_map<std::string, PrincipalState> principals_;
+  // Its destructor flushes into the metastore, which outlives the catalog.
+  std::unique_ptr<AuditLog> audit_;
 
   // Parsed metadata files by location: they never change once written.
   std::mutex metadata_mutex_;

@@ -179,10 +179,13 @@ AccessCommands* AddAccessCommands(CLI::App& app) {
     (*command)
         ->add_option("--privilege", o.privilege,
                      "MANAGE_MESH, MANAGE_GRANTS, CREATE_DOMAIN, CREATE_TABLE, "
-                     "READ_METADATA, READ_DATA, WRITE_DATA, ALTER or DROP")
+                     "READ_METADATA, READ_DATA, WRITE_DATA, ALTER, DROP, UNMASK or "
+                     "READ_AUDIT")
         ->required();
     (*command)
-        ->add_option("--on", o.on, "mesh, namespace:NAME, table:NS.NAME or view:NS.NAME")
+        ->add_option("--on", o.on,
+                     "mesh, namespace:NAME, table:NS.NAME, view:NS.NAME or "
+                     "classification:pii.email")
         ->required();
   }
   o.grant_list = Sub(grant, "list", "List grants", o);

@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/settings.h"
 #include "cli/version.h"
 #include "common/uuid.h"
 #include "engine/connection.h"
 #include "engine/database.h"
 #include "storage/local_file_io.h"
+#include "storage/s3_file_io.h"
 
 namespace meshwork::cli {
 namespace {
@@ -124,6 +126,76 @@ std::vector<Check> CheckTools() {
   return checks;
 }
 
+// The configured object store, step by step, so that the failing step names the problem:
+// credentials found, endpoint reachable (and the keys accepted), then a probe object written,
+// read back and deleted.
+std::vector<Check> CheckObjectStore(const config::Config& config) {
+  std::vector<Check> checks;
+  const std::string warehouse = config.GetString("warehouse").value_or("");
+  if (!warehouse.starts_with("s3://") && !warehouse.starts_with("s3a://") &&
+      !warehouse.starts_with("s3n://")) {
+    return checks;
+  }
+  const std::string data_dir = config.GetString("data_dir").value_or(".meshwork");
+  auto storage = WarehouseStorageSettings(config, data_dir);
+  if (!storage.ok()) {
+    checks.push_back({"object store", Outcome::kFail, storage.error().ToString()});
+    return checks;
+  }
+  storage::S3Config s3 = storage->s3;
+  s3.warehouse = warehouse;
+  // A doctor answers quickly: two attempts, short timeouts.
+  s3.max_attempts = 2;
+  s3.connect_timeout = std::chrono::milliseconds(3000);
+  s3.request_timeout = std::chrono::milliseconds(15000);
+  auto credentials = storage::ResolveS3Credentials(s3);
+  if (!credentials.ok()) {
+    checks.push_back({"s3 credentials", Outcome::kFail, credentials.error().ToString()});
+    return checks;
+  }
+  checks.push_back({"s3 credentials", Outcome::kOk,
+                    fmt::format("access key {}…", credentials->access_key_id.substr(0, 4))});
+  auto io = storage::S3FileIO::Make(s3);
+  if (!io.ok()) {
+    checks.push_back({"s3 store", Outcome::kFail, io.error().ToString()});
+    return checks;
+  }
+  const std::string where = (*io)->Describe();
+  const std::string probe = ".meshwork-doctor-probe-" + Uuid::V4().ToString();
+  auto exists = (*io)->Exists(probe);
+  if (!exists.ok()) {
+    checks.push_back({"s3 reachable", Outcome::kFail, exists.error().ToString()});
+    return checks;
+  }
+  checks.push_back({"s3 reachable", Outcome::kOk, where + " answers, credentials accepted"});
+  const std::string payload = "meshwork doctor probe " + probe;
+  Status written = (*io)->WriteFileAtomic(probe, payload);
+  if (!written.ok()) {
+    checks.push_back({"s3 write", Outcome::kFail, written.ToString()});
+    return checks;
+  }
+  checks.push_back({"s3 write", Outcome::kOk, fmt::format("PUT {}/{}", (*io)->RootUri(), probe)});
+  auto read = (*io)->ReadFile(probe);
+  if (!read.ok()) {
+    checks.push_back({"s3 read", Outcome::kFail, read.error().ToString()});
+  } else if (*read != payload) {
+    checks.push_back({"s3 read", Outcome::kFail,
+                      fmt::format("GET {} returned {} bytes that differ from the {} written (a "
+                                  "proxy or the store altered them)",
+                                  probe, read->size(), payload.size())});
+  } else {
+    checks.push_back({"s3 read", Outcome::kOk, "the probe object reads back unchanged"});
+  }
+  Status deleted = (*io)->Delete(probe);
+  if (!deleted.ok()) {
+    checks.push_back(
+        {"s3 delete", Outcome::kFail, deleted.ToString() + " (delete " + probe + " by hand)"});
+  } else {
+    checks.push_back({"s3 delete", Outcome::kOk, "the probe object is gone"});
+  }
+  return checks;
+}
+
 Check CheckSystem() {
   const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   const double memory_gib =
@@ -142,6 +214,8 @@ int RunDoctor(const config::Config& config, bool json) {
        fmt::format("{} loaded from {}", engine::LibraryVersion(), engine::LibraryPath())});
   checks.push_back(CheckDuckDB(config));
   checks.push_back(CheckDataDir(config));
+  for (auto& check : CheckObjectStore(config))
+    checks.push_back(std::move(check));
   checks.push_back(CheckSystem());
   for (auto& tool : CheckTools())
     checks.push_back(std::move(tool));

@@ -45,8 +45,8 @@ Result<std::vector<governance::Finding>> TestAgainstPublished(
   product_count = records.size();
   iceberg::Warehouse& warehouse = catalog.warehouse();
   MW_ASSIGN_OR_RETURN(
-      auto database,
-      engine::Database::Open({.allowed_directories = {warehouse.io().root()}, .lock_down = true}));
+      auto database, engine::Database::Open({.allowed_directories = warehouse.ReadableDirectories(),
+                                             .lock_down = true}));
   MW_ASSIGN_OR_RETURN(auto connection, database.Connect());
   MW_RETURN_IF_ERROR(governance.RegisterFunctions(connection));
   std::vector<governance::Finding> findings;

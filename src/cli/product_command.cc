@@ -248,6 +248,35 @@ void Print(const nlohmann::json& value) {
   std::printf("%s\n", value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
+// A mesh role's grant: "READ_DATA" (on the mesh) or "UNMASK on classification:pii.email".
+Result<std::pair<catalog::Privilege, catalog::Securable>> ParseMeshGrant(const std::string& text) {
+  const size_t on = text.find(" on ");
+  MW_ASSIGN_OR_RETURN(catalog::Privilege privilege, catalog::ParsePrivilege(text.substr(0, on)));
+  if (on == std::string::npos) return std::pair{privilege, catalog::Securable::Mesh()};
+  const std::string target = text.substr(on + 4);
+  const size_t colon = target.find(':');
+  MW_ASSIGN_OR_RETURN(catalog::SecurableKind kind,
+                      catalog::ParseSecurableKind(target.substr(0, colon)));
+  const std::string name = colon == std::string::npos ? "" : target.substr(colon + 1);
+  if (kind == catalog::SecurableKind::kMesh)
+    return std::pair{privilege, catalog::Securable::Mesh()};
+  if (name.empty()) {
+    return Status::InvalidArgument("grant '{}' names no securable after the type", text)
+        .WithHint("write PRIVILEGE on TYPE:NAME, e.g. UNMASK on classification:pii.email");
+  }
+  if (kind == catalog::SecurableKind::kClassification) {
+    return std::pair{privilege, catalog::Securable::Classification(name)};
+  }
+  std::vector<std::string> path;
+  for (size_t start = 0;;) {
+    const size_t dot = name.find('.', start);
+    path.push_back(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return std::pair{privilege, catalog::Securable{kind, path}};
+}
+
 // The local mesh in --data-dir, and who the caller is in it: the principal of
 // MESHWORK_CLIENT_ID/SECRET when set (so RBAC applies as on the server), else the mesh's root
 // (whoever can write the data dir owns the mesh anyway).
@@ -291,6 +320,7 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config,
   } else {
     mesh.caller = {.principal = "root", .is_root = true, .request_id = request_id};
   }
+  mesh.caller.channel = "cli";
   mesh.governance = std::make_unique<governance::Governance>(*mesh.catalog);
   mesh.gate = product::MakePolicyGate(*mesh.governance);
   mesh.service = std::make_unique<product::ProductService>(*mesh.catalog, mesh.gate.get());
@@ -958,13 +988,14 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
     Status created = mesh->catalog->CreateRole(mesh->caller, role.name, role.description);
     if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return Fail(created);
     for (const std::string& grant : role.grants) {
-      auto privilege = catalog::ParsePrivilege(grant);
-      if (!privilege.ok()) return Fail(privilege.error());
-      Status granted =
-          mesh->catalog->Grant(mesh->caller, role.name, *privilege, catalog::Securable::Mesh());
+      auto parsed = ParseMeshGrant(grant);
+      if (!parsed.ok()) {
+        return Fail(std::move(parsed).error().WithContext("role {} in the mesh file", role.name));
+      }
+      Status granted = mesh->catalog->Grant(mesh->caller, role.name, parsed->first, parsed->second);
       if (!granted.ok() && granted.code() != StatusCode::kAlreadyExists) return Fail(granted);
     }
-    say(fmt::format("  role {:<17} {} on the mesh", role.name, fmt::join(role.grants, ", ")));
+    say(fmt::format("  role {:<17} {}", role.name, fmt::join(role.grants, ", ")));
   }
   for (const auto& principal : description->principals) {
     auto credentials = mesh->catalog->CreatePrincipal(mesh->caller, principal.name, "user");

@@ -21,6 +21,7 @@
 #include "product/service.h"
 #include "query/governance_access.h"
 #include "query/session.h"
+#include "server/governance_api.h"
 #include "server/http_server.h"
 #include "server/mesh_api.h"
 #include "server/metrics.h"
@@ -69,7 +70,8 @@ ServeCommand* AddServeCommand(CLI::App& app) {
   serve->add_option("--metastore", command.metastore,
                     "postgresql://user@host:port/db (default: SQLite in the data dir)");
   serve->add_option("--warehouse", command.warehouse,
-                    "Warehouse folder (default: data dir/warehouse)");
+                    "Warehouse folder or s3://bucket/prefix (default: data dir/warehouse); "
+                    "S3 settings: s3.* (MESHWORK_S3_*) or AWS_* variables");
   serve->add_option("--tls-cert", command.tls_certificate, "PEM certificate: serve HTTPS");
   serve->add_option("--tls-key", command.tls_key, "PEM private key for --tls-cert");
   serve->add_option("--bootstrap-credentials", command.bootstrap_credentials,
@@ -104,12 +106,8 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   if (metastore_url.empty()) metastore_url = data_dir + "/meshwork.db";
   std::string warehouse = Setting(config, command.warehouse, "warehouse");
   if (warehouse.empty()) warehouse = data_dir + "/warehouse";
-  if (warehouse.find("://") != std::string::npos && !warehouse.starts_with("file://")) {
-    return ReportError(
-        Status::NotImplemented("warehouse {} needs object storage support", warehouse)
-            .WithHint("use a local folder for now"),
-        kExitUsage);
-  }
+  auto storage = WarehouseStorageSettings(config, data_dir);
+  if (!storage.ok()) return ReportError(storage.error(), kExitUsage);
   auto address = ParseAddress(Setting(config, command.http, "http.address"));
   if (!address.ok()) return ReportError(address.error(), kExitUsage);
 
@@ -117,6 +115,7 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   if (!metastore.ok()) return ReportError(metastore.error());
   catalog::CatalogOptions catalog_options{
       .warehouse_root = warehouse,
+      .storage = *storage,
       .bootstrap_credentials =
           Setting(config, command.bootstrap_credentials, "bootstrap_credentials")};
   auto catalog = catalog::Catalog::Open(**metastore, catalog_options);
@@ -157,6 +156,7 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                   .access_policy = access_policy.get()});
   if (!queries.ok()) return ReportError(queries.error());
   server::AddQueryApiRoutes(router, **catalog, **queries);
+  server::AddGovernanceApiRoutes(router, **catalog, governance);
   // The developer portal at / (compiled in): login, search, product pages, SQL workbench.
   product::AccessRequests access_requests(**catalog, products);
   server::AddPortalRoutes(router, **catalog, products,

@@ -13,11 +13,62 @@ std::vector<config::SettingSpec> MeshworkSettings() {
       {"pg.address", SettingType::kString, "127.0.0.1:5433", "PostgreSQL wire listen address"},
       {"metastore", SettingType::kString, "", "postgresql://… (default: SQLite in data_dir)"},
       {"warehouse", SettingType::kString, "", "s3://bucket/prefix (default: data_dir/warehouse)"},
+      {"s3.endpoint", SettingType::kString, "",
+       "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL, else AWS)"},
+      {"s3.region", SettingType::kString, "", "S3 region (default: AWS_REGION, else us-east-1)"},
+      {"s3.path_style", SettingType::kBool, "", "path-style URLs (default: on custom endpoints)"},
+      {"s3.access_key_id", SettingType::kString, "",
+       "S3 access key (default: AWS_ACCESS_KEY_ID, else the profile)"},
+      {"s3.secret_access_key", SettingType::kString, "", "S3 secret key", /*secret=*/true},
+      {"s3.session_token", SettingType::kString, "", "S3 session token", /*secret=*/true},
+      {"s3.profile", SettingType::kString, "", "profile in ~/.aws/credentials (default: default)"},
+      {"s3.conditional_writes", SettingType::kBool, "true",
+       "If-None-Match on create-only writes; false for stores that ignore it (s3rver)"},
+      {"cache.directory", SettingType::kString, "",
+       "read-through cache of object-store files (default: data_dir/cache)"},
+      {"cache.max_bytes", SettingType::kInt, "10737418240", "bound of the read-through cache"},
       {"engine.threads", SettingType::kInt, "", "DuckDB worker threads (default: all cores)"},
       {"engine.memory_limit", SettingType::kString, "", "DuckDB memory limit, e.g. 4GB"},
       {"engine.temp_directory", SettingType::kString, "", "DuckDB spill folder"},
       {"bootstrap_credentials", SettingType::kString, "", "root ID:SECRET", /*secret=*/true},
   };
+}
+
+Result<iceberg::WarehouseStorage> WarehouseStorageSettings(const config::Config& config,
+                                                           const std::string& data_dir) {
+  iceberg::WarehouseStorage storage;
+  storage.s3.endpoint = Setting(config, "", "s3.endpoint");
+  storage.s3.region = Setting(config, "", "s3.region");
+  if (auto path_style = config.GetBool("s3.path_style"); path_style.ok()) {
+    storage.s3.addressing =
+        *path_style ? storage::S3Config::Addressing::kPath : storage::S3Config::Addressing::kAuto;
+  }
+  storage.s3.credentials.access_key_id = Setting(config, "", "s3.access_key_id");
+  storage.s3.credentials.secret_access_key = Setting(config, "", "s3.secret_access_key");
+  storage.s3.credentials.session_token = Setting(config, "", "s3.session_token");
+  if (storage.s3.credentials.access_key_id.empty() !=
+      storage.s3.credentials.secret_access_key.empty()) {
+    return Status::InvalidArgument("s3.access_key_id and s3.secret_access_key go together")
+        .WithHint(
+            "set both (MESHWORK_S3_ACCESS_KEY_ID and MESHWORK_S3_SECRET_ACCESS_KEY), or neither "
+            "to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials");
+  }
+  storage.s3.profile = Setting(config, "", "s3.profile");
+  if (auto conditional = config.GetBool("s3.conditional_writes");
+      conditional.ok() && !*conditional) {
+    storage.s3.create_only = storage::S3Config::CreateOnly::kHeadThenPut;
+  }
+  storage.cache_directory = Setting(config, "", "cache.directory");
+  if (storage.cache_directory.empty()) storage.cache_directory = data_dir + "/cache";
+  if (auto bytes = config.GetInt("cache.max_bytes"); bytes.ok()) {
+    if (*bytes <= 0) {
+      return Status::InvalidArgument("cache.max_bytes is {}, not a positive size", *bytes)
+          .WithHint("give the read-through cache a bound in bytes, e.g. 10737418240 (10 GiB)");
+    }
+    storage.cache_bytes = static_cast<uint64_t>(*bytes);
+  }
+  storage.staging_directory = data_dir + "/staging";
+  return storage;
 }
 
 std::string Setting(const config::Config& config, const std::string& flag, const char* key) {

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/result.h"
+#include "iceberg/warehouse.h"
 
 namespace meshwork::cli {
 
@@ -13,5 +15,10 @@ std::vector<config::SettingSpec> MeshworkSettings();
 
 /// A command's flag when given, else the configured value of `key` ("" when unset).
 std::string Setting(const config::Config& config, const std::string& flag, const char* key);
+
+/// How an s3:// warehouse is reached (s3.*, cache.* settings; AWS_* variables fill the gaps),
+/// with the cache and staging folders under `data_dir` unless configured.
+Result<iceberg::WarehouseStorage> WarehouseStorageSettings(const config::Config& config,
+                                                           const std::string& data_dir);
 
 }  // namespace meshwork::cli

@@ -285,12 +285,11 @@ int Append(TableCommand& options, iceberg::Warehouse& warehouse,
   if (!deleting) source = ReaderFor(options.from);
   if (!source.ok()) return Fail(source.error());
   // The engine may read only the input file's folder and the warehouse.
-  const std::string input_dir =
-      deleting ? warehouse.io().root()
-               : std::filesystem::absolute(options.from).parent_path().string();
-  auto database = engine::Database::Open({.allowed_directories = {input_dir, warehouse.io().root()},
-                                          .lock_down = true,
-                                          .settings = {{"TimeZone", "UTC"}}});
+  std::vector<std::string> allowed = warehouse.ReadableDirectories();
+  allowed.push_back(warehouse.LocalWriteDirectory(""));
+  if (!deleting) allowed.push_back(std::filesystem::absolute(options.from).parent_path().string());
+  auto database = engine::Database::Open(
+      {.allowed_directories = allowed, .lock_down = true, .settings = {{"TimeZone", "UTC"}}});
   if (!database.ok()) return Fail(database.error());
   auto connection = database->Connect();
   if (!connection.ok()) return Fail(connection.error());
@@ -558,9 +557,10 @@ int Expire(TableCommand& options, iceberg::Warehouse& warehouse,
 
 int Compact(TableCommand& options, iceberg::Warehouse& warehouse,
             const iceberg::TableIdentifier& identifier) {
-  auto database = engine::Database::Open({.allowed_directories = {warehouse.io().root()},
-                                          .lock_down = true,
-                                          .settings = {{"TimeZone", "UTC"}}});
+  std::vector<std::string> allowed = warehouse.ReadableDirectories();
+  allowed.push_back(warehouse.LocalWriteDirectory(""));
+  auto database = engine::Database::Open(
+      {.allowed_directories = allowed, .lock_down = true, .settings = {{"TimeZone", "UTC"}}});
   if (!database.ok()) return Fail(database.error());
   auto connection = database->Connect();
   if (!connection.ok()) return Fail(connection.error());
@@ -873,7 +873,12 @@ int RunTableCommand(TableCommand& options) {
   if (iceberg::LooksLikeTablePath(options.name)) return RunOnTableFolder(options);
   // Only create makes a warehouse folder: a typo in --warehouse must not leave empty folders.
   std::error_code missing;
-  if (!options.create->parsed() && !std::filesystem::is_directory(options.warehouse, missing)) {
+  // (An s3:// warehouse is reached through AWS_* variables: AWS_ENDPOINT_URL, AWS_REGION, keys.)
+  const bool object_store = options.warehouse.starts_with("s3://") ||
+                            options.warehouse.starts_with("s3a://") ||
+                            options.warehouse.starts_with("s3n://");
+  if (!object_store && !options.create->parsed() &&
+      !std::filesystem::is_directory(options.warehouse, missing)) {
     return Fail(Status::NotFound("there is no warehouse at {}", options.warehouse)
                     .WithHint("pass --warehouse DIR (default ./warehouse); `meshwork table create` "
                               "makes one"));
@@ -888,7 +893,7 @@ int RunTableCommand(TableCommand& options) {
     const char* user = std::getenv("USER");
     const metastore::Actor actor{std::string("cli:") + (user ? user : "unknown"), ""};
     metastore::Metastore* store = metastore.get();
-    pointers = [store, actor](storage::LocalFileIO&) {
+    pointers = [store, actor](storage::FileIO&) {
       return std::make_unique<catalog::MetastorePointerStore>(*store, actor);
     };
   }
@@ -939,7 +944,7 @@ int RunTableCommand(TableCommand& options) {
   if (!table.ok()) return Fail(table.error());
   if (options.schema->parsed()) return Schema(options, *table);
   if (options.scan->parsed()) {
-    return Scan(options, (*warehouse)->io(), (*warehouse)->io().root(), *table);
+    return Scan(options, (*warehouse)->io(), (*warehouse)->ReadableDirectories().front(), *table);
   }
   if (options.history->parsed()) return Snapshots(options, *table, true);
   if (options.snapshots->parsed()) return Snapshots(options, *table, false);

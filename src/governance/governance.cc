@@ -341,6 +341,14 @@ Result<AppliedPolicies> Governance::Apply(const catalog::Caller& caller,
       {{std::string(kCollection), std::string(kPoliciesKey), body, stored ? stored->version : 0},
        {std::string(kCollection), fmt::format("history/{:08}", applied.version), body, 0}},
       "apply", "policies", fmt::format("v{}", applied.version)));
+  std::string names;
+  for (const auto& policy : applied.policies)
+    names += (names.empty() ? "" : ",") + policy.name;
+  catalog_.audit().Record(caller, {.operation = "policy_apply",
+                                   .securables = "policies",
+                                   .reason = "MANAGE_MESH",
+                                   .policies = names,
+                                   .details = json({{"version", applied.version}}).dump()});
   std::lock_guard<std::mutex> lock(mutex_);
   cached_.reset();
   return applied;
@@ -517,10 +525,15 @@ Status Governance::SetAttributes(const catalog::Caller& caller, const std::strin
   const std::string key = "attributes/" + principal;
   MW_ASSIGN_OR_RETURN(auto stored,
                       catalog_.metastore().LoadDocument(std::string(kCollection), key));
-  return catalog_.metastore().WriteDocuments(
+  MW_RETURN_IF_ERROR(catalog_.metastore().WriteDocuments(
       caller.actor(),
       {{std::string(kCollection), key, json(attributes).dump(), stored ? stored->version : 0}},
-      "set_attributes", "principal", principal, json(attributes).dump());
+      "set_attributes", "principal", principal, json(attributes).dump()));
+  catalog_.audit().Record(caller, {.operation = "set_attributes",
+                                   .securables = principal,
+                                   .reason = "MANAGE_MESH",
+                                   .details = json({{"attributes", attributes}}).dump()});
+  return Status::OK();
 }
 
 Result<std::map<std::string, std::string>> Governance::Attributes(const std::string& principal) {
@@ -533,6 +546,16 @@ Result<std::map<std::string, std::string>> Governance::Attributes(const std::str
   for (const auto& [name, item] : value.items())
     if (item.is_string()) out[name] = item.get<std::string>();
   return out;
+}
+
+Result<std::map<std::string, std::string>> Governance::AttributesFor(const catalog::Caller& caller,
+                                                                     const std::string& principal) {
+  if (caller.principal != principal) {
+    MW_RETURN_IF_ERROR(
+        catalog_.Authorize(caller, catalog::Privilege::kManageMesh, catalog::Securable::Mesh()));
+  }
+  MW_RETURN_IF_ERROR(catalog_.metastore().LoadPrincipal(principal).status());
+  return Attributes(principal);
 }
 
 Result<TableDecision> Governance::ForTable(const catalog::Caller& caller, const std::string& table,
@@ -564,9 +587,24 @@ Result<TableDecision> Governance::ForTable(const catalog::Caller& caller, const 
           .ok()) {
     return decision;
   }
+  // UNMASK on a classification (pii, pii.email) clears that class's masks on every table;
+  // row filters stay, since they are about rows, not classes of values.
+  std::map<std::string, bool> unmasked_classes;
+  const auto unmasked = [&](const std::string& classification) {
+    if (classification.empty()) return false;
+    auto [found, inserted] = unmasked_classes.try_emplace(classification, false);
+    if (inserted) {
+      found->second = catalog_
+                          .Authorize(caller, catalog::Privilege::kUnmask,
+                                     catalog::Securable::Classification(classification))
+                          .ok();
+    }
+    return found->second;
+  };
   for (const auto& column : columns) {
     for (const auto& [rule, policy] : masks) {
       if (!ColumnInScope(rule->scope, column)) continue;
+      if (unmasked(column.classification)) break;
       MW_ASSIGN_OR_RETURN(std::string expression,
                           MaskExpression(rule->mask, QuoteIdentifier(column.name)));
       decision.masks.push_back({column.name, expression, policy->name + "/" + rule->id});

@@ -109,6 +109,9 @@ class Governance {
   Status SetAttributes(const catalog::Caller& caller, const std::string& principal,
                        const std::map<std::string, std::string>& attributes);
   Result<std::map<std::string, std::string>> Attributes(const std::string& principal);
+  /// The same for an API caller: its own, or anyone's with MANAGE_MESH.
+  Result<std::map<std::string, std::string>> AttributesFor(const catalog::Caller& caller,
+                                                           const std::string& principal);
 
   /// mesh_hash(VARCHAR) → 'mh1:' + HMAC-SHA256 hex under the mesh's key; and the detectors'
   /// helper functions. Register on every connection that runs transforms or rules.

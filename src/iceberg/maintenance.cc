@@ -14,11 +14,11 @@ namespace meshwork::iceberg {
 Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifier& identifier,
                                        std::chrono::seconds older_than, bool dry_run) {
   MW_ASSIGN_OR_RETURN(LoadedTable table, warehouse.LoadTable(identifier));
-  storage::LocalFileIO& io = warehouse.io();
+  storage::FileIO& io = warehouse.io();
   // Everything reachable from the current metadata, as paths relative to the warehouse.
   std::set<std::string> referenced;
   auto reference = [&](const std::string& location) -> Status {
-    MW_ASSIGN_OR_RETURN(std::string relative, io.Resolve(location));
+    MW_ASSIGN_OR_RETURN(std::string relative, warehouse.Resolve(location));
     referenced.insert(std::move(relative));
     return Status::OK();
   };
@@ -33,7 +33,7 @@ Result<OrphanReport> RemoveOrphanFiles(Warehouse& warehouse, const TableIdentifi
     MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
     MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
     for (const ManifestFile& manifest : manifests) {
-      MW_ASSIGN_OR_RETURN(std::string manifest_relative, io.Resolve(manifest.manifest_path));
+      MW_ASSIGN_OR_RETURN(std::string manifest_relative, warehouse.Resolve(manifest.manifest_path));
       if (referenced.contains(manifest_relative)) continue;
       MW_RETURN_IF_ERROR(reference(manifest.manifest_path));
       MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
@@ -83,13 +83,13 @@ namespace {
 Status CollectReachable(Warehouse& warehouse, const TableMetadata& metadata,
                         const Snapshot& snapshot, std::set<std::string>& files,
                         std::set<std::string>& seen_manifests) {
-  storage::LocalFileIO& io = warehouse.io();
-  MW_ASSIGN_OR_RETURN(std::string list_relative, io.Resolve(snapshot.manifest_list));
+  storage::FileIO& io = warehouse.io();
+  MW_ASSIGN_OR_RETURN(std::string list_relative, warehouse.Resolve(snapshot.manifest_list));
   files.insert(list_relative);
   MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
   MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
   for (const ManifestFile& manifest : manifests) {
-    MW_ASSIGN_OR_RETURN(std::string relative, io.Resolve(manifest.manifest_path));
+    MW_ASSIGN_OR_RETURN(std::string relative, warehouse.Resolve(manifest.manifest_path));
     files.insert(relative);
     if (!seen_manifests.insert(relative).second) continue;
     MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
@@ -97,7 +97,7 @@ Status CollectReachable(Warehouse& warehouse, const TableMetadata& metadata,
                                                    metadata.partition_specs));
     for (const ManifestEntry& entry : entries) {
       if (entry.status == EntryStatus::kDeleted) continue;
-      MW_ASSIGN_OR_RETURN(std::string data, io.Resolve(entry.data_file.file_path));
+      MW_ASSIGN_OR_RETURN(std::string data, warehouse.Resolve(entry.data_file.file_path));
       files.insert(data);
     }
   }
@@ -169,13 +169,13 @@ Result<ExpireReport> ExpireSnapshots(Warehouse& warehouse, const TableIdentifier
   for (const Snapshot& snapshot : before.metadata.snapshots) {
     if (!expired.contains(snapshot.snapshot_id)) continue;
     // Deleted entries matter here: an expired snapshot may be the last to reference a file.
-    storage::LocalFileIO& io = warehouse.io();
-    MW_ASSIGN_OR_RETURN(std::string list_relative, io.Resolve(snapshot.manifest_list));
+    storage::FileIO& io = warehouse.io();
+    MW_ASSIGN_OR_RETURN(std::string list_relative, warehouse.Resolve(snapshot.manifest_list));
     expired_files.insert(list_relative);
     MW_ASSIGN_OR_RETURN(std::string list, io.ReadFile(snapshot.manifest_list));
     MW_ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list, snapshot.manifest_list));
     for (const ManifestFile& manifest : manifests) {
-      MW_ASSIGN_OR_RETURN(std::string relative, io.Resolve(manifest.manifest_path));
+      MW_ASSIGN_OR_RETURN(std::string relative, warehouse.Resolve(manifest.manifest_path));
       expired_files.insert(relative);
       if (!expired_manifests.insert(relative).second) continue;
       MW_ASSIGN_OR_RETURN(std::string bytes, io.ReadFile(manifest.manifest_path));
@@ -183,7 +183,7 @@ Result<ExpireReport> ExpireSnapshots(Warehouse& warehouse, const TableIdentifier
                           ReadManifest(bytes, manifest, before.metadata.CurrentSchema(),
                                        before.metadata.partition_specs));
       for (const ManifestEntry& entry : entries) {
-        MW_ASSIGN_OR_RETURN(std::string data, io.Resolve(entry.data_file.file_path));
+        MW_ASSIGN_OR_RETURN(std::string data, warehouse.Resolve(entry.data_file.file_path));
         expired_files.insert(data);
       }
     }

@@ -369,7 +369,9 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
         "::BOOLEAN ELSE true END",
         checks.empty() ? "" : " AND ", QuoteIdentifier(field.name), field.name);
   }
-  MW_ASSIGN_OR_RETURN(std::string target, warehouse.io().LocalPath(staging_dir));
+  // Local warehouses stage inside the table folder; remote ones in a local staging folder whose
+  // files Publish uploads before the commit.
+  MW_ASSIGN_OR_RETURN(std::string target, warehouse.staging().LocalPath(staging_dir));
   {
     // DuckDB creates the staging folder but not its parents. LocalPath has checked the path for
     // symlinks, so creating the missing folders here stays inside the warehouse.
@@ -450,7 +452,7 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
     MW_RETURN_IF_ERROR(written);
   }
 
-  MW_ASSIGN_OR_RETURN(auto listed, warehouse.io().List(staging_dir + "/"));
+  MW_ASSIGN_OR_RETURN(auto listed, warehouse.staging().List(staging_dir + "/"));
   std::vector<WrittenFile> files;
   for (const storage::FileInfo& info : listed) {
     if (!info.path.ends_with(".parquet")) continue;
@@ -492,7 +494,7 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
   if (!order_by.empty()) {
     if (options.progress) options.progress(fmt::format("sorting {} files", files.size()));
     for (WrittenFile& file : files) {
-      MW_ASSIGN_OR_RETURN(std::string local, warehouse.io().LocalPath(file.relative_path));
+      MW_ASSIGN_OR_RETURN(std::string local, warehouse.staging().LocalPath(file.relative_path));
       // The temp name does not end in .parquet; if we die here, orphan cleanup removes it.
       const std::string sorting = local + ".sorting";
       MW_RETURN_IF_ERROR(connection.Execute(
@@ -504,7 +506,7 @@ Result<std::vector<WrittenFile>> WriteDataFiles(Warehouse& warehouse, const Load
         return Status::IOError("cannot replace {} by its sorted copy: {}", local, error.message())
             .WithResource(local);
       }
-      MW_ASSIGN_OR_RETURN(uint64_t size, warehouse.io().Size(file.relative_path));
+      MW_ASSIGN_OR_RETURN(uint64_t size, warehouse.staging().Size(file.relative_path));
       file.data_file.file_size_in_bytes = static_cast<int64_t>(size);
     }
   }
@@ -518,7 +520,7 @@ Status CollectStatistics(Warehouse& warehouse, const Schema& schema, engine::Con
   std::string list;
   std::unordered_map<std::string, WrittenFile*> by_local_path;
   for (WrittenFile& file : files) {
-    MW_ASSIGN_OR_RETURN(std::string local, warehouse.io().LocalPath(file.relative_path));
+    MW_ASSIGN_OR_RETURN(std::string local, warehouse.staging().LocalPath(file.relative_path));
     list += (list.empty() ? "" : ", ") + QuoteString(local);
     by_local_path[local] = &file;
   }
@@ -610,6 +612,8 @@ std::string StagingDir(const Warehouse& warehouse, const LoadedTable& table,
 }
 
 void RemoveStaged(Warehouse& warehouse, const std::string& staging_dir) {
+  // Remote warehouses: the local staging copies, then whatever was uploaded already.
+  warehouse.RemoveStagedFolder(staging_dir);
   auto files = warehouse.io().List(staging_dir + "/");
   if (!files.ok()) return;
   for (const auto& file : *files)
@@ -629,15 +633,21 @@ Result<std::vector<DataFile>> StageQuery(Warehouse& warehouse, const LoadedTable
   MW_RETURN_IF_ERROR(CollectStatistics(warehouse, table.metadata.CurrentSchema(), connection, files)
                          .WithContext("cannot read the statistics of the written files"));
   std::vector<DataFile> data_files;
+  std::vector<std::string> kept;
   for (WrittenFile& file : files) {
     if (file.data_file.record_count == 0) {
-      (void)warehouse.io().Delete(file.relative_path);
+      (void)warehouse.staging().Delete(file.relative_path);
       continue;
     }
+    kept.push_back(file.relative_path);
     file.data_file.file_path = warehouse.FileUri(file.relative_path);
     file.data_file.partition_spec_id = table.metadata.default_spec_id;
     data_files.push_back(std::move(file.data_file));
   }
+  if (options.progress && warehouse.remote() && !kept.empty()) {
+    options.progress(fmt::format("uploading {} files to {}", kept.size(), warehouse.root()));
+  }
+  MW_RETURN_IF_ERROR(warehouse.Publish(kept));
   return data_files;
 }
 
@@ -671,17 +681,18 @@ Result<RowDeletePlan> PlanRowDelete(Warehouse& warehouse, const LoadedTable& tab
     // Keep the rows the filter does not select (NULL counts as "not selected", as in SQL).
     const std::string relative =
         fmt::format("{}/data-{}.parquet", staging_dir, Uuid::V4().ToString());
-    MW_ASSIGN_OR_RETURN(std::string target, warehouse.io().LocalPath(relative));
+    MW_ASSIGN_OR_RETURN(std::string target, warehouse.staging().LocalPath(relative));
     std::error_code error;
     std::filesystem::create_directories(std::filesystem::path(target).parent_path(), error);
     MW_RETURN_IF_ERROR(connection.Execute(
         fmt::format("COPY (SELECT * FROM ({}) WHERE ({}) IS NOT TRUE) TO {} ({})", read, condition,
                     QuoteString(target), ParquetCopyOptions(schema))));
-    MW_ASSIGN_OR_RETURN(uint64_t size, warehouse.io().Size(relative));
+    MW_ASSIGN_OR_RETURN(uint64_t size, warehouse.staging().Size(relative));
     std::vector<WrittenFile> rewritten(1);
     rewritten[0].relative_path = relative;
     rewritten[0].data_file.file_size_in_bytes = static_cast<int64_t>(size);
     MW_RETURN_IF_ERROR(CollectStatistics(warehouse, schema, connection, rewritten));
+    MW_RETURN_IF_ERROR(warehouse.Publish({relative}));
     DataFile& remainder = rewritten[0].data_file;
     remainder.file_path = warehouse.FileUri(relative);
     remainder.partition = file.partition;

@@ -1,12 +1,15 @@
 #include "iceberg/warehouse.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 
 #include "common/time.h"
 #include "common/uuid.h"
 #include "iceberg/schema_update.h"
+#include "storage/cached_file_io.h"
 
 namespace meshwork::iceberg {
 
@@ -21,17 +24,106 @@ int64_t MetadataFileVersion(std::string_view location) {
   return error == std::errc() && end == name.data() + dash ? version : -1;
 }
 
+namespace {
+
+bool IsObjectStoreUri(std::string_view root) {
+  return root.starts_with("s3://") || root.starts_with("s3a://") || root.starts_with("s3n://");
+}
+
+std::string DefaultLocalFolder(std::string_view what) {
+  std::error_code error;
+  std::filesystem::path temp = std::filesystem::temp_directory_path(error);
+  if (error) temp = "/tmp";
+  return (temp / fmt::format("meshwork-{}", getuid()) / what).string();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root,
-                                                   PointerStoreFactory pointers) {
-  MW_ASSIGN_OR_RETURN(auto io, storage::LocalFileIO::Make(root));
-  std::unique_ptr<Warehouse> warehouse(new Warehouse(std::move(io)));
+                                                   PointerStoreFactory pointers,
+                                                   WarehouseStorage storage) {
+  std::unique_ptr<Warehouse> warehouse(new Warehouse());
+  if (IsObjectStoreUri(root)) {
+    if (!pointers) {
+      return Status::InvalidArgument(
+                 "warehouse {} is in object storage, which has no lock for committing tables "
+                 "without a catalog",
+                 root)
+          .WithHint("pass --metastore (a catalog database) with an s3:// warehouse");
+    }
+    storage.s3.warehouse = root;
+    MW_ASSIGN_OR_RETURN(auto s3, storage::S3FileIO::Make(storage.s3));
+    warehouse->s3_ = s3.get();
+    warehouse->root_ = s3->RootUri();
+    if (storage.cache_directory.empty()) storage.cache_directory = DefaultLocalFolder("cache");
+    if (storage.staging_directory.empty()) {
+      storage.staging_directory = DefaultLocalFolder("staging");
+    }
+    MW_ASSIGN_OR_RETURN(auto cached, storage::CachedFileIO::Make(
+                                         std::move(s3), {.directory = storage.cache_directory,
+                                                         .max_bytes = storage.cache_bytes}));
+    auto staging = storage::LocalFileIO::Make(storage.staging_directory);
+    if (!staging.ok()) {
+      return std::move(staging).error().WithContext(
+          fmt::format("cannot open the local staging folder of warehouse {}", root));
+    }
+    warehouse->staging_ = std::move(*staging);
+    std::error_code error;
+    const auto canonical = std::filesystem::canonical(storage.cache_directory, error);
+    // The engine's file lock compares canonical paths.
+    warehouse->cache_directory_ = error ? storage.cache_directory : canonical.string();
+    warehouse->io_ = std::move(cached);
+  } else {
+    MW_ASSIGN_OR_RETURN(auto io, storage::LocalFileIO::Make(root));
+    warehouse->local_ = io.get();
+    warehouse->root_ = io->root();
+    warehouse->io_ = std::move(io);
+  }
   warehouse->pointers_ = pointers ? pointers(*warehouse->io_)
-                                  : std::make_unique<FilesystemPointerStore>(*warehouse->io_);
+                                  : std::make_unique<FilesystemPointerStore>(*warehouse->local_);
   return warehouse;
 }
 
+Result<std::string> Warehouse::Resolve(std::string_view path) const {
+  if (local_ != nullptr) return local_->Resolve(path);
+  return s3_->Relative(path);
+}
+
+std::vector<std::string> Warehouse::ReadableDirectories() const {
+  if (local_ != nullptr) return {local_->root()};
+  return {cache_directory_};
+}
+
+std::string Warehouse::LocalWriteDirectory(std::string_view relative_folder) const {
+  const std::string& base = local_ != nullptr ? local_->root() : staging_->root();
+  return relative_folder.empty() ? base : base + "/" + std::string(relative_folder);
+}
+
+Status Warehouse::Publish(const std::vector<std::string>& relative_paths) {
+  if (local_ != nullptr) return Status::OK();
+  for (const std::string& path : relative_paths) {
+    MW_ASSIGN_OR_RETURN(std::string bytes, staging_->ReadFile(path));
+    // Data files have fresh UUID names: a plain PUT (a conditional one costs a HEAD on s3rver).
+    Status uploaded = io_->WriteFileAtomic(path, bytes);
+    if (!uploaded.ok()) {
+      return std::move(uploaded).WithContext(
+          fmt::format("cannot upload the staged data file {} to {}", path, root_));
+    }
+    (void)staging_->Delete(path);
+  }
+  return Status::OK();
+}
+
+void Warehouse::RemoveStagedFolder(const std::string& relative_folder) {
+  if (local_ != nullptr || relative_folder.empty()) return;
+  auto folder = staging_->Resolve(relative_folder);
+  if (!folder.ok() || folder->empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(staging_->root() + "/" + *folder, ignored);
+}
+
 std::string Warehouse::TableFolder(const LoadedTable& table) const {
-  auto folder = io_->Resolve(table.metadata.location);
+  auto folder = Resolve(table.metadata.location);
   return folder.ok() && !folder->empty() ? *folder : table.identifier.RelativeLocation();
 }
 
@@ -40,7 +132,9 @@ std::string Warehouse::TableLocation(const TableIdentifier& identifier) const {
 }
 
 std::string Warehouse::FileUri(std::string_view relative) const {
-  const std::string path = io_->root() + "/" + std::string(relative);
+  // Object keys are written as they are: Iceberg's S3 readers do not decode s3:// URIs.
+  if (local_ == nullptr) return root_ + "/" + std::string(relative);
+  const std::string path = root_ + "/" + std::string(relative);
   std::string uri = "file://";
   for (unsigned char c : path) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -118,9 +212,8 @@ Result<LoadedTable> Warehouse::CreateTable(const TableIdentifier& identifier, co
 Result<LoadedTable> Warehouse::LoadTable(const TableIdentifier& identifier) {
   MW_ASSIGN_OR_RETURN(auto location, pointers_->Load(identifier));
   if (!location) {
-    return Status::NotFound("table {} does not exist in warehouse {}", identifier.ToString(),
-                            io_->root())
-        .WithHint("list tables with `meshwork table list --warehouse " + io_->root() + "`");
+    return Status::NotFound("table {} does not exist in warehouse {}", identifier.ToString(), root_)
+        .WithHint("list tables with `meshwork table list --warehouse " + root_ + "`");
   }
   MW_ASSIGN_OR_RETURN(std::string text, io_->ReadFile(*location));
   MW_ASSIGN_OR_RETURN(TableMetadata metadata, TableMetadataFromJson(text, *location));
@@ -143,7 +236,7 @@ Result<std::string> Warehouse::WriteNextMetadataFile(const LoadedTable* base,
   } else {
     updated.last_updated_ms = std::max(now, updated.last_updated_ms);
   }
-  MW_ASSIGN_OR_RETURN(std::string folder, io_->Resolve(updated.location));
+  MW_ASSIGN_OR_RETURN(std::string folder, Resolve(updated.location));
   if (folder.empty()) {
     return Status::InvalidArgument("table location {} is the warehouse root", updated.location)
         .WithHint("give each table its own folder");

@@ -14,6 +14,7 @@
 #include "iceberg/filesystem_pointer_store.h"
 #include "iceberg/table_metadata.h"
 #include "storage/local_file_io.h"
+#include "storage/s3_file_io.h"
 
 namespace meshwork::iceberg {
 
@@ -24,18 +25,59 @@ struct LoadedTable {
   TableMetadata metadata;
 };
 
+/// How a warehouse on object storage is reached, and the two local folders it needs: the
+/// read-through cache the engine reads data files from, and the staging folder DuckDB writes
+/// Parquet into before it is uploaded. Ignored for local warehouses.
+struct WarehouseStorage {
+  /// Endpoint, region, addressing, credentials, retries (S3Config::warehouse is set from root).
+  storage::S3Config s3;
+  /// Empty: <system temp>/meshwork-<uid>/cache.
+  std::string cache_directory;
+  uint64_t cache_bytes = uint64_t{10} << 30;
+  /// Empty: <system temp>/meshwork-<uid>/staging.
+  std::string staging_directory;
+};
+
 class Warehouse {
  public:
   /// Makes the store that decides which metadata file is current (a catalog's); by default the
-  /// filesystem pointer store in the table folders.
-  using PointerStoreFactory = std::function<std::unique_ptr<PointerStore>(storage::LocalFileIO&)>;
+  /// filesystem pointer store in the table folders (local warehouses only). The argument is the
+  /// warehouse's FileIO.
+  using PointerStoreFactory = std::function<std::unique_ptr<PointerStore>(storage::FileIO&)>;
 
-  /// Opens (creating if needed) the warehouse folder.
+  /// Opens (creating if needed) the warehouse folder, or with an s3:// root the bucket/prefix
+  /// (not contacted here) behind a read-through cache. An s3:// warehouse needs `pointers` (a
+  /// metastore): object stores have no lock for the filesystem pointer store.
   static Result<std::unique_ptr<Warehouse>> Open(const std::string& root,
-                                                 PointerStoreFactory pointers = {});
+                                                 PointerStoreFactory pointers = {},
+                                                 WarehouseStorage storage = {});
 
-  storage::LocalFileIO& io() { return *io_; }
+  /// Every table file goes through this: the local folder, or S3 behind CachedFileIO (whose
+  /// LocalPath gives cached copies the engine can read).
+  storage::FileIO& io() { return *io_; }
   PointerStore& pointers() { return *pointers_; }
+  /// Whether table files live in object storage (written through staging()).
+  bool remote() const { return local_ == nullptr; }
+  /// The S3 backend of a remote warehouse (null when local).
+  storage::S3FileIO* s3() { return s3_; }
+  /// The local folder root, or "s3://bucket/prefix".
+  const std::string& root() const { return root_; }
+  /// Where DuckDB writes new data files under the same relative paths as in the warehouse: the
+  /// warehouse itself when local; a local staging folder, uploaded by Publish, when remote.
+  storage::LocalFileIO& staging() { return local_ != nullptr ? *local_ : *staging_; }
+  /// Uploads staged files (relative paths) into the warehouse and deletes the staged copies; a
+  /// no-op for local warehouses. Stops at the first failed upload.
+  Status Publish(const std::vector<std::string>& relative_paths);
+  /// Deletes the staged copies below a staging folder (remote warehouses; a no-op when local).
+  void RemoveStagedFolder(const std::string& relative_folder);
+  /// The folders a locked engine may read table files from: the warehouse root when local; the
+  /// read-through cache only when remote.
+  std::vector<std::string> ReadableDirectories() const;
+  /// The local folder DuckDB writes a table folder's new files into.
+  std::string LocalWriteDirectory(std::string_view relative_folder) const;
+  /// The path relative to the root that `path` (relative, or a URI inside the warehouse) names;
+  /// refuses everything that leaves the warehouse.
+  Result<std::string> Resolve(std::string_view path) const;
 
   /// The table's folder relative to the warehouse root, from its metadata location (tables a
   /// catalog created or registered need not sit at namespace/name).
@@ -61,17 +103,24 @@ class Warehouse {
   /// Forgets the table; with `purge`, also deletes every file under its location.
   Status DropTable(const TableIdentifier& identifier, bool purge);
 
-  /// Absolute file:// location of a table folder.
+  /// Absolute file:// (or s3://) location of a table folder.
   std::string TableLocation(const TableIdentifier& identifier) const;
   /// The file:// URI of a path relative to the warehouse root, percent-encoded so that any
   /// reader (ours, icebird, Spark) decodes it back to the same file.
   std::string FileUri(std::string_view relative) const;
 
  private:
-  explicit Warehouse(std::unique_ptr<storage::LocalFileIO> io) : io_(std::move(io)) {}
+  Warehouse() = default;
   Result<std::string> WriteMetadataFile(const std::string& folder, int64_t version,
                                         const TableMetadata& metadata);
-  std::unique_ptr<storage::LocalFileIO> io_;
+  std::string root_;
+  std::unique_ptr<storage::FileIO> io_;
+  /// The warehouse's own LocalFileIO (io_) when local, else null.
+  storage::LocalFileIO* local_ = nullptr;
+  /// Remote only: the S3 backend inside io_, the staging folder, and the cache folder.
+  storage::S3FileIO* s3_ = nullptr;
+  std::unique_ptr<storage::LocalFileIO> staging_;
+  std::string cache_directory_;
   std::unique_ptr<PointerStore> pointers_;
 };
 

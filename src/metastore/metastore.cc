@@ -1,6 +1,9 @@
 #include "metastore/metastore.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -995,6 +998,85 @@ Result<std::vector<EventRecord>> Metastore::ListEvents(int64_t after_id, int64_t
     return Status::OK();
   }));
   return events;
+}
+
+Status Metastore::AppendAudit(const std::vector<AuditRecord>& records) {
+  if (records.empty()) return Status::OK();
+  return pool_->Write([&](SqlConnection& sql) -> Status {
+    for (const AuditRecord& record : records) {
+      MW_RETURN_IF_ERROR(
+          sql.Execute("INSERT INTO audit (at_ms, principal, request_id, channel, operation, "
+                      "securables, allowed, reason, policies, fingerprint, rows_returned, "
+                      "details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                      {record.at_ms, record.principal, record.request_id, record.channel,
+                       record.operation, record.securables, int64_t{record.allowed ? 1 : 0},
+                       record.reason, record.policies, record.fingerprint, record.rows,
+                       record.details.empty() ? std::string("{}") : record.details})
+              .status());
+    }
+    return Status::OK();
+  });
+}
+
+Result<std::vector<AuditRecord>> Metastore::ListAudit(const AuditFilter& filter) {
+  std::string where = "1 = 1";
+  std::vector<SqlValue> params;
+  const auto add = [&](std::string_view condition, SqlValue value) {
+    params.push_back(std::move(value));
+    where += fmt::format(" AND {}", fmt::format(fmt::runtime(condition), params.size()));
+  };
+  if (!filter.principal.empty()) add("principal = ${}", filter.principal);
+  if (!filter.operation.empty()) add("operation = ${}", filter.operation);
+  // Exact membership in the comma-separated list, written the same way for both backends.
+  if (!filter.securable.empty()) {
+    std::string escaped;
+    for (const char c : filter.securable) {
+      if (c == '%' || c == '_' || c == '!') escaped += '!';
+      escaped += c;
+    }
+    add("(',' || securables || ',') LIKE ${} ESCAPE '!'", "%," + escaped + ",%");
+  }
+  if (filter.allowed) add("allowed = ${}", int64_t{*filter.allowed ? 1 : 0});
+  if (filter.since_ms > 0) add("at_ms >= ${}", filter.since_ms);
+  if (filter.until_ms > 0) add("at_ms < ${}", filter.until_ms);
+  if (filter.before_id > 0) add("id < ${}", filter.before_id);
+  params.push_back(filter.limit > 0 ? filter.limit : std::numeric_limits<int32_t>::max());
+  const std::string query = fmt::format(
+      "SELECT id, at_ms, principal, request_id, channel, operation, securables, allowed, reason, "
+      "policies, fingerprint, rows_returned, details FROM audit WHERE {} ORDER BY id DESC "
+      "LIMIT ${}",
+      where, params.size());
+  std::vector<AuditRecord> records;
+  MW_RETURN_IF_ERROR(pool_->Read([&](SqlConnection& sql) -> Status {
+    MW_ASSIGN_OR_RETURN(auto rows, sql.Query(query, params));
+    records.clear();
+    for (const SqlRow& row : rows) {
+      records.push_back({.id = row.Int(0),
+                         .at_ms = row.Int(1),
+                         .principal = row.Text(2),
+                         .request_id = row.Text(3),
+                         .channel = row.Text(4),
+                         .operation = row.Text(5),
+                         .securables = row.Text(6),
+                         .allowed = row.Int(7) != 0,
+                         .reason = row.Text(8),
+                         .policies = row.Text(9),
+                         .fingerprint = row.Text(10),
+                         .rows = row.Int(11),
+                         .details = row.Text(12)});
+    }
+    return Status::OK();
+  }));
+  return records;
+}
+
+Result<int64_t> Metastore::ExpireAudit(int64_t before_ms) {
+  int64_t removed = 0;
+  MW_RETURN_IF_ERROR(pool_->Write([&](SqlConnection& sql) -> Status {
+    MW_ASSIGN_OR_RETURN(removed, sql.Execute("DELETE FROM audit WHERE at_ms < $1", {before_ms}));
+    return Status::OK();
+  }));
+  return removed;
 }
 
 }  // namespace meshwork::metastore

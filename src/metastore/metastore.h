@@ -129,6 +129,37 @@ struct EventRecord {
   std::string details;
 };
 
+/// One access decision or governance change, as the audit log keeps it.
+struct AuditRecord {
+  int64_t id = 0;  // assigned when stored
+  int64_t at_ms = 0;
+  std::string principal;
+  std::string request_id;
+  std::string channel;    // rest | http | pg | cli | internal
+  std::string operation;  // READ_DATA, query, policy_apply, set_attributes, ...
+  /// What it was about: "finance.q3_revenue", several separated by ',' for a query.
+  std::string securables;
+  bool allowed = true;
+  std::string reason;       // why allowed or denied, as the caller was told
+  std::string policies;     // the governance rules applied, separated by ','
+  std::string fingerprint;  // of the statement, literals removed
+  int64_t rows = -1;        // rows returned; -1 when not a query or not known
+  std::string details;      // JSON object
+};
+
+/// Which audit records to list; empty strings and zeros do not filter.
+struct AuditFilter {
+  std::string principal;
+  std::string securable;  // records naming this securable among theirs
+  std::string operation;
+  std::optional<bool> allowed;
+  int64_t since_ms = 0;  // at_ms >= since_ms
+  int64_t until_ms = 0;  // at_ms < until_ms
+  /// Records older than this id (paging newest first); 0: from the newest.
+  int64_t before_id = 0;
+  int64_t limit = 100;
+};
+
 struct DocumentRecord {
   std::string collection;
   std::string key;
@@ -262,6 +293,12 @@ class Metastore {
   Status WriteDocuments(const Actor& actor, const std::vector<DocumentWrite>& writes,
                         std::string_view action, std::string_view object_kind,
                         const std::string& object_name, const std::string& details_json = "{}");
+
+  // Audit log: appended in batches (one transaction each), listed newest first.
+  Status AppendAudit(const std::vector<AuditRecord>& records);
+  Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter);
+  /// Forgets records older than `before_ms`; returns how many.
+  Result<int64_t> ExpireAudit(int64_t before_ms);
 
   // Event log, oldest first.
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit);

@@ -106,6 +106,25 @@ CREATE TABLE documents (
   PRIMARY KEY (collection, key)
 );
 )sql"},
+    {4, "audit log of access decisions and policy changes", R"sql(
+CREATE TABLE audit (
+  id {serial},
+  at_ms BIGINT NOT NULL,
+  principal TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  securables TEXT NOT NULL,
+  allowed BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  policies TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  rows_returned BIGINT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit (at_ms);
+CREATE INDEX audit_by_principal ON audit (principal, at_ms);
+)sql"},
 };
 
 std::string ForDialect(const char* sql, SqlDialect dialect) {

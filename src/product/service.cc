@@ -553,7 +553,10 @@ Result<std::string> ProductService::Run::TableSql(const iceberg::LoadedTable& ta
   iceberg::Warehouse& warehouse = catalog_.warehouse();
   const iceberg::Expression everything;
   MW_ASSIGN_OR_RETURN(auto plan, iceberg::PlanScan(warehouse, table, std::nullopt, everything));
-  readable_dirs_.push_back(warehouse.io().root() + "/" + warehouse.TableFolder(table));
+  // Local: the table's folder; object storage: the read-through cache its files come through.
+  readable_dirs_.push_back(warehouse.remote()
+                               ? warehouse.ReadableDirectories().front()
+                               : warehouse.LocalWriteDirectory(warehouse.TableFolder(table)));
   return iceberg::ScanSql(warehouse.io(), table.metadata, table.metadata.CurrentSchema(), plan);
 }
 
@@ -642,7 +645,12 @@ Status ProductService::Run::ResolveInputs(std::string& detail) {
 
 Status ProductService::Run::OpenEngine() {
   // The output table's folder too: the publish writes its data files there.
-  readable_dirs_.push_back(catalog_.warehouse().io().root() + "/" + spec_.domain);
+  // (Remote warehouses: their local staging folder, and the cache the checks read through.)
+  readable_dirs_.push_back(
+      catalog_.warehouse().LocalWriteDirectory(catalog_.DomainFolder({spec_.domain})));
+  if (catalog_.warehouse().remote()) {
+    readable_dirs_.push_back(catalog_.warehouse().ReadableDirectories().front());
+  }
   MW_ASSIGN_OR_RETURN(auto database, engine::Database::Open({.allowed_directories = readable_dirs_,
                                                              .lock_down = true,
                                                              .settings = {{"TimeZone", "UTC"}}}));

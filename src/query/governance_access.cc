@@ -45,7 +45,8 @@ class GovernanceAccess : public AccessPolicy {
     if (map_ && time::NowMillis() - read_at_ms_ < kRefreshMillis) return map_;
     // Every product's declared classifications, whoever asks: masks must not depend on what
     // the caller may list.
-    const catalog::Caller system{"meshwork", true, "governance"};
+    const catalog::Caller system{
+        .principal = "meshwork", .is_root = true, .request_id = "governance", .internal = true};
     MW_ASSIGN_OR_RETURN(auto records, products_.ListProducts(system));
     auto map = std::make_shared<Map>();
     for (const auto& record : records) {

@@ -160,6 +160,10 @@ CREATE TABLE mesh_catalog.columns (domain VARCHAR, table_name VARCHAR, column_na
 CREATE TABLE mesh_catalog.versions (domain VARCHAR, product VARCHAR, version VARCHAR,
   major INTEGER, action VARCHAR, happened_at TIMESTAMP, actor VARCHAR, summary VARCHAR,
   quality_passed BIGINT, quality_total BIGINT);
+CREATE TABLE mesh_catalog.audit (id BIGINT, happened_at TIMESTAMP, principal VARCHAR,
+  request_id VARCHAR, channel VARCHAR, operation VARCHAR, securables VARCHAR[],
+  allowed BOOLEAN, reason VARCHAR, policies VARCHAR[], fingerprint VARCHAR,
+  rows_returned BIGINT, details VARCHAR);
 )sql";
 
 // PostgreSQL's functions, as macros in the metadata database (no access to anything else).
@@ -360,11 +364,17 @@ struct ProductFacts {
 
 }  // namespace
 
+bool IsAuditTable(const TableReference& table) {
+  const std::string schema = text::ToLower(table.schema);
+  return (schema == "catalog" || schema == "mesh") && text::ToLower(table.table) == "audit";
+}
+
 bool IsMetadataTable(const TableReference& table) {
   const std::string schema = text::ToLower(table.schema);
   if (schema == "pg_catalog" || schema == "information_schema" || schema == "catalog") {
     return true;
   }
+  if (IsAuditTable(table)) return true;
   return schema.empty() && text::ToLower(table.table).starts_with("pg_");
 }
 
@@ -497,7 +507,7 @@ void RewriteMetadataQuery(json& value) {
       target = kPgSchema;
     } else if (schema == "information_schema") {
       target = kInformationSchema;
-    } else if (schema == "catalog") {
+    } else if (schema == "catalog" || (schema == "mesh" && table == "audit")) {
       target = kCatalogSchema;
     }
     if (!target.empty()) {
@@ -880,6 +890,22 @@ Result<std::unique_ptr<MetadataDatabase>> MetadataDatabase::Build(catalog::Catal
   MW_RETURN_IF_ERROR(versions_rows.InsertInto(sql, "mesh_catalog.versions"));
   out->built_at_ms_ = time::NowMillis();
   return out;
+}
+
+Status MetadataDatabase::LoadAudit(const std::vector<metastore::AuditRecord>& records) {
+  MW_RETURN_IF_ERROR(connection_.Execute("DELETE FROM mesh_catalog.audit"));
+  Rows rows;
+  const auto list = [](const std::string& joined) {
+    return joined.empty() ? std::string("[]::VARCHAR[]") : "string_split(" + Q(joined) + ", ',')";
+  };
+  for (const auto& record : records) {
+    rows.Add({std::to_string(record.id), Timestamp(record.at_ms), Q(record.principal),
+              Q(record.request_id), Q(record.channel), Q(record.operation), list(record.securables),
+              record.allowed ? "true" : "false", Q(record.reason), list(record.policies),
+              QOrNull(record.fingerprint), record.rows < 0 ? "NULL" : std::to_string(record.rows),
+              Q(record.details)});
+  }
+  return rows.InsertInto(connection_, "mesh_catalog.audit");
 }
 
 }  // namespace meshwork::query

@@ -33,6 +33,8 @@ namespace meshwork::query {
 /// Whether a table reference names metadata rather than a data product: pg_catalog.*,
 /// information_schema.*, catalog.* (all also with the mesh prefix) and unqualified pg_* names.
 bool IsMetadataTable(const TableReference& table);
+/// mesh.audit (also catalog.audit): the audit log, for READ_AUDIT holders.
+bool IsAuditTable(const TableReference& table);
 
 /// PostgreSQL spellings DuckDB's parser does not take, rewritten in the SQL text (outside
 /// string literals and quoted names): OPERATOR(pg_catalog.~) → ~, ::pg_catalog.text → ::text.
@@ -50,6 +52,8 @@ class MetadataDatabase {
                                                          const catalog::Caller& caller,
                                                          const std::string& mesh_name);
   engine::Connection& connection() { return connection_; }
+  /// Replaces the rows of mesh.audit.
+  Status LoadAudit(const std::vector<metastore::AuditRecord>& records);
   int64_t built_at_ms() const { return built_at_ms_; }
 
  private:

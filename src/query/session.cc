@@ -15,6 +15,7 @@
 #include "engine/database.h"
 #include "iceberg/sql_text.h"
 #include "query/data_plan.h"
+#include "query/fingerprint.h"
 #include "query/firewall.h"
 #include "query/metadata.h"
 
@@ -192,6 +193,19 @@ Cursor::Cursor(std::string command, std::vector<ResultColumn> columns, engine::Q
       has_result_(!columns_.empty()),
       lease_(std::move(lease)) {}
 
+// Written when the statement's result ends (read to the end, failed, or dropped unread), so
+// that it can say how many rows the caller got.
+struct StatementAudit {
+  catalog::AuditLog& log;
+  catalog::Caller caller;
+  metastore::AuditRecord record;
+  uint64_t rows = 0;
+  ~StatementAudit() {
+    record.rows = static_cast<int64_t>(rows);
+    log.Record(caller, std::move(record));
+  }
+};
+
 Result<engine::DataChunk> Cursor::Fetch() {
   if (!has_result_) return engine::DataChunk();
   auto chunk = result_.Fetch();
@@ -199,6 +213,11 @@ Result<engine::DataChunk> Cursor::Fetch() {
     has_result_ = false;
     Status error = lease_ ? lease_->Explain(chunk.error()) : chunk.error();
     lease_.reset();
+    if (audit_) {
+      audit_->rows = rows_;
+      audit_->record.details = json({{"failed", error.message()}}).dump();
+      audit_.reset();
+    }
     return error;
   }
   if (!*chunk) {
@@ -206,6 +225,10 @@ Result<engine::DataChunk> Cursor::Fetch() {
     lease_.reset();
   }
   rows_ += chunk->size();
+  if (audit_) {
+    audit_->rows = rows_;
+    if (!has_result_) audit_.reset();
+  }
   return std::move(*chunk);
 }
 
@@ -289,7 +312,7 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(catalog::Catalog& catal
       service->impl_->database,
       engine::Database::Open({.threads = service->options_.threads,
                               .memory_limit = service->options_.memory_limit,
-                              .allowed_directories = {catalog.warehouse().io().root()},
+                              .allowed_directories = catalog.warehouse().ReadableDirectories(),
                               .lock_down = true,
                               .settings = {{"TimeZone", "UTC"}}}));
   Impl* impl = service->impl_.get();
@@ -478,6 +501,9 @@ Result<Session::Planned> Session::Plan(const std::string& text, bool for_executi
                           MetadataDatabase::Build(service_.catalog(), service_.options().products,
                                                   caller_, service_.options().mesh_name));
     }
+    if (std::any_of(checked.tables.begin(), checked.tables.end(), IsAuditTable)) {
+      MW_RETURN_IF_ERROR(LoadAuditTable());
+    }
     json tree = json::parse(checked.tree_json);
     RewriteMetadataQuery(tree);
     MW_ASSIGN_OR_RETURN(planned.sql, RenderQuery(state_->metadata->connection(), tree.dump()));
@@ -490,6 +516,17 @@ Result<Session::Planned> Session::Plan(const std::string& text, bool for_executi
   planned.tables = std::move(plan.tables);
   logging::Debug("query rewritten: {}", planned.sql);
   return planned;
+}
+
+Status Session::LoadAuditTable() {
+  metastore::AuditFilter newest;
+  newest.limit = catalog::Catalog::kMaxAuditPage;
+  auto records = service_.catalog().ListAudit(caller_, newest);
+  if (!records.ok()) {
+    return std::move(records).error().WithHint(
+        "mesh.audit is for the governance role: it needs READ_AUDIT on the mesh");
+  }
+  return state_->metadata->LoadAudit(*records);
 }
 
 Result<StatementDescription> Session::Describe(const std::string& sql) {
@@ -520,6 +557,43 @@ Result<StatementDescription> Session::Describe(const std::string& sql) {
 
 Result<Cursor> Session::Execute(const std::string& sql,
                                 const std::vector<std::optional<std::string>>& parameters) {
+  auto cursor = Run(sql, parameters);
+  metastore::AuditRecord record{.operation = "query",
+                                .fingerprint = StatementFingerprint(sql),
+                                .details = json({{"statement", NormalizeStatement(sql)}}).dump()};
+  catalog::AuditLog& log = service_.catalog().audit();
+  if (!cursor.ok()) {
+    record.allowed = false;
+    record.reason = cursor.error().message();
+    log.Record(caller_, std::move(record));
+    return cursor;
+  }
+  // Statements over data products are access decisions; SET/SHOW and metadata reads are not
+  // (metadata shows only what the caller may see anyway).
+  if (cursor->tables().empty()) return cursor;
+  std::string securables, policies;
+  for (const PinnedTable& table : cursor->tables()) {
+    securables += (securables.empty() ? "" : ",") + table.name;
+    for (const std::string& mask : table.masks) {
+      // "email by personal-data/mask-emails": the policy part.
+      const size_t by = mask.rfind(" by ");
+      policies += (policies.empty() ? "" : ",") + table.name + "." + mask.substr(0, by) + ":" +
+                  (by == std::string::npos ? mask : mask.substr(by + 4));
+    }
+    for (const std::string& filter : table.row_filters)
+      policies += (policies.empty() ? "" : ",") + table.name + ":" + filter;
+  }
+  record.securables = std::move(securables);
+  record.policies = std::move(policies);
+  record.reason = "READ_DATA";
+  cursor->audit_ =
+      std::shared_ptr<StatementAudit>(new StatementAudit{log, caller_, std::move(record)});
+  if (!cursor->returns_rows() || cursor->command() == "EXPLAIN") cursor->audit_->rows = 0;
+  return cursor;
+}
+
+Result<Cursor> Session::Run(const std::string& sql,
+                            const std::vector<std::optional<std::string>>& parameters) {
   const std::string principal = caller_.principal;
   if (!service_.Admit(principal)) {
     return Status::Unavailable("principal '{}' already runs {} queries, its limit", principal,

@@ -89,7 +89,8 @@ struct StatementDescription {
 
 /// One running statement's result, streamed chunk by chunk. Valid until the next statement on
 /// its session.
-struct CursorLease;  // the statement's slot in its principal's limit, and its deadline
+struct CursorLease;     // the statement's slot in its principal's limit, and its deadline
+struct StatementAudit;  // the statement's audit record, written when its result ends
 
 class Cursor {
  public:
@@ -117,6 +118,8 @@ class Cursor {
   uint64_t rows_ = 0;
   bool has_result_ = false;
   std::shared_ptr<CursorLease> lease_;  // released at the end of the result
+  std::shared_ptr<StatementAudit> audit_;
+  friend class Session;
 };
 
 class Session;
@@ -182,6 +185,10 @@ class Session {
   Session(QueryService& service, catalog::Caller caller);
   struct Planned;
   Result<Planned> Plan(const std::string& sql, bool for_execution);
+  Result<Cursor> Run(const std::string& sql,
+                     const std::vector<std::optional<std::string>>& parameters);
+  /// mesh.audit: the audit log, for READ_AUDIT holders, loaded into the metadata database.
+  Status LoadAuditTable();
 
   QueryService& service_;
   catalog::Caller caller_;

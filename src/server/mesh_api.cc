@@ -52,13 +52,18 @@ json CredentialsJson(const catalog::NewCredentials& credentials) {
 Result<catalog::Securable> SecurableFromJson(const json& body) {
   if (!body.contains("securable") || !body["securable"].is_object()) {
     return Status::InvalidArgument(
-        "securable: expected {{\"type\": \"mesh|namespace|table|view\", \"name\": \"a.b\"}}");
+        "securable: expected {{\"type\": \"mesh|namespace|table|view|classification\", \"name\": "
+        "\"a.b\"}}");
   }
   const json& securable = body["securable"];
   MW_ASSIGN_OR_RETURN(catalog::SecurableKind kind,
                       catalog::ParseSecurableKind(iceberg::json::StringOr(securable, "type", "")));
   const std::string name = iceberg::json::StringOr(securable, "name", "");
   if (kind == catalog::SecurableKind::kMesh) return catalog::Securable::Mesh();
+  // A classification's name is one dotted word (pii.email), not a path.
+  if (kind == catalog::SecurableKind::kClassification) {
+    return catalog::Securable::Classification(name);
+  }
   std::vector<std::string> path;
   size_t start = 0;
   while (true) {

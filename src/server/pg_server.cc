@@ -591,6 +591,7 @@ class Connection {
         server_.catalog.CallerAfterScram(*login, "pg-" + std::to_string(time::NowMillis()));
     if (!caller.ok()) return failed();
     caller_ = std::move(*caller);
+    caller_.channel = "pg";
     out_.AuthenticationSaslFinal(*server_final);
     out_.AuthenticationOk();
     return true;

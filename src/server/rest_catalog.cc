@@ -1,6 +1,7 @@
 #include "server/rest_catalog.h"
 
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -155,9 +156,50 @@ json NamespaceJson(const metastore::Levels& levels) {
   return json(levels);
 }
 
-json LoadTableResult(const iceberg::LoadedTable& table) {
+// What an engine needs to reach an object-store warehouse without its credentials: the store,
+// and remote signing through this catalog (per table: the signer checks the table's grants).
+json StorageConfig(catalog::Catalog& catalog) {
+  json config = json::object();
+  storage::S3FileIO* s3 = catalog.warehouse().s3();
+  if (s3 == nullptr) return config;
+  const storage::S3Config& settings = s3->config();
+  config["s3.remote-signing-enabled"] = "true";
+  config["client.region"] = settings.region;
+  config["s3.endpoint"] = settings.endpoint;
+  if (settings.addressing == storage::S3Config::Addressing::kPath ||
+      (settings.addressing == storage::S3Config::Addressing::kAuto &&
+       settings.endpoint.find("amazonaws.com") == std::string::npos)) {
+    config["s3.path-style-access"] = "true";
+  }
+  return config;
+}
+
+std::string EncodePathSegment(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+json LoadTableResult(const iceberg::LoadedTable& table, catalog::Catalog* catalog = nullptr,
+                     const std::string& prefix = "") {
+  json config = catalog != nullptr ? StorageConfig(*catalog) : json::object();
+  if (!config.empty()) {
+    std::string ns;
+    for (const std::string& level : table.identifier.namespace_levels)
+      ns += (ns.empty() ? "" : "%1F") + EncodePathSegment(level);
+    // Relative to the catalog's base URI (signer.uri unset: clients resolve it against that).
+    config["signer.endpoint"] =
+        fmt::format("v1/{}/namespaces/{}/tables/{}/sign", EncodePathSegment(prefix), ns,
+                    EncodePathSegment(table.identifier.name));
+  }
   json result = {{"metadata", iceberg::TableMetadataToJson(table.metadata)},
-                 {"config", json::object()}};
+                 {"config", std::move(config)}};
   if (!table.metadata_location.empty()) result["metadata-location"] = table.metadata_location;
   return result;
 }
@@ -196,6 +238,7 @@ const std::vector<std::string>& AdvertisedEndpoints() {
       "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/plan/{plan-id}",
       "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}/plan/{plan-id}",
       "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/tasks",
+      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/sign",
       "POST /v1/{prefix}/tables/rename",
       "POST /v1/{prefix}/transactions/commit",
       "GET /v1/{prefix}/namespaces/{namespace}/views",
@@ -221,6 +264,7 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }
       auto caller = catalog.Authenticate(header->substr(7), request.request_id);
       if (!caller.ok()) return ErrorResponse(caller.error());
+      caller->channel = "rest";
       return body(request, *caller);
     };
   };
@@ -366,13 +410,13 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
 
   router.Add(
       "GET", "/catalog/v1/config", "getConfig",
-      authed([warehouse](HttpRequest& request, const Caller&) {
+      authed([warehouse, &catalog](HttpRequest& request, const Caller&) {
         if (auto asked = request.Query("warehouse");
             asked && !asked->empty() && *asked != warehouse) {
           return ErrorResponse(Status::NotFound("warehouse '{}' does not exist", *asked)
                                    .WithHint("this server's warehouse is '" + warehouse + "'"));
         }
-        return Json(200, {{"defaults", json::object()},
+        return Json(200, {{"defaults", StorageConfig(catalog)},
                           {"overrides", {{"prefix", warehouse}}},
                           {"endpoints", AdvertisedEndpoints()},
                           {"idempotency-key-lifetime", "PT1H"}});
@@ -515,20 +559,21 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
       }));
 
   add("POST", "/namespaces/{namespace}/tables", "createTable",
-      authed(
-          once("createTable", [&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
-            if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
-            auto levels = ParseNamespace(request.Capture("namespace"));
-            if (!levels.ok()) return ErrorResponse(levels.error());
-            auto body = ParseBody(request);
-            if (!body.ok()) return ErrorResponse(body.error());
-            auto created = catalog.CreateTable(caller, *levels, *body);
-            if (!created.ok()) return ErrorResponse(created.error());
-            return Json(200, LoadTableResult(*created));
-          })));
+      authed(once("createTable",
+                  [&catalog, check_prefix, warehouse](HttpRequest& request, const Caller& caller) {
+                    if (Status prefix = check_prefix(request); !prefix.ok())
+                      return ErrorResponse(prefix);
+                    auto levels = ParseNamespace(request.Capture("namespace"));
+                    if (!levels.ok()) return ErrorResponse(levels.error());
+                    auto body = ParseBody(request);
+                    if (!body.ok()) return ErrorResponse(body.error());
+                    auto created = catalog.CreateTable(caller, *levels, *body);
+                    if (!created.ok()) return ErrorResponse(created.error());
+                    return Json(200, LoadTableResult(*created, &catalog, warehouse));
+                  })));
 
   add("GET", "/namespaces/{namespace}/tables/{table}", "loadTable",
-      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+      authed([&catalog, check_prefix, warehouse](HttpRequest& request, const Caller& caller) {
         if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
         auto levels = ParseNamespace(request.Capture("namespace"));
         if (!levels.ok()) return ErrorResponse(levels.error());
@@ -562,8 +607,30 @@ void AddRestCatalogRoutes(Router& router, catalog::Catalog& catalog,
             return !referenced.contains(snapshot.snapshot_id);
           });
         }
-        HttpResponse response = Json(200, LoadTableResult(*loaded));
+        HttpResponse response = Json(200, LoadTableResult(*loaded, &catalog, warehouse));
         response.headers["ETag"] = etag;
+        return response;
+      }));
+
+  // S3 remote signing: engines send the request they are about to make; the catalog checks the
+  // caller's grants on the table and that the objects lie under its location, then signs.
+  add("POST", "/namespaces/{namespace}/tables/{table}/sign", "signRequest",
+      authed([&catalog, check_prefix](HttpRequest& request, const Caller& caller) {
+        if (Status prefix = check_prefix(request); !prefix.ok()) return ErrorResponse(prefix);
+        auto levels = ParseNamespace(request.Capture("namespace"));
+        if (!levels.ok()) return ErrorResponse(levels.error());
+        auto body = ParseBody(request);
+        if (!body.ok()) return ErrorResponse(body.error());
+        auto signed_request =
+            catalog.SignRemoteRequest(caller, {*levels, request.Capture("table")}, *body);
+        if (!signed_request.ok()) return ErrorResponse(signed_request.error());
+        json headers = json::object();
+        for (const auto& [name, value] : signed_request->headers)
+          headers[name].push_back(value);
+        HttpResponse response =
+            Json(200, {{"uri", signed_request->uri}, {"headers", std::move(headers)}});
+        // A signature is valid for minutes and for one request: never cached by the client.
+        response.headers["Cache-Control"] = "no-cache";
         return response;
       }));
 

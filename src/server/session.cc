@@ -98,6 +98,7 @@ Result<RequestAuth> AuthenticateRequest(catalog::Catalog& catalog, const HttpReq
     }
     MW_ASSIGN_OR_RETURN(catalog::Caller caller,
                         catalog.Authenticate(header->substr(7), request.request_id));
+    caller.channel = "http";  // the audit log's name for the mesh API
     return RequestAuth{std::move(caller), header->substr(7), false};
   }
   const auto cookie = CookieValue(request, kSessionCookie);
@@ -132,6 +133,7 @@ Result<RequestAuth> AuthenticateRequest(catalog::Catalog& catalog, const HttpReq
       }
     }
   }
+  caller->channel = "portal";
   return RequestAuth{std::move(*caller), std::move(*cookie), true};
 }
 

@@ -561,6 +561,108 @@ class S3FileIO::Impl {
     return Status(status, std::move(text)).WithResource(Uri(key)).WithHint(std::move(hint));
   }
 
+  std::string RootUri() const {
+    return prefix_.empty() ? "s3://" + bucket_ : "s3://" + bucket_ + "/" + prefix_;
+  }
+
+  Result<S3FileIO::ExternalSignature> SignExternal(
+      std::string_view method, std::string_view url,
+      const std::vector<std::pair<std::string, std::string>>& headers) const {
+    const std::string shown(url.substr(0, 300));
+    auto malformed = [&](std::string_view why) {
+      return Status::InvalidArgument("cannot sign '{}': {}", shown, why)
+          .WithHint(fmt::format("sign only requests to this catalog's store {}", Describe()));
+    };
+    const std::string upper = [&] {
+      std::string text(method);
+      for (char& c : text)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return text;
+    }();
+    if (upper != "GET" && upper != "HEAD" && upper != "PUT" && upper != "POST" &&
+        upper != "DELETE") {
+      return malformed(fmt::format("method '{}' is not one S3 data access uses", method));
+    }
+    const size_t question = url.find('?');
+    const std::string_view base = url.substr(0, question);
+    MW_ASSIGN_OR_RETURN(ParsedLocation location, ParseLocation(base));
+    if (location.scheme != endpoint_.scheme) {
+      return malformed(fmt::format("the store is reached over {}", endpoint_.scheme));
+    }
+    std::string host = Lower(location.authority), port;
+    if (const size_t colon = host.rfind(':');
+        colon != std::string::npos && host.find(']') == std::string::npos) {
+      port = host.substr(colon + 1);
+      host = host.substr(0, colon);
+    }
+    if (port != endpoint_.port) return malformed("the port is not the store's");
+    S3FileIO::ExternalSignature result;
+    std::string path = location.path;
+    if (host == Lower(endpoint_.host)) {
+      // Path-style: /bucket/key.
+      const std::string_view rest = std::string_view(path).substr(path.starts_with('/') ? 1 : 0);
+      const size_t slash = rest.find('/');
+      result.bucket = std::string(rest.substr(0, slash));
+      result.key = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+    } else if (host.ends_with("." + Lower(endpoint_.host))) {
+      result.bucket = host.substr(0, host.size() - endpoint_.host.size() - 1);
+      result.key = path.starts_with('/') ? path.substr(1) : path;
+    } else {
+      return malformed(fmt::format("host {} is not the store's ({})", host, endpoint_.host));
+    }
+    std::vector<std::pair<std::string, std::string>> query;
+    if (question != std::string_view::npos) {
+      std::string_view rest = url.substr(question + 1);
+      while (!rest.empty()) {
+        const size_t amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+        if (pair.empty()) continue;
+        const size_t equals = pair.find('=');
+        // ParseLocation decodes a path; '+' in a query means a space only in forms, not here.
+        MW_ASSIGN_OR_RETURN(ParsedLocation name,
+                            ParseLocation("x://h/" + std::string(pair.substr(0, equals))));
+        std::string value;
+        if (equals != std::string_view::npos) {
+          MW_ASSIGN_OR_RETURN(ParsedLocation decoded,
+                              ParseLocation("x://h/" + std::string(pair.substr(equals + 1))));
+          value = decoded.path.substr(1);
+        }
+        if (name.path.substr(1).starts_with("X-Amz-")) {
+          return malformed("it is already presigned");
+        }
+        query.emplace_back(name.path.substr(1), value);
+      }
+    }
+    std::string payload_hash(sigv4::kUnsignedPayload);
+    sigv4::Request signing{upper, path.empty() ? "/" : path, query, {}, ""};
+    signing.headers.emplace_back("Host", Lower(location.authority));
+    for (const auto& [name, value] : headers) {
+      const std::string lower = Lower(name);
+      // What the client sends unchanged; headers proxies and SDKs rewrite are left unsigned.
+      if (lower == "x-amz-content-sha256") {
+        payload_hash = value;
+      } else if (lower == "authorization" || lower == "x-amz-date" || lower == "host" ||
+                 lower == "x-amz-security-token") {
+        continue;
+      } else if (!lower.starts_with("x-amz-") && lower != "content-md5" &&
+                 lower != "content-type" && lower != "range" && !lower.starts_with("if-")) {
+        continue;
+      }
+      signing.headers.emplace_back(lower, value);
+    }
+    signing.headers.emplace_back("x-amz-content-sha256", payload_hash);
+    signing.payload_hash = payload_hash;
+    const sigv4::Signed signed_request = sigv4::SignRequest(signing, credentials_, Scope());
+    result.query = std::move(signing.query);
+    for (auto& [name, value] : signing.headers) {
+      if (Lower(name) == "host") continue;
+      result.headers.emplace_back(name, value);
+    }
+    result.headers.emplace_back("Authorization", signed_request.authorization);
+    return result;
+  }
+
   std::string PresignUrl(std::string_view method, std::string_view key, int64_t expires) const {
     sigv4::Request request{std::string(method), SignedPath(key), {}, {{"Host", Host()}}, ""};
     const sigv4::Signed result = sigv4::PresignRequest(request, credentials_, Scope(), expires);
@@ -772,6 +874,25 @@ std::string S3FileIO::Describe() const {
 
 Result<std::string> S3FileIO::Key(std::string_view path) const {
   return impl_->KeyFor(path, false);
+}
+
+Result<std::string> S3FileIO::Relative(std::string_view path) const {
+  MW_ASSIGN_OR_RETURN(std::string key, impl_->KeyFor(path, true));
+  return impl_->Relative(key);
+}
+
+std::string S3FileIO::RootUri() const {
+  return impl_->RootUri();
+}
+
+const S3Config& S3FileIO::config() const {
+  return impl_->config();
+}
+
+Result<S3FileIO::ExternalSignature> S3FileIO::SignExternal(
+    std::string_view method, std::string_view url,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
+  return impl_->SignExternal(method, url, headers);
 }
 
 Result<std::string> S3FileIO::ReadFile(std::string_view path) {

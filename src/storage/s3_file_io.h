@@ -133,6 +133,30 @@ class S3FileIO final : public FileIO {
   /// The object key `path` names (warehouse prefix included); refuses paths that leave the
   /// warehouse like LocalFileIO does.
   Result<std::string> Key(std::string_view path) const;
+  /// The path relative to the warehouse root that `path` names ("" for the root itself);
+  /// refuses what Key refuses.
+  Result<std::string> Relative(std::string_view path) const;
+  /// "s3://bucket" or "s3://bucket/prefix".
+  std::string RootUri() const;
+  const S3Config& config() const;
+
+  /// A request another engine will send to this store, signed with the warehouse's credentials
+  /// (the Iceberg REST catalog's remote signing). `url` must address this store's endpoint
+  /// (path-style or virtual-hosted); the bucket and decoded key it names are returned so that
+  /// the caller can check them before handing out `headers` (the signed ones plus
+  /// Authorization, to send with the request). The payload hash is the request's
+  /// x-amz-content-sha256 header, else UNSIGNED-PAYLOAD. invalid_argument for a malformed URL
+  /// or one for another host.
+  struct ExternalSignature {
+    std::string bucket;
+    std::string key;
+    /// The URL's query parameters, decoded.
+    std::vector<std::pair<std::string, std::string>> query;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  Result<ExternalSignature> SignExternal(
+      std::string_view method, std::string_view url,
+      const std::vector<std::pair<std::string, std::string>>& headers) const;
 
   class Impl;
 

@@ -233,8 +233,7 @@ TEST_P(CatalogTest, TableLifecycle) {
       catalog_->RegisterTable(root_, {{"sales"}, "evil"}, "file:///etc/passwd", false).status(),
       IsError(StatusCode::kInvalidArgument, "outside"));
   ASSERT_OK(catalog_->DropTable(root_, {{"sales"}, "copy"}, false));
-  ASSERT_OK_AND_ASSIGN(std::string folder,
-                       catalog_->warehouse().io().Resolve(moved.metadata.location));
+  ASSERT_OK_AND_ASSIGN(std::string folder, catalog_->warehouse().Resolve(moved.metadata.location));
   ASSERT_OK(catalog_->DropTable(root_, {{"archive"}, "orders_2025"}, true));
   int left = 0;
   for (const auto& entry :
@@ -488,6 +487,60 @@ TEST_P(CatalogTest, RbacMatrix) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, CatalogTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+TEST_P(CatalogTest, EveryAccessDecisionIsAuditedAndOnlyAuditorsReadTheLog) {
+  ASSERT_OK(catalog_->CreateNamespace(root_, {"finance"}, {}).status());
+  Caller reader =
+      PrincipalWith("reader", {{Privilege::kReadData, Securable::Namespace({"finance"})}});
+  reader.channel = "pg";
+  Caller auditor = PrincipalWith("auditor", {{Privilege::kReadAudit, Securable::Mesh()}});
+  ASSERT_OK(catalog_->Authorize(reader, Privilege::kReadData, Securable::Table({"finance"}, "t")));
+  EXPECT_THAT(catalog_->Authorize(reader, Privilege::kWriteData, Securable::Namespace({"finance"})),
+              IsError(StatusCode::kPermissionDenied));
+  Caller internal{.principal = "meshwork", .is_root = true, .internal = true};
+  ASSERT_OK(catalog_->Authorize(internal, Privilege::kReadData, Securable::Mesh()));
+
+  EXPECT_THAT(catalog_->ListAudit(reader, {}), IsError(StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(auto records, catalog_->ListAudit(auditor, {.principal = "reader"}));
+  // Newest first: the auditor's refusal of the reader's ListAudit, the denied write, the read.
+  ASSERT_GE(records.size(), 3u);
+  EXPECT_EQ(records[0].operation, "READ_AUDIT");
+  EXPECT_FALSE(records[0].allowed);
+  EXPECT_EQ(records[1].operation, "WRITE_DATA");
+  EXPECT_FALSE(records[1].allowed);
+  EXPECT_THAT(records[1].reason, HasSubstr("lacks WRITE_DATA on namespace finance"));
+  EXPECT_EQ(records[1].channel, "pg");
+  EXPECT_EQ(records[2].operation, "READ_DATA");
+  EXPECT_TRUE(records[2].allowed);
+  EXPECT_EQ(records[2].securables, "finance.t");
+  EXPECT_EQ(records[2].reason, "role reader_role holds READ_DATA on namespace finance");
+  ASSERT_OK_AND_ASSIGN(auto internal_records,
+                       catalog_->ListAudit(auditor, {.principal = "meshwork"}));
+  EXPECT_TRUE(internal_records.empty());
+  EXPECT_THAT(catalog_->ListAudit(auditor, {.limit = Catalog::kMaxAuditPage + 1}),
+              IsError(StatusCode::kInvalidArgument));
+}
+
+TEST_P(CatalogTest, UnmaskOnAClassificationCoversItsSubclassesOnly) {
+  Caller officer =
+      PrincipalWith("officer", {{Privilege::kUnmask, Securable::Classification("pii")}});
+  EXPECT_TRUE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("pii")));
+  EXPECT_TRUE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("pii.email")));
+  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("piix")));
+  EXPECT_FALSE(
+      catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("confidential")));
+  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Table({"finance"}, "t")));
+  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kReadData, Securable::Classification("pii")));
+  ASSERT_OK(catalog_->CreateRole(root_, "r2", ""));
+  EXPECT_THAT(catalog_->Grant(root_, "r2", Privilege::kReadData, Securable::Classification("pii")),
+              IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      catalog_->Grant(root_, "r2", Privilege::kUnmask, Securable::Classification("Bad Name")),
+      IsError(StatusCode::kInvalidArgument));
+  EXPECT_THAT(catalog_->Grant(root_, "r2", Privilege::kReadAudit, Securable::Namespace({"x"})),
+              IsError(StatusCode::kInvalidArgument));
+  ASSERT_OK(catalog_->Grant(root_, "r2", Privilege::kUnmask, Securable::Classification("pii.*")));
+}
 
 TEST(CredentialsTest, SecretsAreSaltedSlowHashes) {
   const std::string hash = HashSecret("s3cret");

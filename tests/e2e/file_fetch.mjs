@@ -5,8 +5,16 @@ import { fileURLToPath } from 'node:url'
 
 const networkFetch = globalThis.fetch
 
+// MESHWORK_S3_ENDPOINT=http://127.0.0.1:PORT sends the AWS URLs icebird makes of s3:// paths
+// (https://BUCKET.s3.amazonaws.com/KEY) to that S3-compatible server instead, path-style.
+const s3Endpoint = process.env.MESHWORK_S3_ENDPOINT
+
 export async function fileFetch(input, init = {}) {
   const url = typeof input === 'string' ? input : input.url
+  if (s3Endpoint) {
+    const aws = /^https:\/\/([a-z0-9.-]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url)
+    if (aws) return networkFetch(`${s3Endpoint}/${aws[1]}/${aws[2]}`, init)
+  }
   if (!url.startsWith('file://')) return networkFetch(input, init)
   const path = fileURLToPath(url)
   let info

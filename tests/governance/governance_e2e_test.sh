@@ -6,6 +6,8 @@
 #  - Through psql, HTTP and `meshwork sql` the marketing analyst sees masked e-mails and only
 #    the customers of their country; the governance officer (UNMASK) sees clear values.
 #  - Loading that table through the Iceberg REST API as the analyst is refused with 403.
+#  - UNMASK on a classification, principal attributes through the API, and the audit log
+#    (/api/v1/audit and mesh.audit) showing each decision, for the governance role only.
 #  - `policy test` of a stricter rule lists exactly the products that would fail.
 #  - Bad policy files are refused at `policy apply` with file:line and the reason.
 # Usage: governance_e2e_test.sh BUILD_DIR SOURCE_DIR
@@ -143,6 +145,64 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token
   "$base/catalog/v1/mesh/namespaces/marketing/tables/campaign_performance")
 [[ $status == 200 ]] || fail "a table without policies answered $status"
 echo "ok   loadTable through /catalog: 403 naming the policy for customers.customers, 200 for campaign_performance"
+
+# 4b. UNMASK on one classification: the support agent sees e-mails in clear, names masked.
+sup_id=$(principal support_agent client_id) sup_secret=$(principal support_agent client_secret)
+as_http "$sup_id" "$sup_secret" "SELECT email, name FROM customers.customers ORDER BY customer_number LIMIT 5" >"$scratch/sup.http" ||
+  fail "HTTP as the support agent"
+grep -qv '^[a-z0-9.]*@[a-z.]*,\*\*\*\*$' "$scratch/sup.http" &&
+  { head -3 "$scratch/sup.http"; fail "the support agent (UNMASK on pii.email) does not see clear e-mails and masked names"; }
+echo "ok   UNMASK on classification:pii.email: the support agent sees e-mails in clear, names stay redacted"
+
+# 4c. Principal attributes through the mesh API drive the row filter.
+root_token=$(curl -sf -X POST "$base/catalog/v1/oauth/tokens" -d grant_type=client_credentials \
+  -d client_id=root -d client_secret="$secret" | json 'd.access_token')
+curl -sf -X PUT -H "Authorization: Bearer $root_token" "$base/api/v1/principals/mkt_analyst/attributes" \
+  --data-binary '{"attributes": {"country": "FR"}}' >/dev/null || fail "setting attributes as root"
+status=$(curl -s -o "$scratch/attr.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $token" \
+  "$base/api/v1/principals/mkt_analyst/attributes" --data-binary '{"attributes": {"all_countries": "true"}}')
+[[ $status == 403 ]] || fail "the analyst set its own attributes ($status)"
+[[ $(curl -sf -H "Authorization: Bearer $token" "$base/api/v1/principals/mkt_analyst/attributes" | json 'd.attributes.country') == FR ]] ||
+  fail "the analyst cannot read its own attributes"
+as_http "$mkt_id" "$mkt_secret" "$query" >"$scratch/mkt-fr.http" || fail "HTTP as the analyst in FR"
+[[ -s "$scratch/mkt-fr.http" ]] && ! grep -qv ',FR$' "$scratch/mkt-fr.http" || fail "after country=FR the analyst does not see only FR customers"
+echo "ok   attributes through PUT /api/v1/principals/mkt_analyst/attributes: the analyst now sees $(wc -l <"$scratch/mkt-fr.http") FR customers; the analyst cannot change them (403)"
+
+# 4d. The audit shows each decision, for the governance role only.
+gov_token=$(curl -sf -X POST "$base/catalog/v1/oauth/tokens" -d grant_type=client_credentials \
+  -d client_id="$gov_id" -d client_secret="$gov_secret" | json 'd.access_token')
+curl -sf -H "Authorization: Bearer $gov_token" \
+  "$base/api/v1/audit?principal=mkt_analyst&operation=query&securable=customers.customers&limit=1000" >"$scratch/audit.json" ||
+  fail "GET /api/v1/audit as the officer"
+channels=$(json '[...new Set(d.records.map(r=>r.channel))].sort().join(",")' <"$scratch/audit.json")
+expected_channels="cli,http"
+[[ -f "$scratch/mkt.psql" ]] && expected_channels="cli,http,pg"
+[[ $channels == "$expected_channels" ]] || { head -c 2000 "$scratch/audit.json"; fail "audit channels '$channels', expected '$expected_channels'"; }
+rows=$(wc -l <"$scratch/mkt.http")
+json "d.records.filter(r=>r.channel==='http' && r.rows===$rows && r.decision==='allowed' && r.policies.includes('customers.customers.email:personal-data/mask-emails') && r.policies.includes('customers.customers:personal-data/customers-by-country') && /^[0-9a-f]{16}\$/.test(r.fingerprint)).length" <"$scratch/audit.json" | grep -qv '^0$' ||
+  { head -c 2000 "$scratch/audit.json"; fail "no audit record of the analyst's HTTP query with its policies, fingerprint and $rows rows"; }
+curl -sf -H "Authorization: Bearer $gov_token" "$base/api/v1/audit?principal=mkt_analyst&decision=denied&limit=1000" >"$scratch/denied.json" ||
+  fail "GET /api/v1/audit?decision=denied"
+json "d.records.filter(r=>r.operation==='raw_access' && r.securables[0]==='customers.customers' && /personal-data/.test(r.reason)).length" <"$scratch/denied.json" | grep -qv '^0$' ||
+  { head -c 2000 "$scratch/denied.json"; fail "the refused loadTable is not in the audit with its reason"; }
+json "d.records.filter(r=>r.operation==='MANAGE_MESH' && r.channel==='http').length" <"$scratch/denied.json" | grep -qv '^0$' ||
+  fail "the analyst's refused attribute change is not in the audit"
+status=$(curl -s -o "$scratch/audit403.json" -w '%{http_code}' -H "Authorization: Bearer $token" "$base/api/v1/audit")
+[[ $status == 403 ]] && grep -q READ_AUDIT "$scratch/audit403.json" || fail "the analyst read the audit log ($status)"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $gov_token" "$base/api/v1/audit?since=yesterday")
+[[ $status == 400 ]] || fail "a bad since= answered $status"
+if [[ -f "$scratch/mkt.psql" ]]; then
+  as_psql "$gov_id" "$gov_secret" "SELECT count(*) FROM mesh.audit WHERE principal = 'mkt_analyst' AND operation = 'query' AND list_contains(securables, 'customers.customers') AND channel = 'pg' AND allowed" >"$scratch/mesh-audit" ||
+    fail "mesh.audit through psql as the officer"
+  [[ $(cat "$scratch/mesh-audit") -ge 1 ]] || fail "mesh.audit shows no psql query of the analyst"
+  as_psql "$mkt_id" "$mkt_secret" "SELECT count(*) FROM mesh.audit" >"$scratch/mesh-audit-mkt" 2>&1 &&
+    fail "the analyst read mesh.audit"
+  grep -q READ_AUDIT "$scratch/mesh-audit-mkt" || { cat "$scratch/mesh-audit-mkt"; fail "the refusal of mesh.audit does not name READ_AUDIT"; }
+fi
+policy_changes=$(as_cli "$gov_id" "$gov_secret" "SELECT count(*) FROM mesh.audit WHERE operation IN ('policy_apply', 'set_attributes')") ||
+  fail "mesh.audit through meshwork sql"
+[[ $policy_changes -ge 2 ]] || fail "mesh.audit shows $policy_changes policy/attribute changes, expected the demo's apply and the attribute change"
+echo "ok   audit: the analyst's queries over $channels with policies, fingerprint and rows; the refused loadTable and attribute change; policy changes; /api/v1/audit and mesh.audit are READ_AUDIT only"
 kill -TERM "$server_pid" && wait "$server_pid"
 server_pid=""
 

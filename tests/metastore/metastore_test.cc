@@ -416,6 +416,61 @@ TEST_P(MetastoreTest, EveryChangeIsInTheEventLogWithItsActor) {
   EXPECT_EQ(tail[0].action, "drop");
 }
 
+TEST_P(MetastoreTest, AuditRecordsAreFilteredAndPagedNewestFirst) {
+  std::vector<AuditRecord> batch;
+  for (int i = 0; i < 30; ++i) {
+    batch.push_back({.at_ms = 1000 + i,
+                     .principal = i % 3 == 0 ? "mkt_analyst" : "gov_officer",
+                     .request_id = "r" + std::to_string(i),
+                     .channel = "pg",
+                     .operation = i % 2 == 0 ? "query" : "READ_DATA",
+                     .securables = i % 5 == 0 ? "finance.q3_revenue,customers.customers"
+                                              : "finance.q3_revenue_v2",
+                     .allowed = i % 4 != 0,
+                     .reason = "why " + std::to_string(i),
+                     .policies = "personal-data/mask-emails",
+                     .fingerprint = "0123456789abcdef",
+                     .rows = i,
+                     .details = R"({"statement":"select ?"})"});
+  }
+  ASSERT_OK(store_->AppendAudit(batch));
+  ASSERT_OK(store_->AppendAudit({}));  // nothing to write is fine
+
+  ASSERT_OK_AND_ASSIGN(auto newest, store_->ListAudit({.limit = 5}));
+  ASSERT_THAT(newest, SizeIs(5));
+  EXPECT_EQ(newest[0].request_id, "r29");
+  EXPECT_EQ(newest[0].rows, 29);
+  EXPECT_EQ(newest[0].details, R"({"statement":"select ?"})");
+  ASSERT_OK_AND_ASSIGN(auto next, store_->ListAudit({.before_id = newest[4].id, .limit = 5}));
+  ASSERT_THAT(next, SizeIs(5));
+  EXPECT_EQ(next[0].request_id, "r24");
+
+  ASSERT_OK_AND_ASSIGN(auto analyst, store_->ListAudit({.principal = "mkt_analyst", .limit = 0}));
+  EXPECT_THAT(analyst, SizeIs(10));
+  ASSERT_OK_AND_ASSIGN(auto denied, store_->ListAudit({.allowed = false, .limit = 0}));
+  EXPECT_THAT(denied, SizeIs(8));
+  for (const auto& record : denied)
+    EXPECT_FALSE(record.allowed);
+  // Membership in the list, not a substring: q3_revenue does not match q3_revenue_v2.
+  ASSERT_OK_AND_ASSIGN(auto customers,
+                       store_->ListAudit({.securable = "customers.customers", .limit = 0}));
+  EXPECT_THAT(customers, SizeIs(6));
+  ASSERT_OK_AND_ASSIGN(auto q3, store_->ListAudit({.securable = "finance.q3_revenue", .limit = 0}));
+  EXPECT_THAT(q3, SizeIs(6));
+  ASSERT_OK_AND_ASSIGN(
+      auto window,
+      store_->ListAudit({.operation = "query", .since_ms = 1010, .until_ms = 1020, .limit = 0}));
+  EXPECT_THAT(window, SizeIs(5));
+  // A pattern character in the filter is not a wildcard for anything but itself.
+  ASSERT_OK_AND_ASSIGN(auto none, store_->ListAudit({.securable = "%", .limit = 0}));
+  EXPECT_THAT(none, IsEmpty());
+
+  ASSERT_OK_AND_ASSIGN(int64_t expired, store_->ExpireAudit(1010));
+  EXPECT_EQ(expired, 10);
+  ASSERT_OK_AND_ASSIGN(auto rest, store_->ListAudit({.limit = 0}));
+  EXPECT_THAT(rest, SizeIs(20));
+}
+
 TEST_P(MetastoreTest, DocumentsAreComparedAndSwappedAllOrNothing) {
   ASSERT_OK(store_->WriteDocuments(
       kAlice,
