@@ -29,6 +29,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-client postgresql-15
   python3-avro avro-bin
+  chromium fonts-liberation
 )
 
 die() { echo "bootstrap: $*" >&2; exit 1; }
@@ -140,26 +141,32 @@ install_node_if_missing() {
   APT_PACKAGES=("${saved[@]}")
 }
 
-# The npm packages of tests/e2e (icebird, avsc, s3rver for the storage tests, ...), pinned by its
-# package-lock.json; reinstalled only when the lock file changed.
-ensure_e2e_node_modules() {
-  local e2e
-  e2e="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
-  [[ -f "$e2e/package-lock.json" ]] || return 0
-  local stamp="$e2e/node_modules/.meshwork-lock-sha"
+# `npm ci` in a folder of the repo, pinned by its package-lock.json; rerun only when the lock
+# file changed. $1: the folder relative to the repo, $2: what it holds (for the message).
+ensure_node_modules() {
+  local folder
+  folder="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/$1"
+  [[ -f "$folder/package-lock.json" ]] || return 0
+  local stamp="$folder/node_modules/.meshwork-lock-sha"
   local want
-  want=$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)
+  want=$(sha256sum "$folder/package-lock.json" | cut -d' ' -f1)
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
-  echo "bootstrap: installing the end-to-end test clients (npm ci in tests/e2e)"
+  echo "bootstrap: installing $2 (npm ci in $1)"
   local log
   log=$(mktemp)
-  if ! (cd "$e2e" && npm ci --no-audit --no-fund) >"$log" 2>&1; then
+  if ! (cd "$folder" && npm ci --no-audit --no-fund) >"$log" 2>&1; then
     cat "$log" >&2
-    die "npm ci failed in tests/e2e; check access to the npm registry"
+    die "npm ci failed in $1; check access to the npm registry"
   fi
   rm -f "$log"
   echo "$want" >"$stamp"
 }
+
+# The npm packages of tests/e2e (icebird, avsc, s3rver for the storage tests, playwright-core
+# for the portal, ...).
+ensure_e2e_node_modules() { ensure_node_modules tests/e2e "the end-to-end test clients"; }
+# The portal's runtime modules (preact, htm), compiled into the binary by the build.
+ensure_web_node_modules() { ensure_node_modules web "the portal's modules"; }
 
 if [[ "${1:-}" == "--print-duckdb-root" ]]; then
   echo "${DUCKDB_ROOT:-$(duckdb_cache_dir)}"
@@ -169,3 +176,4 @@ install_missing_apt_packages
 install_node_if_missing
 ensure_duckdb
 ensure_e2e_node_modules
+ensure_web_node_modules

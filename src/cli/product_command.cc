@@ -1075,6 +1075,8 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
   } else {
     const std::string data_dir = Setting(config, "", "data_dir");
     std::printf("\ndemo mesh ready in %.1f s (data dir %s)\n", seconds, data_dir.c_str());
+    std::printf("  portal:        http://%s/ (log in with a principal's client id and secret)\n",
+                c.http.c_str());
     std::printf("  products:      meshwork --data-dir %s product list\n", data_dir.c_str());
     std::printf(
         "  Iceberg REST:  http://%s/catalog (warehouse 'mesh'; Spark, Trino, PyIceberg: "

@@ -26,6 +26,7 @@
 #include "server/mesh_api.h"
 #include "server/metrics.h"
 #include "server/pg_server.h"
+#include "server/portal.h"
 #include "server/product_api.h"
 #include "server/query_api.h"
 #include "server/rest_catalog.h"
@@ -156,6 +157,13 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   if (!queries.ok()) return ReportError(queries.error());
   server::AddQueryApiRoutes(router, **catalog, **queries);
   server::AddGovernanceApiRoutes(router, **catalog, governance);
+  // The developer portal at / (compiled in): login, search, product pages, SQL workbench.
+  product::AccessRequests access_requests(**catalog, products);
+  server::AddPortalRoutes(router, **catalog, products,
+                          {.tls = !command.tls_certificate.empty(),
+                           .access_policy = access_policy.get(),
+                           .access_requests = &access_requests,
+                           .governance = &governance});
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
   std::string webhook = command.sla_webhook;
   if (webhook.empty()) {
@@ -208,6 +216,8 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   std::cout << "meshwork serving " << (tls ? "https" : "http") << "://" << address->first << ":"
             << http.port() << "/catalog (metastore: " << (*metastore)->backend()
             << ", warehouse: " << warehouse << ")" << std::endl;
+  std::cout << "meshwork portal " << (tls ? "https" : "http") << "://" << address->first << ":"
+            << http.port() << "/" << std::endl;
   std::thread pg_thread;
   if (pg) {
     std::cout << "meshwork serving PostgreSQL on " << pg_setting.substr(0, pg_setting.rfind(':'))

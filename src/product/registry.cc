@@ -441,6 +441,18 @@ Result<SearchResults> ProductService::Search(const Caller& caller, const std::st
     if (const auto* value = filter("classification"); value && !classifications.contains(*value)) {
       continue;
     }
+    std::string health = "healthy";
+    if (std::any_of(record.quality.begin(), record.quality.end(),
+                    [](const QualityResult& result) { return !result.passed; })) {
+      health = "warning";  // only warn rules fail in a published version
+    }
+    if (!spec->sla.freshness.empty()) {
+      auto max_age = ParseDurationSeconds(spec->sla.freshness);
+      if (max_age.ok() && (time::NowMillis() - record.published_at_ms) / 1000 > *max_age) {
+        health = "stale";
+      }
+    }
+    if (const auto* value = filter("health"); value && *value != health) continue;
     SearchHit hit;
     hit.product = record.QualifiedName();
     hit.domain = record.domain;
@@ -449,6 +461,7 @@ Result<SearchResults> ProductService::Search(const Caller& caller, const std::st
     hit.owner = spec->owner.team;
     hit.version = record.version;
     hit.tags = spec->tags;
+    hit.health = health;
     // Each term must match somewhere; fields weigh by how much they say about the product.
     bool all_terms = true;
     for (const std::string& term : terms) {
@@ -496,6 +509,7 @@ Result<SearchResults> ProductService::Search(const Caller& caller, const std::st
     if (!seen.insert(hit.product).second) continue;
     results.facets["domain"][record.domain] += 1;
     results.facets["owner"][spec->owner.team] += 1;
+    results.facets["health"][health] += 1;
     for (const std::string& tag : spec->tags)
       results.facets["tag"][tag] += 1;
     for (const std::string& classification : classifications)
@@ -724,6 +738,7 @@ json SearchResultsToJson(const SearchResults& results) {
                     {"owner", hit.owner},
                     {"version", hit.version},
                     {"tags", hit.tags},
+                    {"health", hit.health},
                     {"score", hit.score},
                     {"matched", hit.matched}});
   }

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "common/logging.h"
 #include "common/time.h"
@@ -206,10 +209,33 @@ Status AtSqlLocation(Status status, const SourceLocation& sql_start) {
 }  // namespace
 
 Result<DataProductSpec> ProductRecord::Spec() const {
+  // Search, listings and the portal read every product's spec per request: parsing the YAML of
+  // 200 products took most of a search. Published specs never change, so parsed ones are kept
+  // (by product and version, checked against the text) for the life of the process.
+  struct Parsed {
+    std::string yaml;
+    std::string sql;
+    DataProductSpec spec;
+  };
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const Parsed>> cache;
+  const std::string key = QualifiedName() + "@" + version;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = cache.find(key);
+    if (found != cache.end() && found->second->yaml == spec_yaml &&
+        found->second->sql == transform_sql) {
+      return found->second->spec;
+    }
+  }
   MW_ASSIGN_OR_RETURN(
       DataProductSpec spec,
       ParseSpec(spec_yaml, fmt::format("{} v{} (published)", QualifiedName(), version)));
   spec.transform.sql = transform_sql;
+  auto parsed = std::make_shared<const Parsed>(Parsed{spec_yaml, transform_sql, spec});
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= 4096) cache.clear();
+  cache[key] = std::move(parsed);
   return spec;
 }
 

@@ -228,6 +228,9 @@ struct SearchHit {
   std::string owner;
   std::string version;
   std::vector<std::string> tags;
+  /// stale (older than its SLA's freshness) | warning (a warn rule failed at the last deploy) |
+  /// healthy
+  std::string health;
   double score = 0;
   std::vector<std::string> matched;  // which fields matched ("name", "column customer_id", ...)
 };

@@ -63,6 +63,9 @@ struct HttpServer::Impl {
     for (const auto& [key, value] : response.headers)
       out.set_header(key, value);
     out.set_header("X-Request-Id", request.request_id);
+    if (!response.headers.contains("X-Content-Type-Options")) {
+      out.set_header("X-Content-Type-Options", "nosniff");
+    }
     if (response.stream && request.method != "HEAD") {
       auto stream = std::move(response.stream);
       out.set_chunked_content_provider(

@@ -5,6 +5,7 @@
 #include "iceberg/json_reader.h"
 #include "server/json_http.h"
 #include "server/rest_catalog.h"
+#include "server/session.h"
 
 namespace meshwork::server {
 namespace {
@@ -88,15 +89,9 @@ Result<catalog::Securable> SecurableFromJson(const json& body) {
 
 Router::Handler RequireCaller(catalog::Catalog& catalog, AuthenticatedHandler handler) {
   return [&catalog, handler = std::move(handler)](HttpRequest& request) -> HttpResponse {
-    const auto header = request.Header("authorization");
-    if (!header || !header->starts_with("Bearer ")) {
-      return ErrorResponse(Status::Unauthenticated("this endpoint needs a bearer token")
-                               .WithHint("get one from POST /catalog/v1/oauth/tokens"));
-    }
-    auto caller = catalog.Authenticate(header->substr(7), request.request_id);
-    if (!caller.ok()) return ErrorResponse(caller.error());
-    caller->channel = "http";
-    return handler(request, *caller);
+    auto auth = AuthenticateRequest(catalog, request);
+    if (!auth.ok()) return ErrorResponse(auth.error());
+    return handler(request, auth->caller);
   };
 }
 

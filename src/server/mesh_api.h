@@ -19,7 +19,8 @@ namespace meshwork::server {
 
 void AddMeshApiRoutes(Router& router, catalog::Catalog& catalog);
 
-/// Wraps a handler that needs an authenticated caller: 401 without a valid bearer token.
+/// Wraps a handler that needs an authenticated caller: 401 without a valid bearer token or portal
+/// session cookie, 403 for a cookie call that changes state without its CSRF token (session.h).
 using AuthenticatedHandler = std::function<HttpResponse(HttpRequest&, const catalog::Caller&)>;
 Router::Handler RequireCaller(catalog::Catalog& catalog, AuthenticatedHandler handler);
 

@@ -304,7 +304,7 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
   router.Add("GET", "/api/v1/search", "search",
              authed([&products](HttpRequest& request, const Caller& caller) {
                std::map<std::string, std::string> filters;
-               for (const char* facet : {"domain", "tag", "owner", "classification"}) {
+               for (const char* facet : {"domain", "tag", "owner", "classification", "health"}) {
                  if (auto value = request.Query(facet)) filters[facet] = *value;
                }
                auto results = products.Search(caller, request.Query("q").value_or(""), filters);
@@ -405,7 +405,7 @@ std::string MeshApiOpenApiDocument() {
                     true, {"domain", "product"})}}},
       {"/api/v1/search",
        {{"get", op("search", "Ranked full-text search with facets", false, {},
-                   {"q", "domain", "tag", "owner", "classification"})}}},
+                   {"q", "domain", "tag", "owner", "classification", "health"})}}},
       {"/api/v1/lineage/{domain}/{product}",
        {{"get", op("lineage", "Upstream and downstream graph", false, {"domain", "product"})}}},
       {"/api/v1/query",
@@ -413,6 +413,26 @@ std::string MeshApiOpenApiDocument() {
                     "One read-only SQL query over domain.port names: {\"sql\", \"max-rows\"} -> "
                     "columns, rows, the snapshots read",
                     true)}}},
+      {"/api/v1/session",
+       {{"post", op("login",
+                    "Portal login: {\"client_id\", \"client_secret\"} -> mw_session cookie "
+                    "(HttpOnly, SameSite=Strict) and the CSRF token",
+                    true)},
+        {"get", op("session", "The current session and its CSRF token")},
+        {"delete", op("logout", "Clear the session cookie; the token is refused from then on")}}},
+      {"/api/v1/portal/products/{domain}/{product}",
+       {{"get", op("portalProduct",
+                   "The product as the caller sees it: masked columns, read access, samples", false,
+                   {"domain", "product"})}}},
+      {"/api/v1/access-requests",
+       {{"get", op("listAccessRequests", "The caller's requests and those it may decide")},
+        {"post",
+         op("requestAccess", "Ask for READ_DATA on a product: {\"product\", \"reason\"}", true)}}},
+      {"/api/v1/access-requests/{id}/approve",
+       {{"post",
+         op("approveAccess", "Grant READ_DATA to the requester (MANAGE_GRANTS)", true, {"id"})}}},
+      {"/api/v1/access-requests/{id}/deny",
+       {{"post", op("denyAccess", "Deny with a note (MANAGE_GRANTS)", true, {"id"})}}},
       {"/api/v1/openapi.json", {{"get", op("openapi", "This document")}}}};
   json document = json::parse(R"json({
     "openapi": "3.1.0",

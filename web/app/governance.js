@@ -1,0 +1,57 @@
+// The governance council's page: the policies in force, every product's scorecard and the
+// governance warnings of its last deploy, and a search over the audit log. The server answers
+// 403 to anyone without UNMASK on the mesh; the page shows that refusal as worded.
+import { useEffect, useState } from 'preact/hooks';
+import { html, ErrorBox, Loading, Badge, formatTime } from './ui.js';
+import { get } from './api.js';
+
+export function GovernancePage() {
+  const [audit, setAudit] = useState('');
+  const [state, setState] = useState({ data: null, error: null, loading: true });
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      setState((s) => ({ ...s, loading: true }));
+      get(`/api/v1/governance/overview?audit=${encodeURIComponent(audit)}`, { signal: controller.signal }).then(
+        (data) => setState({ data, error: null, loading: false }),
+        (error) => { if (error.name !== 'AbortError') setState({ data: null, error, loading: false }); });
+    }, 150);
+    return () => { clearTimeout(timer); controller.abort(); };
+  }, [audit]);
+  if (state.error) return html`<h1>Governance</h1><${ErrorBox} error=${state.error} title="The governance page is not available to you" />`;
+  if (!state.data) return html`<${Loading} what="the governance overview" />`;
+  const { policies, applied, products, events } = state.data;
+  return html`<div class="governance">
+    <h1>Governance</h1>
+    <p class="muted">Policies v${applied.version}${applied.applied_by ? ` applied by ${applied.applied_by} ${formatTime(applied.applied_at_ms)}` : ''}</p>
+    <section class="card section" aria-labelledby="g-policies"><h2 id="g-policies">Policies</h2>
+      ${policies.map((p) => html`<div class="policy" data-policy=${p.name}>
+        <h3>${p.name} <span class="muted">· ${p.owner}</span></h3><p>${p.description}</p>
+        <table><thead><tr><th scope="col">Rule</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Scope</th><th scope="col">Description</th></tr></thead>
+        <tbody>${p.rules.map((r) => html`<tr><th scope="row"><code>${r.id}</code></th><td>${r.kind}</td>
+          <td><${Badge} kind=${r.severity === 'block' ? 'denied' : 'masked'}>${r.severity}<//></td>
+          <td>${Object.entries(r.scope).map(([k, v]) => html`<div><span class="muted">${k}:</span> ${v.join(', ')}</div>`)}</td>
+          <td>${r.description}</td></tr>`)}</tbody></table></div>`)}
+    </section>
+    <section class="card section" aria-labelledby="g-cards"><h2 id="g-cards">Scorecards and violations</h2>
+      <div class="grid-scroll full"><table class="scorecards"><thead><tr><th scope="col">Product</th><th scope="col">Score</th><th scope="col">Documentation</th><th scope="col">Freshness</th><th scope="col">Quality</th><th scope="col">Governance warnings</th></tr></thead>
+      <tbody>${products.map((p) => {
+        const c = p.scorecard || {};
+        const [d, n] = p.product.split('.');
+        return html`<tr data-product=${p.product}><th scope="row"><a href=${`#/product/${encodeURIComponent(d)}/${encodeURIComponent(n)}`}>${p.product}</a> <span class="muted">v${p.version}</span></th>
+          <td><strong>${c.score ?? '—'}</strong></td><td>${c.documentation !== undefined ? `${Math.round(c.documentation * 100)} %` : '—'}</td>
+          <td><${Badge} kind=${c.freshness === 'fresh' ? 'ok' : c.freshness === 'late' ? 'denied' : ''}>${c.freshness || 'unknown'}<//></td>
+          <td>${c.quality_pass_rate !== undefined ? `${Math.round(c.quality_pass_rate * 100)} %` : '—'}</td>
+          <td>${(p.warnings || []).length ? html`<ul class="warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<span class="muted">none</span>`}</td></tr>`;
+      })}</tbody></table></div>
+    </section>
+    <section class="card section" aria-labelledby="g-audit"><h2 id="g-audit">Audit log</h2>
+      <label for="audit-search">Search events (principal, action, object, details)</label>
+      <input id="audit-search" type="search" value=${audit} onInput=${(e) => setAudit(e.currentTarget.value)} placeholder="e.g. approveAccess or finance.q3_revenue" />
+      <p class="muted" role="status">${state.loading ? 'Searching…' : `${events.length} newest matching events`}</p>
+      <div class="grid-scroll"><table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Details</th></tr></thead>
+      <tbody>${events.map((e) => html`<tr data-event=${e.id}><td>${formatTime(e.at_ms)}</td><td>${e.principal}</td><td><code>${e.action}</code></td>
+        <td>${e.object_kind} <code>${e.object_name}</code></td><td class="details">${e.details}</td></tr>`)}</tbody></table></div>
+    </section>
+  </div>`;
+}

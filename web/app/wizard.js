@@ -1,0 +1,134 @@
+// New data product wizard: basics, inputs and transform, columns, then review. It writes the
+// dataproduct.yaml a developer would, and sends it through the same pipeline as
+// `meshwork product deploy` (POST /api/v1/products/deploy): validate, plan, deploy, showing each
+// stage's steps as they come back.
+import { useState } from 'preact/hooks';
+import { html, ErrorBox, Loading, Badge, useAsync, navigate } from './ui.js';
+import { get, post, seg } from './api.js';
+
+const TYPES = ['string', 'long', 'int', 'double', 'decimal(38,2)', 'boolean', 'date', 'timestamp', 'uuid'];
+const CLASSIFICATIONS = ['', 'public', 'internal', 'confidential', 'pii.name', 'pii.email', 'pii.credit_card'];
+const q = (text) => JSON.stringify(String(text));  // a JSON string is a valid YAML scalar
+
+export function toYaml(form) {
+  const lines = [
+    'apiVersion: meshwork/v1', 'kind: DataProduct',
+    `domain: ${q(form.domain)}`, `name: ${q(form.name)}`, `version: ${q(form.version)}`,
+    `title: ${q(form.title)}`, `description: ${q(form.description)}`,
+    `owner: {team: ${q(form.team)}, email: ${q(form.email)}}`,
+    `tags: [${form.tags.split(',').map((t) => t.trim()).filter(Boolean).map(q).join(', ')}]`,
+  ];
+  const inputs = form.inputs.filter(Boolean);
+  if (inputs.length) {
+    lines.push('inputs:');
+    for (const port of inputs) lines.push(`  - {name: ${q(port.split('.')[1])}, port: ${q(port)}}`);
+  }
+  lines.push('transform:', `  sql: ${q(form.sql)}`, 'ports:', `  - name: ${q(form.name)}`,
+    `    description: ${q(form.portDescription || form.title)}`, '    columns:');
+  for (const c of form.columns) {
+    const parts = [`name: ${q(c.name)}`, `type: ${q(c.type)}`, `description: ${q(c.description)}`];
+    if (c.classification) parts.push(`classification: ${q(c.classification)}`);
+    lines.push(`      - {${parts.join(', ')}}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function base64url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function Steps({ report }) {
+  if (!report) return null;
+  return html`<ol class="steps">${(report.steps || []).map((s) => html`<li class=${`step step-${s.outcome}`}>
+    <${Badge} kind=${s.outcome === 'ok' || s.outcome === 'passed' ? 'ok' : s.outcome === 'failed' ? 'denied' : ''}>${s.outcome}<//>
+    <strong>${s.step}</strong> <span class="muted">${s.detail}</span></li>`)}</ol>
+    ${(report.governance || []).map((g) => html`<p class=${g.severity === 'block' ? 'error' : 'notice'}>${g.rule}: ${g.where} ${g.message}${g.fix ? ` — ${g.fix}` : ''}</p>`)}`;
+}
+
+export function WizardPage() {
+  const domains = useAsync((signal) => get('/api/v1/domains', { signal }), []);
+  const products = useAsync((signal) => get('/api/v1/products', { signal }), []);
+  const [form, setForm] = useState({
+    domain: '', name: '', version: '1.0.0', title: '', description: '', team: '', email: '', tags: '',
+    inputs: [''], sql: '', portDescription: '',
+    columns: [{ name: '', type: 'string', description: '', classification: '' }],
+  });
+  const [stage, setStage] = useState({ running: '', reports: {}, error: null, done: false });
+  const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.value });
+  const setColumn = (i, key) => (e) => {
+    const columns = form.columns.slice();
+    columns[i] = { ...columns[i], [key]: e.currentTarget.value };
+    setForm({ ...form, columns });
+  };
+  const ports = [];
+  for (const p of (products.data && products.data.products) || []) for (const port of p.ports || []) ports.push(port.table);
+  const yaml = toYaml(form);
+
+  const run = async () => {
+    const files = { 'dataproduct.yaml': base64url(yaml) };
+    const reports = {};
+    setStage({ running: 'validate', reports, error: null, done: false });
+    for (const mode of ['validate', 'plan', 'deploy']) {
+      setStage({ running: mode, reports: { ...reports }, error: null, done: false });
+      try {
+        reports[mode] = await post('/api/v1/products/deploy', { mode, files });
+      } catch (error) {
+        setStage({ running: '', reports: { ...reports }, error, done: false });
+        return;
+      }
+    }
+    setStage({ running: '', reports, error: null, done: true });
+  };
+  if (domains.loading || products.loading) return html`<${Loading} what="domains and products" />`;
+  const field = (id, label, input) => html`<div class="field"><label for=${id}>${label}</label>${input}</div>`;
+  return html`<div class="wizard">
+    <h1>New data product</h1>
+    <${ErrorBox} error=${domains.error || products.error} />
+    <form class="card wizard-form" onSubmit=${(e) => { e.preventDefault(); run(); }}>
+      <fieldset><legend>1. Basics</legend>
+        ${field('w-domain', 'Domain', html`<select id="w-domain" required value=${form.domain} onChange=${set('domain')}>
+          <option value="">choose…</option>${((domains.data && domains.data.domains) || []).map((d) => html`<option value=${d.name}>${d.name}</option>`)}</select>`)}
+        ${field('w-name', 'Name (lower case, digits, _)', html`<input id="w-name" required pattern="[a-z][a-z0-9_]*" value=${form.name} onInput=${set('name')} />`)}
+        ${field('w-version', 'Version', html`<input id="w-version" required value=${form.version} onInput=${set('version')} />`)}
+        ${field('w-title', 'Title', html`<input id="w-title" required value=${form.title} onInput=${set('title')} />`)}
+        ${field('w-description', 'Description', html`<textarea id="w-description" rows="3" required value=${form.description} onInput=${set('description')}></textarea>`)}
+        ${field('w-team', 'Owner team', html`<input id="w-team" required value=${form.team} onInput=${set('team')} />`)}
+        ${field('w-email', 'Owner e-mail', html`<input id="w-email" type="email" value=${form.email} onInput=${set('email')} />`)}
+        ${field('w-tags', 'Tags (comma separated)', html`<input id="w-tags" value=${form.tags} onInput=${set('tags')} />`)}
+      </fieldset>
+      <fieldset><legend>2. Inputs and transform</legend>
+        ${field('w-input', 'Input product port (its name in SQL is the part after the dot)', html`<select id="w-input" value=${form.inputs[0]} onChange=${(e) => setForm({ ...form, inputs: [e.currentTarget.value] })}>
+          <option value="">none</option>${ports.map((p) => html`<option value=${p}>${p}</option>`)}</select>`)}
+        ${field('w-sql', 'Transform SQL', html`<textarea id="w-sql" class="sql" rows="5" required value=${form.sql} onInput=${set('sql')}
+          placeholder="SELECT segment, sum(net_revenue) AS net_revenue FROM q3_revenue GROUP BY 1"></textarea>`)}
+      </fieldset>
+      <fieldset><legend>3. Columns of the output port</legend>
+        <table class="columns-editor"><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Description</th><th scope="col">Classification</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
+        <tbody>${form.columns.map((c, i) => html`<tr>
+          <td><input aria-label=${`Column ${i + 1} name`} class="w-col-name" required value=${c.name} onInput=${setColumn(i, 'name')} /></td>
+          <td><select aria-label=${`Column ${i + 1} type`} class="w-col-type" value=${c.type} onChange=${setColumn(i, 'type')}>${TYPES.map((t) => html`<option>${t}</option>`)}</select></td>
+          <td><input aria-label=${`Column ${i + 1} description`} class="w-col-doc" required value=${c.description} onInput=${setColumn(i, 'description')} /></td>
+          <td><select aria-label=${`Column ${i + 1} classification`} value=${c.classification} onChange=${setColumn(i, 'classification')}>${CLASSIFICATIONS.map((t) => html`<option value=${t}>${t || 'none'}</option>`)}</select></td>
+          <td><button type="button" aria-label=${`Remove column ${i + 1}`} disabled=${form.columns.length === 1} onClick=${() => setForm({ ...form, columns: form.columns.filter((_, j) => j !== i) })}>✕</button></td>
+        </tr>`)}</tbody></table>
+        <button type="button" onClick=${() => setForm({ ...form, columns: [...form.columns, { name: '', type: 'string', description: '', classification: '' }] })}>Add column</button>
+      </fieldset>
+      <fieldset><legend>4. Review and deploy</legend>
+        <details><summary>dataproduct.yaml</summary><pre class="sql">${yaml}</pre></details>
+        <div class="actions"><button type="submit" class="primary" disabled=${!!stage.running}>${stage.running ? `Running ${stage.running}…` : 'Validate, plan and deploy'}</button></div>
+      </fieldset>
+    </form>
+    <section class="card progress" aria-live="polite" aria-label="Progress">
+      ${['validate', 'plan', 'deploy'].map((mode) => stage.reports[mode] || stage.running === mode ? html`<div class="stage" data-stage=${mode}>
+        <h2>${mode}${stage.running === mode ? html` <span class="spinner" aria-hidden="true"></span>` : null}</h2>
+        <${Steps} report=${stage.reports[mode]} /></div>` : null)}
+      <${ErrorBox} error=${stage.error} title=${`The ${stage.running || 'pipeline'} stage failed`} />
+      ${stage.done ? html`<p class="notice" role="status" data-deployed=${`${form.domain}.${form.name}`}>Published ${form.domain}.${form.name} ${form.version}.${" "}
+        <a href=${`#/product/${seg(form.domain)}/${seg(form.name)}`}>Open its page</a></p>` : null}
+    </section>
+  </div>`;
+}
+export { navigate };
