@@ -317,14 +317,14 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
         "GET", "/api/v1/governance/overview", "governanceOverview",
         RequireCaller(catalog, [&catalog, &products, &council](HttpRequest& request,
                                                                const catalog::Caller& caller) {
-          // The council's view: who sees every product in clear may see how the mesh complies.
+          // The council's view: who may read the audit log may see how the mesh complies.
           Status allowed =
-              catalog.Authorize(caller, catalog::Privilege::kUnmask, catalog::Securable::Mesh());
+              catalog.Authorize(caller, catalog::Privilege::kReadAudit, catalog::Securable::Mesh());
           if (!allowed.ok()) {
             return NoStore(ErrorResponse(
                 Status::PermissionDenied("the governance page is for the governance council: {}",
                                          allowed.message())
-                    .WithHint("ask an administrator for a role with UNMASK on the mesh")));
+                    .WithHint("ask an administrator for a role with READ_AUDIT on the mesh")));
           }
           json policies = json::array();
           json applied = {{"version", 0}};

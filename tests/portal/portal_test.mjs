@@ -325,8 +325,17 @@ try {
     const rows = [...document.querySelectorAll('.audit tbody tr')];
     return rows.length > 0 && rows.every((row) => row.textContent.includes('approveAccess'));
   });
+  // The access decisions: the analyst's refused sample query (before the approval) is there,
+  // with its reason.
+  await page.fill('#decision-principal', 'mkt_analyst');
+  await page.selectOption('#decision-kind', 'denied');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('.decisions tbody tr')];
+    return rows.length > 0 && rows.every((row) => row.textContent.includes('mkt_analyst') && row.textContent.includes('denied')) &&
+      rows.some((row) => row.textContent.includes('READ_DATA') && row.textContent.includes('finance.q3_revenue'));
+  });
   await shot('governance');
-  ok('governance officer: policies, scorecards, and the audit search finds the approval');
+  ok('governance officer: policies, scorecards, the change search finds the approval, and the access decisions show the analyst\'s refused READ_DATA on finance.q3_revenue');
 
   expect(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);
   expect(pageErrors.length === 0, `errors in the page: ${pageErrors.join(' | ')}`);

@@ -1,9 +1,46 @@
 // The governance council's page: the policies in force, every product's scorecard and the
-// governance warnings of its last deploy, and a search over the audit log. The server answers
-// 403 to anyone without UNMASK on the mesh; the page shows that refusal as worded.
+// governance warnings of its last deploy, the access decisions of the audit log (GET
+// /api/v1/audit, filtered by principal, table and decision) and a search over the change events.
+// The server answers 403 to anyone without READ_AUDIT on the mesh; the page shows that refusal
+// as worded.
 import { useEffect, useState } from 'preact/hooks';
 import { html, ErrorBox, Loading, Badge, formatTime } from './ui.js';
 import { get } from './api.js';
+
+// Access decisions: who did what on which table, allowed or denied and why, policies applied.
+function AccessDecisions() {
+  const [filter, setFilter] = useState({ principal: '', securable: '', decision: '' });
+  const [state, setState] = useState({ records: null, error: null, loading: true });
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      setState((s) => ({ ...s, loading: true }));
+      const query = new URLSearchParams({ limit: '200' });
+      for (const [key, value] of Object.entries(filter)) if (value) query.set(key, value.trim());
+      get(`/api/v1/audit?${query}`, { signal: controller.signal }).then(
+        (data) => setState({ records: data.records, error: null, loading: false }),
+        (error) => { if (error.name !== 'AbortError') setState({ records: null, error, loading: false }); });
+    }, 150);
+    return () => { clearTimeout(timer); controller.abort(); };
+  }, [filter.principal, filter.securable, filter.decision]);
+  const set = (key) => (e) => setFilter({ ...filter, [key]: e.currentTarget.value });
+  return html`<section class="card section" aria-labelledby="g-decisions"><h2 id="g-decisions">Access decisions</h2>
+    <div class="filters">
+      <label>Principal <input id="decision-principal" type="search" value=${filter.principal} onInput=${set('principal')} placeholder="mkt_analyst" /></label>
+      <label>Table <input id="decision-securable" type="search" value=${filter.securable} onInput=${set('securable')} placeholder="customers.customers" /></label>
+      <label>Decision <select id="decision-kind" value=${filter.decision} onChange=${set('decision')}>
+        <option value="">any</option><option value="allowed">allowed</option><option value="denied">denied</option></select></label>
+    </div>
+    ${state.error ? html`<${ErrorBox} error=${state.error} title="The audit log is not available" />` : html`
+    <p class="muted" role="status">${state.loading ? 'Searching…' : `${(state.records || []).length} newest matching decisions`}</p>
+    <div class="grid-scroll"><table class="decisions"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Via</th><th scope="col">Operation</th><th scope="col">On</th><th scope="col">Decision</th><th scope="col">Why</th><th scope="col">Policies</th><th scope="col">Rows</th></tr></thead>
+    <tbody>${(state.records || []).map((r) => html`<tr data-decision=${r.id}><td>${formatTime(r['at-ms'])}</td><td>${r.principal}</td><td>${r.channel}</td>
+      <td><code>${r.operation}</code></td><td>${r.securables.map((s) => html`<code>${s}</code> `)}</td>
+      <td><${Badge} kind=${r.decision === 'allowed' ? 'ok' : 'denied'}>${r.decision}<//></td>
+      <td class="details">${r.reason}</td><td>${r.policies.map((p) => html`<div><code>${p}</code></div>`)}</td>
+      <td>${r.rows ?? ''}</td></tr>`)}</tbody></table></div>`}
+  </section>`;
+}
 
 export function GovernancePage() {
   const [audit, setAudit] = useState('');
@@ -45,8 +82,9 @@ export function GovernancePage() {
           <td>${(p.warnings || []).length ? html`<ul class="warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<span class="muted">none</span>`}</td></tr>`;
       })}</tbody></table></div>
     </section>
-    <section class="card section" aria-labelledby="g-audit"><h2 id="g-audit">Audit log</h2>
-      <label for="audit-search">Search events (principal, action, object, details)</label>
+    <${AccessDecisions} />
+    <section class="card section" aria-labelledby="g-audit"><h2 id="g-audit">Change events</h2>
+      <label for="audit-search">Search changes (principal, action, object, details)</label>
       <input id="audit-search" type="search" value=${audit} onInput=${(e) => setAudit(e.currentTarget.value)} placeholder="e.g. approveAccess or finance.q3_revenue" />
       <p class="muted" role="status">${state.loading ? 'Searching…' : `${events.length} newest matching events`}</p>
       <div class="grid-scroll"><table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Details</th></tr></thead>
