@@ -33,27 +33,37 @@ std::string DemoMasterKeyFile(const std::string& data_dir) {
 }
 
 Status ConfigureMasterKey(const config::Config& config, const std::string& data_dir,
-                          governance::Governance& governance) {
+                          governance::Governance& governance, bool warn_about_demo_key) {
+  // Errors and fingerprints name where the key came from (MESHWORK_MASTER_KEY, a file:line).
+  const auto origin = [&](const char* setting) {
+    const config::SettingValue* value = config.Find(setting);
+    return value != nullptr && !value->origin.empty() ? value->origin : std::string(setting);
+  };
   auto text = config.GetString("master_key");
   if (text.ok() && !text->empty()) {
-    MW_ASSIGN_OR_RETURN(std::string key, governance::ParseMasterKey(*text, "master_key"));
-    governance.keys().SetMasterKey(std::move(key), "the master_key setting");
+    MW_ASSIGN_OR_RETURN(std::string key, governance::ParseMasterKey(*text, origin("master_key")));
+    governance.keys().SetMasterKey(std::move(key), origin("master_key"));
     return Status::OK();
   }
   auto file = config.GetString("master_key_file");
   if (file.ok() && !file->empty()) {
     MW_ASSIGN_OR_RETURN(std::string key, ReadKeyFile(*file));
-    governance.keys().SetMasterKey(std::move(key), *file);
+    governance.keys().SetMasterKey(std::move(key), *file + " (" + origin("master_key_file") + ")");
     return Status::OK();
   }
   std::error_code error;
   const std::string demo = DemoMasterKeyFile(data_dir);
   if (std::filesystem::exists(demo, error)) {
     MW_ASSIGN_OR_RETURN(std::string key, ReadKeyFile(demo));
-    logging::Warn(
+    const std::string note = fmt::format(
         "using the demo master key {} that `meshwork demo` generated: it lies next to the data "
         "it protects; a real mesh sets MESHWORK_MASTER_KEY or master_key_file",
         demo);
+    if (warn_about_demo_key) {
+      logging::Warn("{}", note);
+    } else {
+      logging::Debug("{}", note);
+    }
     governance.keys().SetMasterKey(std::move(key), demo);
   }
   return Status::OK();

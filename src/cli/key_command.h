@@ -26,11 +26,11 @@ int RunKeyCommand(governance::Governance& governance, catalog::Catalog& catalog,
 
 /// Gives `governance` the master key of the settings master_key / master_key_file (flags, the
 /// config file, MESHWORK_MASTER_KEY / MESHWORK_MASTER_KEY_FILE). Without one, the key file
-/// `meshwork demo` generated in `data_dir` is used, with a warning (a demo convenience: a real
-/// mesh keeps the master key away from the data). Without either, encryption stays unavailable
-/// and says how to configure it when a policy needs it.
+/// `meshwork demo` generated in `data_dir` is used (a demo convenience: a real mesh keeps the
+/// master key away from the data), with a warning when `warn_about_demo_key` (the server). Without
+/// either, encryption stays unavailable and says how to configure it when a policy needs it.
 Status ConfigureMasterKey(const config::Config& config, const std::string& data_dir,
-                          governance::Governance& governance);
+                          governance::Governance& governance, bool warn_about_demo_key);
 
 /// The file `meshwork demo` keeps its generated master key in.
 std::string DemoMasterKeyFile(const std::string& data_dir);

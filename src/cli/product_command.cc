@@ -316,7 +316,8 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config,
     mesh.caller = {.principal = "root", .is_root = true, .request_id = request_id};
   }
   mesh.governance = std::make_unique<governance::Governance>(*mesh.catalog);
-  MW_RETURN_IF_ERROR(ConfigureMasterKey(config, data_dir, *mesh.governance));
+  MW_RETURN_IF_ERROR(ConfigureMasterKey(config, data_dir, *mesh.governance,
+                                        /*warn_about_demo_key=*/false));
   mesh.gate = product::MakePolicyGate(*mesh.governance);
   mesh.service = std::make_unique<product::ProductService>(*mesh.catalog, mesh.gate.get());
   auto recovered = mesh.service->RecoverInterruptedDeploys();

@@ -140,7 +140,8 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
   server::AddMeshApiRoutes(router, **catalog);
   governance::Governance governance(**catalog);
-  if (Status key = ConfigureMasterKey(config, data_dir, governance); !key.ok()) {
+  if (Status key = ConfigureMasterKey(config, data_dir, governance, /*warn_about_demo_key=*/true);
+      !key.ok()) {
     return ReportError(key, kExitUsage);
   }
   auto gate = product::MakePolicyGate(governance);
