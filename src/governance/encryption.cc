@@ -59,25 +59,63 @@ const EVP_CIPHER* Siv() {
   return cipher;
 }
 
+// GCM contexts keyed once per thread and key: the key schedule is most of the cost of a short
+// value, and DuckDB calls the SQL functions from its worker threads. Each value then only sets
+// its nonce, which resets the context's state.
+class GcmContexts {
+ public:
+  GcmContexts() = default;
+  GcmContexts(const GcmContexts&) = delete;
+  GcmContexts& operator=(const GcmContexts&) = delete;
+  ~GcmContexts() {
+    EVP_CIPHER_CTX_free(sealing_.context);
+    EVP_CIPHER_CTX_free(opening_.context);
+  }
+  // Null when OpenSSL fails.
+  EVP_CIPHER_CTX* For(bool seal, std::string_view key) {
+    Slot& slot = seal ? sealing_ : opening_;
+    if (slot.context != nullptr && slot.key == key) return slot.context;
+    if (slot.context == nullptr) slot.context = EVP_CIPHER_CTX_new();
+    slot.key.clear();
+    auto* const init = seal ? EVP_EncryptInit_ex : EVP_DecryptInit_ex;
+    if (slot.context == nullptr ||
+        init(slot.context, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+        EVP_CIPHER_CTX_ctrl(slot.context, EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) != 1 ||
+        init(slot.context, nullptr, nullptr, Bytes(key), nullptr) != 1) {
+      return nullptr;
+    }
+    slot.key = std::string(key);
+    return slot.context;
+  }
+
+ private:
+  struct Slot {
+    EVP_CIPHER_CTX* context = nullptr;
+    std::string key;
+  };
+  Slot sealing_, opening_;
+};
+
+GcmContexts& ThreadGcmContexts() {
+  thread_local GcmContexts contexts;
+  return contexts;
+}
+
 // AES-256-GCM: nonce ‖ ciphertext ‖ tag.
 Result<std::string> GcmSeal(std::string_view key, std::string_view aad, std::string_view clear) {
-  const std::string nonce = RandomBytes(kGcmNonceBytes);
-  if (nonce.empty()) return Status::Internal("OpenSSL could not generate a nonce");
-  CipherContext context;
   std::string out(kGcmNonceBytes + clear.size() + kTagBytes, '\0');
   auto* buffer = reinterpret_cast<unsigned char*>(out.data());
-  std::memcpy(buffer, nonce.data(), kGcmNonceBytes);
+  if (RAND_bytes(buffer, kGcmNonceBytes) != 1) {
+    return Status::Internal("OpenSSL could not generate a nonce");
+  }
+  EVP_CIPHER_CTX* context = ThreadGcmContexts().For(/*seal=*/true, key);
   int length = 0, final_length = 0;
-  if (context.handle == nullptr ||
-      EVP_EncryptInit_ex(context.handle, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(context.handle, EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) != 1 ||
-      EVP_EncryptInit_ex(context.handle, nullptr, nullptr, Bytes(key), buffer) != 1 ||
-      EVP_EncryptUpdate(context.handle, nullptr, &length, Bytes(aad),
-                        static_cast<int>(aad.size())) != 1 ||
-      EVP_EncryptUpdate(context.handle, buffer + kGcmNonceBytes, &length, Bytes(clear),
+  if (context == nullptr || EVP_EncryptInit_ex(context, nullptr, nullptr, nullptr, buffer) != 1 ||
+      EVP_EncryptUpdate(context, nullptr, &length, Bytes(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_EncryptUpdate(context, buffer + kGcmNonceBytes, &length, Bytes(clear),
                         static_cast<int>(clear.size())) != 1 ||
-      EVP_EncryptFinal_ex(context.handle, buffer + kGcmNonceBytes + length, &final_length) != 1 ||
-      EVP_CIPHER_CTX_ctrl(context.handle, EVP_CTRL_GCM_GET_TAG, kTagBytes,
+      EVP_EncryptFinal_ex(context, buffer + kGcmNonceBytes + length, &final_length) != 1 ||
+      EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, kTagBytes,
                           buffer + kGcmNonceBytes + clear.size()) != 1) {
     return Status::Internal("OpenSSL AES-256-GCM encryption failed");
   }
@@ -92,21 +130,17 @@ bool GcmOpen(std::string_view key, std::string_view aad, std::string_view sealed
   clear.assign(size, '\0');
   auto* out = reinterpret_cast<unsigned char*>(clear.data());
   std::string tag(sealed.substr(kGcmNonceBytes + size));
-  CipherContext context;
+  EVP_CIPHER_CTX* context = ThreadGcmContexts().For(/*seal=*/false, key);
   int length = 0, final_length = 0;
   unsigned char scratch[1];
-  return context.handle != nullptr &&
-         EVP_DecryptInit_ex(context.handle, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-         EVP_CIPHER_CTX_ctrl(context.handle, EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) ==
+  return context != nullptr &&
+         EVP_DecryptInit_ex(context, nullptr, nullptr, nullptr, Bytes(sealed)) == 1 &&
+         EVP_DecryptUpdate(context, nullptr, &length, Bytes(aad), static_cast<int>(aad.size())) ==
              1 &&
-         EVP_DecryptInit_ex(context.handle, nullptr, nullptr, Bytes(key), Bytes(sealed)) == 1 &&
-         EVP_DecryptUpdate(context.handle, nullptr, &length, Bytes(aad),
-                           static_cast<int>(aad.size())) == 1 &&
-         EVP_DecryptUpdate(context.handle, size == 0 ? scratch : out, &length,
+         EVP_DecryptUpdate(context, size == 0 ? scratch : out, &length,
                            Bytes(sealed) + kGcmNonceBytes, static_cast<int>(size)) == 1 &&
-         EVP_CIPHER_CTX_ctrl(context.handle, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
-         EVP_DecryptFinal_ex(context.handle, (size == 0 ? scratch : out) + length, &final_length) ==
-             1;
+         EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
+         EVP_DecryptFinal_ex(context, (size == 0 ? scratch : out) + length, &final_length) == 1;
 }
 
 // AES-256-SIV (RFC 5297): synthetic IV (the tag) ‖ ciphertext; the same input gives the same
