@@ -109,6 +109,8 @@ echo "ok   marketing.newsletter: its 100 encrypted e-mails equal customers.custo
 # 3. Through meshwork: the officer sees clear values and joins; the analyst sees masks.
 kill_server() { [[ -n "$server_pid" ]] && kill -TERM "$server_pid" && wait "$server_pid"; server_pid=""; }
 start_server() {
+  # Not the previous server's lines: the new one truncates the file only once it runs.
+  rm -f "$scratch/server.out" "$scratch/server.err"
   "$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
     >"$scratch/server.out" 2>"$scratch/server.err" &
   server_pid=$!
