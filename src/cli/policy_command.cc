@@ -64,7 +64,12 @@ Result<std::vector<governance::Finding>> TestAgainstPublished(
                           iceberg::PlanScan(warehouse, table, std::nullopt, iceberg::Expression()));
       MW_ASSIGN_OR_RETURN(std::string scan, iceberg::ScanSql(warehouse.io(), table.metadata,
                                                              table.metadata.CurrentSchema(), plan));
-      relations[port.port] = "(" + scan + ")";
+      // Data rules judge the clear values of encrypted columns.
+      relations[port.port] =
+          "(" +
+          governance::DecryptingSelect(
+              scan, governance::EncryptedColumns(table.metadata.properties), port.table) +
+          ")";
     }
     MW_ASSIGN_OR_RETURN(auto data, governance.CheckData(facts, connection, relations, &policies));
     findings.insert(findings.end(), data.begin(), data.end());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "catalog/credentials.h"
 #include "cli/exit_codes.h"
+#include "cli/key_command.h"
 #include "cli/policy_command.h"
 #include "cli/server_client.h"
 #include "cli/settings.h"
@@ -27,7 +29,9 @@
 #include "product/odcs.h"
 #include "product/scaffold.h"
 #include "product/service.h"
+#include "query/governance_access.h"
 #include "query/query.h"
+#include "query/session.h"
 
 namespace meshwork::cli {
 
@@ -57,6 +61,8 @@ struct ProductCommands {
   CLI::App* sql = nullptr;
   CLI::App* policy = nullptr;
   PolicyRequest policy_request;
+  CLI::App* key = nullptr;
+  KeyRequest key_request;
   std::string sql_text;
   std::string sql_format = "table";
   size_t sql_max_rows = 10000;
@@ -214,6 +220,24 @@ ProductCommands* AddProductCommands(CLI::App& app) {
       policy_action("attributes", "Set a principal's attributes for row filters (key=value ...)");
   attributes->add_option("principal", policy.name)->required();
   attributes->add_option("assignments", policy.assignments, "region=emea ...");
+  c.key = app.add_subcommand("key", "The data keys of encrypted columns (MANAGE_MESH)");
+  c.key->require_subcommand(1);
+  KeyRequest& key = c.key_request;
+  const auto key_action = [&](const char* name, const char* help) {
+    CLI::App* sub = c.key->add_subcommand(name, help);
+    sub->callback([&key, name] { key.action = name; });
+    sub->add_flag("--json", key.json, "JSON output");
+    return sub;
+  };
+  key_action("list", "Every data key: scope, mode, versions, the master key that wraps them");
+  CLI::App* rotate =
+      key_action("rotate", "New key versions for new writes (all keys, or --domain / --rule)");
+  rotate->add_option("--domain", key.domain, "Only this domain's randomized key");
+  rotate->add_option("--rule", key.rule, "Only this encrypt rule's deterministic key");
+  key_action("rewrap", "Re-wrap every data key under a new master key (no data changes)")
+      ->add_option("--new-master-key-file", key.new_master_key_file,
+                   "File with the new master key (64 hex digits or base64)")
+      ->required();
   c.domain = app.add_subcommand("domain", "Domains: create, list");
   c.domain->require_subcommand(1);
   c.domain_create = c.domain->add_subcommand(
@@ -235,7 +259,7 @@ ProductCommands* AddProductCommands(CLI::App& app) {
 
 bool ProductCommandParsed(const ProductCommands& commands) {
   return commands.product->parsed() || commands.domain->parsed() || commands.demo->parsed() ||
-         commands.sql->parsed() || commands.policy->parsed();
+         commands.sql->parsed() || commands.policy->parsed() || commands.key->parsed();
 }
 
 namespace {
@@ -322,6 +346,8 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config,
   }
   mesh.caller.channel = "cli";
   mesh.governance = std::make_unique<governance::Governance>(*mesh.catalog);
+  MW_RETURN_IF_ERROR(ConfigureMasterKey(config, data_dir, *mesh.governance,
+                                        /*warn_about_demo_key=*/false));
   mesh.gate = product::MakePolicyGate(*mesh.governance);
   mesh.service = std::make_unique<product::ProductService>(*mesh.catalog, mesh.gate.get());
   auto recovered = mesh.service->RecoverInterruptedDeploys();
@@ -957,12 +983,52 @@ int RunSql(ProductCommands& c, const config::Config& config) {
   return RunLocalSql(*mesh->catalog, *mesh->service, *mesh->governance, mesh->caller, options);
 }
 
+// The demo's policies encrypt personal data, which needs a master key. Without one configured
+// the demo generates one into its data folder (and says so): convenient, not safe — the key
+// lies next to the data; `meshwork serve` on this folder finds it there too.
+Status EnsureDemoMasterKey(const config::Config& config, bool quiet) {
+  for (const char* key : {"master_key", "master_key_file"}) {
+    auto value = config.GetString(key);
+    if (value.ok() && !value->empty()) return Status::OK();
+  }
+  const std::string data_dir = Setting(config, "", "data_dir");
+  const std::string path = DemoMasterKeyFile(data_dir);
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) return Status::OK();
+  std::filesystem::create_directories(data_dir, error);
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return Status::Internal("OpenSSL could not generate the demo's master key");
+  }
+  std::string hex;
+  for (const unsigned char byte : bytes)
+    hex += fmt::format("{:02x}", byte);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << hex << "\n";
+    if (!out) return Status::IOError("cannot write the demo master key {}", path);
+  }
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
+  const std::string note = fmt::format(
+      "no master key configured: generated the demo master key {} for the encrypted columns "
+      "(a real mesh sets MESHWORK_MASTER_KEY or master_key_file, outside the data folder)",
+      path);
+  if (quiet) {
+    std::fprintf(stderr, "meshwork: note: %s\n", note.c_str());
+  } else {
+    std::printf("%s\n", note.c_str());
+  }
+  return Status::OK();
+}
+
 int RunDemo(ProductCommands& c, const config::Config& config) {
   namespace fs = std::filesystem;
   const std::string examples = FindExamples(c.examples);
   auto description = product::LoadMeshDescription((fs::path(examples) / "mesh.yaml").string());
   if (!description.ok()) return Fail(description.error());
   std::string bootstrap = Setting(config, c.bootstrap, "bootstrap_credentials");
+  if (Status key = EnsureDemoMasterKey(config, c.json); !key.ok()) return Fail(key);
   auto mesh = OpenLocalMesh(config, bootstrap);
   if (!mesh.ok()) return Fail(mesh.error());
   const auto started = std::chrono::steady_clock::now();
@@ -1056,7 +1122,15 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
                                    {"seconds", seconds}});
   }
   if (!description->query_sql.empty()) {
-    auto result = query::RunQuery(*mesh->catalog, mesh->caller, description->query_sql);
+    // Through the governance, as every query: it decrypts the encrypted columns.
+    auto access = query::MakeGovernanceAccess(*mesh->governance, *mesh->service);
+    auto result = [&]() -> Result<query::QueryResultTable> {
+      MW_ASSIGN_OR_RETURN(
+          auto service, query::QueryService::Open(*mesh->catalog, {.access_policy = access.get()}));
+      MW_ASSIGN_OR_RETURN(auto session, service->OpenSession(mesh->caller));
+      MW_ASSIGN_OR_RETURN(query::Cursor cursor, session->Execute(description->query_sql));
+      return query::ReadAll(cursor, 10000);
+    }();
     if (!result.ok()) return Fail(std::move(result).error().WithContext("the demo query failed"));
     if (c.json) {
       summary["query"] = {{"title", description->query_title},
@@ -1118,6 +1192,11 @@ int RunDemo(ProductCommands& c, const config::Config& config) {
 int RunProductCommand(ProductCommands& c, const config::Config& config) {
   if (c.demo->parsed()) return RunDemo(c, config);
   if (c.sql->parsed()) return RunSql(c, config);
+  if (c.key->parsed()) {
+    auto mesh = OpenLocalMesh(config);
+    if (!mesh.ok()) return Fail(mesh.error());
+    return RunKeyCommand(*mesh->governance, *mesh->catalog, mesh->caller, c.key_request);
+  }
   if (c.policy->parsed()) {
     auto mesh = OpenLocalMesh(config);
     if (!mesh.ok()) return Fail(mesh.error());

@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/exit_codes.h"
+#include "cli/key_command.h"
 #include "cli/settings.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -139,6 +140,10 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   server::AddRestCatalogRoutes(router, **catalog, {.warehouse = command.mesh});
   server::AddMeshApiRoutes(router, **catalog);
   governance::Governance governance(**catalog);
+  if (Status key = ConfigureMasterKey(config, data_dir, governance, /*warn_about_demo_key=*/true);
+      !key.ok()) {
+    return ReportError(key, kExitUsage);
+  }
   auto gate = product::MakePolicyGate(governance);
   product::ProductService products(**catalog, gate.get());
   auto access_policy = query::MakeGovernanceAccess(governance, products);

@@ -31,6 +31,11 @@ std::vector<config::SettingSpec> MeshworkSettings() {
       {"engine.memory_limit", SettingType::kString, "", "DuckDB memory limit, e.g. 4GB"},
       {"engine.temp_directory", SettingType::kString, "", "DuckDB spill folder"},
       {"bootstrap_credentials", SettingType::kString, "", "root ID:SECRET", /*secret=*/true},
+      {"master_key", SettingType::kString, "",
+       "32 bytes (64 hex digits or base64) that wrap the keys of encrypted columns",
+       /*secret=*/true},
+      {"master_key_file", SettingType::kString, "",
+       "a file holding the master key (keep it outside the data folder)"},
   };
 }
 

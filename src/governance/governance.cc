@@ -214,7 +214,7 @@ bool LooksLikeCardNumber(std::string_view text) {
   return sum % 10 == 0;
 }
 
-Governance::Governance(catalog::Catalog& catalog) : catalog_(catalog) {}
+Governance::Governance(catalog::Catalog& catalog) : catalog_(catalog), keys_(catalog.metastore()) {}
 
 Result<std::string> Governance::HashKey() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -253,8 +253,37 @@ Status Governance::RegisterFunctions(engine::Connection& connection) {
   MW_RETURN_IF_ERROR(
       connection.RegisterScalarFunction(engine::MakeScalarFunction<std::string(std::string_view)>(
           "mesh_hash", [key](std::string_view value) { return MeshHash(key, value); })));
-  return connection.RegisterScalarFunction(engine::MakeScalarFunction<bool(std::string_view)>(
-      "mesh_looks_like_card", [](std::string_view value) { return LooksLikeCardNumber(value); }));
+  MW_RETURN_IF_ERROR(
+      connection.RegisterScalarFunction(engine::MakeScalarFunction<bool(std::string_view)>(
+          "mesh_looks_like_card",
+          [](std::string_view value) { return LooksLikeCardNumber(value); })));
+  MW_RETURN_IF_ERROR(connection.RegisterScalarFunction(
+      engine::MakeScalarFunction<std::string(std::string_view, std::string_view)>(
+          "mesh_encrypt",
+          [this](std::string_view value, std::string_view scope) -> Result<std::string> {
+            const EncryptionMode mode = scope.starts_with("det.") ? EncryptionMode::kDeterministic
+                                                                  : EncryptionMode::kRandomized;
+            auto key = keys_.CurrentKey(std::string(scope), mode);
+            if (!key.ok()) {
+              return std::move(key).error().WithContext("cannot encrypt with key {}", scope);
+            }
+            return EncryptValue(**key, value);
+          })));
+  return RegisterDecryption(connection);
+}
+
+Status Governance::RegisterDecryption(engine::Connection& connection) {
+  return connection.RegisterScalarFunction(
+      engine::MakeScalarFunction<std::string(std::string_view, std::string_view)>(
+          "mesh_decrypt",
+          [this](std::string_view value, std::string_view where) -> Result<std::string> {
+            auto clear = keys_.Decrypt(value);
+            if (!clear.ok()) {
+              // Fail closed: the query stops; neither the value nor a guess is shown.
+              return std::move(clear).error().WithContext("cannot decrypt {}", where);
+            }
+            return std::move(*clear);
+          }));
 }
 
 Result<AppliedPolicies> Governance::Current() {
@@ -304,6 +333,14 @@ Result<AppliedPolicies> Governance::Apply(const catalog::Caller& caller,
             probe.QueryText("SELECT json_serialize_sql(" + QuoteString(sql) + ")::JSON->>'error'");
         if (!parsed.ok() || parsed->empty() || parsed->at(0).at(0) == "true") {
           return Status::InvalidArgument("row filter of rule {} is not a SQL predicate", rule.id)
+              .WithLocation(rule.where);
+        }
+        continue;
+      } else if (rule.kind == CheckKind::kEncrypt) {
+        // Deploys under this rule need the master key; say so now, not at the next deploy.
+        if (Status key = keys_.CheckMasterKey(); !key.ok()) {
+          return std::move(key)
+              .WithContext("rule {} of policy {} encrypts columns", rule.id, policy.name)
               .WithLocation(rule.where);
         }
         continue;
@@ -558,6 +595,47 @@ Result<std::map<std::string, std::string>> Governance::AttributesFor(const catal
   return Attributes(principal);
 }
 
+Result<std::vector<ColumnEncryption>> Governance::EncryptionOf(
+    const ProductFacts& product, const PortFacts& port, const std::vector<Policy>* policies) {
+  AppliedPolicies current;
+  if (policies == nullptr) {
+    MW_ASSIGN_OR_RETURN(current, Current());
+    policies = &current.policies;
+  }
+  const std::string qualified = product.domain + "." + product.name;
+  std::vector<ColumnEncryption> out;
+  for (const auto& column : port.columns) {
+    bool decided = false;
+    for (const auto& policy : *policies) {
+      for (const auto& rule : policy.rules) {
+        if (rule.kind != CheckKind::kEncrypt) continue;
+        if (!InScope(rule.scope, product.domain, qualified, port.table)) continue;
+        if (!ColumnInScope(rule.scope, column)) continue;
+        const std::string name = policy.name + "/" + rule.id;
+        if (column.type != "string") {
+          // Encrypting would change the column's type under its consumers; casting silently
+          // would too. The contract has to say so.
+          return Status::FailedPrecondition(
+                     "policy {} encrypts column {} of {}, whose type is {}: only string columns "
+                     "can be stored encrypted",
+                     name, column.name, port.table, column.type)
+              .WithLocation(rule.where)
+              .WithHint(
+                  "declare the column as string (and cast it in the transform), classify it "
+                  "differently, or narrow the rule's scope (scope.columns, scope.tables)");
+        }
+        const EncryptionMode mode =
+            rule.deterministic ? EncryptionMode::kDeterministic : EncryptionMode::kRandomized;
+        out.push_back({column.name, mode, KeyScope(mode, product.domain, rule.id), name});
+        decided = true;
+        break;
+      }
+      if (decided) break;
+    }
+  }
+  return out;
+}
+
 Result<TableDecision> Governance::ForTable(const catalog::Caller& caller, const std::string& table,
                                            const std::vector<ColumnFacts>& columns) {
   TableDecision decision;
@@ -580,7 +658,9 @@ Result<TableDecision> Governance::ForTable(const catalog::Caller& caller, const 
       if (rule.kind == CheckKind::kRowFilter) filters.push_back({&rule, &policy});
     }
   }
-  if (masks.empty() && filters.empty()) return decision;
+  const bool encrypted = std::any_of(columns.begin(), columns.end(),
+                                     [](const ColumnFacts& column) { return column.encrypted; });
+  if (masks.empty() && filters.empty() && !encrypted) return decision;
   const std::string port = table.substr(dot == std::string::npos ? 0 : dot + 1);
   if (catalog_
           .Authorize(caller, catalog::Privilege::kUnmask, catalog::Securable::Table({domain}, port))
@@ -602,13 +682,22 @@ Result<TableDecision> Governance::ForTable(const catalog::Caller& caller, const 
     return found->second;
   };
   for (const auto& column : columns) {
+    bool masked = false;
     for (const auto& [rule, policy] : masks) {
       if (!ColumnInScope(rule->scope, column)) continue;
       if (unmasked(column.classification)) break;
       MW_ASSIGN_OR_RETURN(std::string expression,
                           MaskExpression(rule->mask, QuoteIdentifier(column.name)));
       decision.masks.push_back({column.name, expression, policy->name + "/" + rule->id});
+      masked = true;
       break;  // the first matching mask wins
+    }
+    if (!masked && column.encrypted && !unmasked(column.classification)) {
+      // Encrypted means sensitive: without UNMASK and without a mask that says what may be
+      // shown, nothing of the value is.
+      MW_ASSIGN_OR_RETURN(std::string expression,
+                          MaskExpression("redact", QuoteIdentifier(column.name)));
+      decision.masks.push_back({column.name, expression, "encryption (redacted without UNMASK)"});
     }
   }
   if (!filters.empty()) {

@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "common/result.h"
 #include "engine/connection.h"
+#include "governance/encryption.h"
 #include "governance/policy.h"
 
 namespace meshwork::governance {
@@ -25,6 +26,8 @@ struct ColumnFacts {
   std::string semantic_type;
   bool nullable = true;
   bool primary_key = false;
+  /// At query time: the column is stored encrypted (a meshwork.encrypted.* table property).
+  bool encrypted = false;
 };
 struct PortFacts {
   std::string name;
@@ -66,6 +69,14 @@ struct AppliedPolicies {
   std::string applied_by;
 };
 
+/// How a deploy writes one column of a port: mesh_encrypt(column, key_scope).
+struct ColumnEncryption {
+  std::string column;
+  EncryptionMode mode = EncryptionMode::kRandomized;
+  std::string key_scope;  // dom.<domain> | det.<rule>
+  std::string rule;       // policy/rule
+};
+
 /// What governance does to one table for one caller.
 struct TableDecision {
   struct Mask {
@@ -99,8 +110,16 @@ class Governance {
                                          engine::Connection& connection,
                                          const std::map<std::string, std::string>& staged,
                                          const std::vector<Policy>* policies = nullptr);
+  /// The columns of `port` that encrypt rules of `policies` (the applied set when null) say to
+  /// store encrypted; the first matching rule decides a column. FailedPrecondition when a rule
+  /// would encrypt a column that is not a string (its Iceberg type would have to change).
+  Result<std::vector<ColumnEncryption>> EncryptionOf(const ProductFacts& product,
+                                                     const PortFacts& port,
+                                                     const std::vector<Policy>* policies = nullptr);
+
   /// Masks and row filters for `caller` on `table` (domain.table) with `columns` (their
-  /// classifications), unless the caller holds UNMASK on it.
+  /// classifications), unless the caller holds UNMASK on it. Encrypted columns no mask covers
+  /// are redacted for callers without UNMASK: they never see ciphertext or clear text.
   Result<TableDecision> ForTable(const catalog::Caller& caller, const std::string& table,
                                  const std::vector<ColumnFacts>& columns);
 
@@ -115,11 +134,19 @@ class Governance {
 
   /// mesh_hash(VARCHAR) → 'mh1:' + HMAC-SHA256 hex under the mesh's key; and the detectors'
   /// helper functions. Register on every connection that runs transforms or rules.
+  /// Also mesh_encrypt(value, key_scope) and mesh_decrypt(value, where), for the deploy.
   Status RegisterFunctions(engine::Connection& connection);
+  /// Only mesh_decrypt(value, where): for the query engine, which decrypts in the secure
+  /// relation (user SQL may not call it: the firewall refuses mesh_* functions).
+  Status RegisterDecryption(engine::Connection& connection);
+
+  /// The per-domain and per-rule data keys, wrapped by the master key.
+  KeyStore& keys() { return keys_; }
 
  private:
   Result<std::string> HashKey();
   catalog::Catalog& catalog_;
+  KeyStore keys_;
   std::mutex mutex_;
   std::string hash_key_;
   int64_t cached_version_ = -1;

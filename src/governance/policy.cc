@@ -18,7 +18,8 @@ struct KindName {
 constexpr KindName kKinds[] = {{CheckKind::kMetadata, "metadata"},
                                {CheckKind::kData, "data"},
                                {CheckKind::kMask, "mask"},
-                               {CheckKind::kRowFilter, "row_filter"}};
+                               {CheckKind::kRowFilter, "row_filter"},
+                               {CheckKind::kEncrypt, "encrypt"}};
 
 struct DetectorInfo {
   Detector detector;
@@ -85,21 +86,26 @@ Result<Rule> ReadRule(const yaml::Reader& reader, const YAML::Node& node) {
     return reader.Error(node, "rule {} has no 'check'", rule.id)
         .WithHint(
             "check: {kind: metadata, sql: ...} | {kind: data, detector: ...} | "
-            "{kind: mask, mask: ...} | {kind: row_filter, sql: ...}");
+            "{kind: mask, mask: ...} | {kind: row_filter, sql: ...} | "
+            "{kind: encrypt, mode: randomized|deterministic}");
   }
-  MW_RETURN_IF_ERROR(
-      reader.CheckMap(check, "a check", {"kind", "sql", "detector", "mask", "sample_rows"}));
+  MW_RETURN_IF_ERROR(reader.CheckMap(check, "a check",
+                                     {"kind", "sql", "detector", "mask", "sample_rows", "mode"}));
   MW_ASSIGN_OR_RETURN(std::string kind, reader.RequiredString(check, "kind", "a check"));
   const auto known = std::find_if(std::begin(kKinds), std::end(kKinds),
                                   [&](const KindName& k) { return k.name == kind; });
   if (known == std::end(kKinds)) {
     return reader.Error(check["kind"], "unknown check kind '{}' in rule {}", kind, rule.id)
-        .WithHint("metadata, data, mask or row_filter");
+        .WithHint("metadata, data, mask, row_filter or encrypt");
   }
   rule.kind = known->kind;
   MW_ASSIGN_OR_RETURN(rule.sql, reader.OptionalString(check, "sql"));
   MW_ASSIGN_OR_RETURN(rule.mask, reader.OptionalString(check, "mask"));
   MW_ASSIGN_OR_RETURN(std::string detector, reader.OptionalString(check, "detector"));
+  MW_ASSIGN_OR_RETURN(std::string mode, reader.OptionalString(check, "mode"));
+  if (!mode.empty() && rule.kind != CheckKind::kEncrypt) {
+    return reader.Error(check["mode"], "'mode' belongs to encrypt checks, not to {} checks", kind);
+  }
   MW_ASSIGN_OR_RETURN(auto sample, reader.OptionalNumber(check, "sample_rows"));
   if (sample) {
     if (*sample < 0 || *sample > 1e9) {
@@ -137,6 +143,25 @@ Result<Rule> ReadRule(const yaml::Reader& reader, const YAML::Node& node) {
       if (rule.scope.classifications.empty() && rule.scope.columns.empty()) {
         return reader.Error(node, "mask rule {} selects no columns", rule.id)
             .WithHint("give scope.classifications (pii.email, pii.*) or scope.columns");
+      }
+      break;
+    }
+    case CheckKind::kEncrypt: {
+      if (mode.empty() || mode == "randomized") {
+        rule.deterministic = false;
+      } else if (mode == "deterministic") {
+        rule.deterministic = true;
+      } else {
+        return reader
+            .Error(check["mode"], "encrypt mode '{}' of rule {} is not known", mode, rule.id)
+            .WithHint(
+                "randomized (AES-256-GCM: equal values encrypt differently) or deterministic "
+                "(AES-256-SIV: equal values encrypt equally, for joins across domains)");
+      }
+      // Like masks: a rule that would encrypt every column of every product is a mistake.
+      if (rule.scope.classifications.empty() && rule.scope.columns.empty()) {
+        return reader.Error(node, "encrypt rule {} selects no columns", rule.id)
+            .WithHint("give scope.classifications (pii.*) or scope.columns");
       }
       break;
     }

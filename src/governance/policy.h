@@ -12,6 +12,11 @@
 //               hash, last4, redact, null, or SQL with {column}) unless the caller holds UNMASK
 //   row_filter  at query time, only rows for which the SQL predicate holds are visible
 //               (principal_attr('region') is the caller's attribute), unless UNMASK
+//   encrypt     the scoped (string) columns are written encrypted value by value (mode
+//               randomized: AES-256-GCM under the domain's key; deterministic: AES-256-SIV
+//               under the rule's mesh-wide key, so equal values still join); meshwork decrypts
+//               them at query time, then masks them (or redacts them when no mask applies)
+//               for callers without UNMASK; raw readers of the files see only ciphertext
 //
 // Severity block stops a deploy; warn is reported and lands on the product's scorecard.
 
@@ -24,7 +29,7 @@
 
 namespace meshwork::governance {
 
-enum class CheckKind { kMetadata, kData, kMask, kRowFilter };
+enum class CheckKind { kMetadata, kData, kMask, kRowFilter, kEncrypt };
 std::string_view CheckKindName(CheckKind kind);
 
 enum class Detector { kCardNumber, kEmail, kPhone, kIban, kMandatedHash, kUuid };
@@ -51,6 +56,7 @@ struct Rule {
   Detector detector = Detector::kCardNumber;
   std::string mask;             // mask: a built-in name or SQL with {column}
   int64_t sample_rows = 10000;  // data: rows sampled per column; 0 = every row (exact)
+  bool deterministic = false;   // encrypt: mode deterministic (else randomized)
   SourceLocation where;
 };
 

@@ -1,5 +1,9 @@
 #include "product/governance_gate.h"
 
+#include <fmt/format.h>
+
+#include "iceberg/sql_text.h"
+
 namespace meshwork::product {
 namespace {
 
@@ -19,8 +23,41 @@ class PolicyGate : public GovernanceGate {
       : governance_(governance), policies_(std::move(policies)) {}
 
   Result<std::vector<GovernanceFinding>> CheckSpec(const DataProductSpec& spec) override {
-    MW_ASSIGN_OR_RETURN(auto findings, governance_.CheckMetadata(FactsOf(spec), policies_.get()));
-    return Convert(findings);
+    const governance::ProductFacts facts = FactsOf(spec);
+    MW_ASSIGN_OR_RETURN(auto findings, governance_.CheckMetadata(facts, policies_.get()));
+    auto converted = Convert(findings);
+    // An encrypt rule that cannot apply (a non-string column) blocks here, before any data
+    // moves, so that `product validate` says it too.
+    for (const auto& port : facts.ports) {
+      auto encryption = governance_.EncryptionOf(facts, port, policies_.get());
+      if (!encryption.ok()) {
+        const Status& error = encryption.error();
+        converted.push_back({"encryption", true, port.table, error.message(), error.hint()});
+      }
+    }
+    return converted;
+  }
+
+  Result<std::vector<EncryptedColumn>> EncryptionOf(const DataProductSpec& spec,
+                                                    const Port& port) override {
+    const governance::ProductFacts facts = FactsOf(spec);
+    const governance::PortFacts* found = nullptr;
+    for (const auto& candidate : facts.ports)
+      if (candidate.name == port.name) found = &candidate;
+    if (found == nullptr) return std::vector<EncryptedColumn>{};
+    MW_ASSIGN_OR_RETURN(auto columns, governance_.EncryptionOf(facts, *found, policies_.get()));
+    std::vector<EncryptedColumn> out;
+    for (const auto& column : columns) {
+      out.push_back({column.column, std::string(governance::EncryptionModeName(column.mode)),
+                     fmt::format("mesh_encrypt({}, {})", iceberg::QuoteIdentifier(column.column),
+                                 iceberg::QuoteString(column.key_scope)),
+                     column.rule});
+    }
+    if (!out.empty()) {
+      // Fail before the transform runs, not in the middle of writing the data files.
+      MW_RETURN_IF_ERROR(governance_.keys().CheckMasterKey());
+    }
+    return out;
   }
 
   Result<std::vector<GovernanceFinding>> CheckStagedData(

@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/time.h"
 #include "engine/database.h"
+#include "governance/encryption.h"
 #include "iceberg/ddl_parser.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/partition_spec.h"
@@ -436,6 +437,12 @@ class ProductService::Run {
   std::optional<iceberg::Schema> staged_schema_;
   std::string port_sql_;
   SourceLocation port_sql_where_;
+  // Publish: the port's encrypted columns and the SQL that writes them.
+  Result<std::string> EncryptedWrite(const std::vector<EncryptedColumn>& encryption,
+                                     const std::string& sql);
+  Status MarkEncryption(const iceberg::TableIdentifier& table,
+                        const std::map<std::string, std::string>& set,
+                        const std::vector<std::string>& removed);
 
  public:
   // Undone when the deploy fails: tables it created are dropped, ports it committed go back
@@ -447,6 +454,9 @@ class ProductService::Run {
     std::optional<int64_t> previous_snapshot;  // its parent: what the table goes back to
   };
   std::vector<Committed> committed;
+  // Tables whose meshwork.encrypted.* properties this deploy changed, with what they were.
+  std::vector<std::pair<iceberg::TableIdentifier, std::map<std::string, std::string>>>
+      encryption_marks_before;
 };
 
 Status ProductService::Run::Execute() {
@@ -504,6 +514,28 @@ Status ProductService::Run::Checks(std::string& detail) {
     MW_RETURN_IF_ERROR(catalog_.Authorize(caller_, Privilege::kWriteData, securable));
     detail = fmt::format("domain {} (owner {}), ", loaded->name, loaded->owner);
   }
+  // Encryption is the platform's: product SQL that could decrypt values (or forge ciphertext)
+  // would open every domain's encrypted columns to whoever deploys.
+  const auto refuse_key_functions = [](const std::string& sql,
+                                       const SourceLocation& where) -> Status {
+    std::string lower = sql;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    for (const char* name : {"mesh_decrypt", "mesh_encrypt"}) {
+      if (lower.find(name) == std::string::npos) continue;
+      return Status::InvalidArgument("the product's SQL calls {}, which only meshwork may call",
+                                     name)
+          .WithLocation(where)
+          .WithHint(
+              "meshwork encrypts the columns the council's encrypt rules name when it writes "
+              "the ports, and inputs arrive decrypted: use the columns as they are");
+    }
+    return Status::OK();
+  };
+  MW_RETURN_IF_ERROR(refuse_key_functions(spec_.transform.sql, spec_.transform.sql_where));
+  for (const Port& port : spec_.ports)
+    MW_RETURN_IF_ERROR(refuse_key_functions(port.sql, port.sql_where));
+  for (const QualityRule& rule : spec_.quality)
+    MW_RETURN_IF_ERROR(refuse_key_functions(rule.sql, rule.where));
   for (const Input& input : spec_.inputs) {
     if (spec_.FindPort(input.name) != nullptr) {
       return Status::InvalidArgument("input '{}' has the name of a port; rename one of them",
@@ -557,7 +589,35 @@ Result<std::string> ProductService::Run::TableSql(const iceberg::LoadedTable& ta
   readable_dirs_.push_back(warehouse.remote()
                                ? warehouse.ReadableDirectories().front()
                                : warehouse.LocalWriteDirectory(warehouse.TableFolder(table)));
-  return iceberg::ScanSql(warehouse.io(), table.metadata, table.metadata.CurrentSchema(), plan);
+  MW_ASSIGN_OR_RETURN(std::string scan, iceberg::ScanSql(warehouse.io(), table.metadata,
+                                                         table.metadata.CurrentSchema(), plan));
+  // Encrypted columns arrive decrypted: transforms and checks work on the values.
+  return governance::DecryptingSelect(scan, governance::EncryptedColumns(table.metadata.properties),
+                                      table.identifier.ToString());
+}
+
+Result<std::string> ProductService::Run::EncryptedWrite(
+    const std::vector<EncryptedColumn>& encryption, const std::string& sql) {
+  if (encryption.empty()) return sql;
+  std::string replaced;
+  for (const auto& column : encryption) {
+    replaced += fmt::format("{}{} AS {}", replaced.empty() ? "" : ", ", column.expression,
+                            QuoteIdentifier(column.column));
+  }
+  return fmt::format("SELECT * REPLACE ({}) FROM ({}\n) AS clear_rows", replaced, sql);
+}
+
+Status ProductService::Run::MarkEncryption(const iceberg::TableIdentifier& table,
+                                           const std::map<std::string, std::string>& set,
+                                           const std::vector<std::string>& removed) {
+  json updates = json::array();
+  if (!set.empty()) updates.push_back({{"action", "set-properties"}, {"updates", set}});
+  if (!removed.empty()) {
+    updates.push_back({{"action", "remove-properties"}, {"removals", removed}});
+  }
+  if (updates.empty()) return Status::OK();
+  const json requirements = json::array();
+  return catalog_.CommitTable(caller_, {table, &requirements, &updates}).status();
 }
 
 Result<std::string> ProductService::Run::ReadPort(const std::string& domain,
@@ -920,6 +980,16 @@ Status ProductService::Run::Publish(std::string& detail) {
       caller_.actor(), {{.collection = kInflight, .key = inflight_key, .body = Dump(inflight)}},
       "deploy_started", "product", spec_.QualifiedName()));
 
+  // The columns the council's encrypt rules say to store encrypted, as table properties.
+  std::vector<EncryptedColumn> encryption;
+  if (service_.gate_ != nullptr) {
+    MW_ASSIGN_OR_RETURN(encryption, service_.gate_->EncryptionOf(spec_, port));
+  }
+  std::map<std::string, std::string> encryption_marks;
+  for (const auto& column : encryption)
+    encryption_marks[std::string(governance::kEncryptedPropertyPrefix) + column.column] =
+        column.mode;
+
   auto table = catalog_.LoadTable(caller_, identifier);
   if (!table.ok() && table.error().code() != StatusCode::kNotFound) return table.error();
   if (!table.ok()) {
@@ -938,6 +1008,8 @@ Status ProductService::Run::Publish(std::string& detail) {
                       {"meshwork.port", port.name},
                       {"meshwork.major", std::to_string(spec_.version.major)},
                       {"comment", port.description}}}};
+    for (const auto& [key, mode] : encryption_marks)
+      request["properties"][key] = mode;
     MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateTable(caller_, {spec_.domain}, request));
     created_tables.push_back(identifier);
     table = std::move(created);
@@ -964,6 +1036,37 @@ Status ProductService::Run::Publish(std::string& detail) {
           }));
       table = std::move(evolved);
     }
+  }
+
+  // Columns newly encrypted are marked before the data is committed, columns no longer
+  // encrypted unmarked after it: in between a reader fails on the mark (a clear value is no
+  // ciphertext) instead of ever taking ciphertext for data.
+  std::map<std::string, std::string> marks_before;
+  for (const auto& [key, value] : table->metadata.properties)
+    if (key.starts_with(governance::kEncryptedPropertyPrefix)) marks_before[key] = value;
+  std::vector<std::string> unmark_after;
+  for (const auto& [key, value] : marks_before)
+    if (!encryption_marks.contains(key)) unmark_after.push_back(key);
+  if (marks_before != encryption_marks) {
+    if (spec_.transform.mode == TransformMode::kAppend && table->metadata.CurrentSnapshot()) {
+      std::string was, now;
+      for (const auto& [key, value] : marks_before)
+        was += (was.empty() ? "" : ", ") + key.substr(governance::kEncryptedPropertyPrefix.size());
+      for (const auto& [key, value] : encryption_marks)
+        now += (now.empty() ? "" : ", ") + key.substr(governance::kEncryptedPropertyPrefix.size());
+      return Status::FailedPrecondition(
+                 "the encrypted columns of {} change (from [{}] to [{}]), but an append leaves "
+                 "the rows published before as they are",
+                 identifier.ToString(), was, now)
+          .WithHint(
+              "deploy once with transform mode full (or as a new major version) so that every "
+              "row is rewritten under the council's encrypt rules");
+    }
+    encryption_marks_before.push_back({identifier, marks_before});
+    std::map<std::string, std::string> mark_now;
+    for (const auto& [key, mode] : encryption_marks)
+      if (!marks_before.contains(key) || marks_before.at(key) != mode) mark_now[key] = mode;
+    MW_RETURN_IF_ERROR(MarkEncryption(identifier, mark_now, {}));
   }
 
   iceberg::AppendOptions append_options;
@@ -998,6 +1101,13 @@ Status ProductService::Run::Publish(std::string& detail) {
         staged_sql = "SELECT " + columns + " LIMIT 0";
       } else {
         MW_ASSIGN_OR_RETURN(staged_sql, iceberg::ReadParquetSql(schema, paths));
+        // The checks see the clear values the files hold encrypted.
+        std::map<std::string, governance::EncryptionMode> encrypted;
+        for (const auto& column : encryption) {
+          encrypted[column.column] = governance::ParseEncryptionMode(column.mode)
+                                         .value_or(governance::EncryptionMode::kRandomized);
+        }
+        staged_sql = governance::DecryptingSelect(staged_sql, encrypted, identifier.ToString());
       }
       if (spec_.transform.mode == TransformMode::kAppend) {
         staged_sql = fmt::format("({}) UNION ALL BY NAME ({})", current_sql, staged_sql);
@@ -1007,7 +1117,8 @@ Status ProductService::Run::Publish(std::string& detail) {
       staged_[port.name] = relation;
       // For a full publish the staged files are all the table will hold: their statistics
       // decide some rules without a scan.
-      if (spec_.transform.mode == TransformMode::kFull) {
+      // Not with encrypted columns: their statistics describe ciphertext.
+      if (spec_.transform.mode == TransformMode::kFull && encryption.empty()) {
         staged_files_ = &files;
         staged_schema_ = schema;
       }
@@ -1021,19 +1132,22 @@ Status ProductService::Run::Publish(std::string& detail) {
   }
   Result<iceberg::AppendResult> written = Status::Internal("no write");
   switch (spec_.transform.mode) {
-    case TransformMode::kFull:
-      written = iceberg::OverwriteQuery(warehouse, identifier, *connection_,
-                                        "SELECT * FROM " + source, "", append_options);
+    case TransformMode::kFull: {
+      MW_ASSIGN_OR_RETURN(std::string rows, EncryptedWrite(encryption, "SELECT * FROM " + source));
+      written =
+          iceberg::OverwriteQuery(warehouse, identifier, *connection_, rows, "", append_options);
       break;
+    }
     case TransformMode::kAppend: {
       // Only rows past the watermark: what an earlier run loaded is not loaded again.
       const std::string watermark = QuoteIdentifier(spec_.transform.watermark);
-      written = iceberg::AppendQuery(
-          warehouse, identifier, *connection_,
-          fmt::format("SELECT * FROM {0} WHERE {1} > (SELECT max({1}) FROM ({2})) OR (SELECT "
-                      "max({1}) FROM ({2})) IS NULL",
-                      source, watermark, current_sql),
-          append_options);
+      MW_ASSIGN_OR_RETURN(
+          std::string rows,
+          EncryptedWrite(encryption, fmt::format("SELECT * FROM {0} WHERE {1} > (SELECT max({1}) "
+                                                 "FROM ({2})) OR (SELECT "
+                                                 "max({1}) FROM ({2})) IS NULL",
+                                                 source, watermark, current_sql)));
+      written = iceberg::AppendQuery(warehouse, identifier, *connection_, rows, append_options);
       break;
     }
     case TransformMode::kMerge: {
@@ -1042,16 +1156,19 @@ Status ProductService::Run::Publish(std::string& detail) {
       std::string keys;
       for (const std::string& key : spec_.transform.keys)
         keys += (keys.empty() ? "" : ", ") + QuoteIdentifier(key);
-      written = iceberg::OverwriteQuery(
-          warehouse, identifier, *connection_,
-          fmt::format("SELECT * FROM ({0}) WHERE ({1}) NOT IN (SELECT ({1}) FROM {2}) UNION ALL "
-                      "BY NAME SELECT * FROM {2}",
-                      current_sql, keys, relation),
-          "", append_options);
+      MW_ASSIGN_OR_RETURN(
+          std::string rows,
+          EncryptedWrite(encryption,
+                         fmt::format("SELECT * FROM ({0}) WHERE ({1}) NOT IN (SELECT ({1}) FROM "
+                                     "{2}) UNION ALL BY NAME SELECT * FROM {2}",
+                                     current_sql, keys, relation)));
+      written =
+          iceberg::OverwriteQuery(warehouse, identifier, *connection_, rows, "", append_options);
       break;
     }
   }
   if (!written.ok()) return written.error();
+  if (!unmark_after.empty()) MW_RETURN_IF_ERROR(MarkEncryption(identifier, {}, unmark_after));
   MW_ASSIGN_OR_RETURN(auto after, catalog_.LoadTable(caller_, identifier));
   if (std::find(created_tables.begin(), created_tables.end(), identifier) == created_tables.end() &&
       written->snapshot_id != 0) {
@@ -1187,6 +1304,27 @@ Result<DeployReport> ProductService::Deploy(const Caller& caller, const DataProd
       if (!undone.ok()) {
         logging::Warn("cannot put {} back after the failed deploy: {}", done.table.ToString(),
                       undone.error().ToString());
+      }
+    }
+    for (const auto& [table, marks] : run.encryption_marks_before) {
+      // The data went back to what these marks describe.
+      auto loaded = catalog_.LoadTable(caller, table);
+      if (!loaded.ok()) continue;
+      json removals = json::array();
+      for (const auto& [key, value] : loaded->metadata.properties)
+        if (key.starts_with(governance::kEncryptedPropertyPrefix) && !marks.contains(key))
+          removals.push_back(key);
+      json updates = json::array();
+      if (!marks.empty()) updates.push_back({{"action", "set-properties"}, {"updates", marks}});
+      if (!removals.empty()) {
+        updates.push_back({{"action", "remove-properties"}, {"removals", removals}});
+      }
+      const json requirements = json::array();
+      if (updates.empty()) continue;
+      auto restored = catalog_.CommitTable(caller, {table, &requirements, &updates});
+      if (!restored.ok()) {
+        logging::Warn("cannot restore the encryption marks of {} after the failed deploy: {}",
+                      table.ToString(), restored.error().ToString());
       }
     }
     for (const auto& table : run.created_tables) {

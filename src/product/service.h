@@ -50,6 +50,14 @@ struct GovernanceFinding {
   std::string fix;
 };
 
+/// A column the publish stores encrypted (policy check kind encrypt).
+struct EncryptedColumn {
+  std::string column;
+  std::string mode;        // randomized | deterministic: the table property's value
+  std::string expression;  // SQL over the clear column (quoted name) that encrypts it
+  std::string rule;        // policy/rule
+};
+
 /// The extension point of the governance step (DESIGN §5): the governance issue implements it.
 class GovernanceGate {
  public:
@@ -63,6 +71,12 @@ class GovernanceGate {
   /// Called on the connection that runs the transform before it runs: the functions the
   /// council mandates (mesh_hash) become available to the product's SQL.
   virtual Status PrepareEngine(engine::Connection&) { return Status::OK(); }
+  /// The columns of `port` its data files store encrypted; the publish writes them through
+  /// `expression` after every check ran on the clear values, and marks them in the table's
+  /// properties (meshwork.encrypted.<column>) so that readers decrypt them.
+  virtual Result<std::vector<EncryptedColumn>> EncryptionOf(const DataProductSpec&, const Port&) {
+    return std::vector<EncryptedColumn>{};
+  }
 };
 
 struct QualityResult {

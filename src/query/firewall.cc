@@ -30,14 +30,15 @@ constexpr std::array kAllowedTableFunctions = {"range", "generate_series", "unne
 // Scalar functions that reach outside the query: files, the environment, the engine's state and
 // settings, other databases. Prefixes cover families (read_csv, read_json_auto, ...).
 // json_serialize_plan binds its argument (so read_csv in it would sniff the file); write_log
-// writes to the engine's log; getvariable reads the engine's session variables.
+// writes to the engine's log; getvariable reads the engine's session variables. mesh_ covers
+// meshwork's own (mesh_decrypt would open ciphertext a raw reader copied out of the files).
 // clang-format off
 constexpr std::array kDeniedFunctionPrefixes = {
     "read_", "parquet_", "iceberg_", "delta_", "sniff_", "glob", "sqlite_", "postgres_", "mysql_",
     "http", "s3_", "attach", "detach", "export_", "import_", "copy_", "install_", "load_",
     "getenv", "current_setting", "set_config", "getvariable", "which_secret", "duckdb_", "pragma_",
     "query", "json_execute", "json_serialize_plan", "write_log", "add_parquet_key", "icu_",
-    "enable_", "disable_", "checkpoint", "force_checkpoint"};
+    "enable_", "disable_", "checkpoint", "force_checkpoint", "mesh_"};
 // clang-format on
 
 // Schemas a function may be qualified with. DuckDB's parser itself writes `main.` in front of

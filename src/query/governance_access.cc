@@ -17,12 +17,14 @@ class GovernanceAccess : public AccessPolicy {
       : governance_(governance), products_(products) {}
 
   Result<TableAccess> ForTable(const catalog::Caller& caller, const std::string& table,
-                               const std::vector<std::string>& columns) override {
+                               const std::vector<std::string>& columns,
+                               const std::set<std::string>& encrypted) override {
     MW_ASSIGN_OR_RETURN(auto classified, Classifications());
     std::vector<governance::ColumnFacts> facts;
     for (const auto& column : columns) {
       governance::ColumnFacts fact;
       fact.name = column;
+      fact.encrypted = encrypted.contains(column);
       if (auto found = classified->find(table + "." + column); found != classified->end()) {
         fact.classification = found->second;
       }
@@ -36,6 +38,13 @@ class GovernanceAccess : public AccessPolicy {
     access.row_filter_policies = decision.row_filter_rules;
     return access;
   }
+
+  Status PrepareEngine(engine::Connection& connection) override {
+    MW_RETURN_IF_ERROR(governance_.RegisterDecryption(connection));
+    decrypts_ = true;
+    return Status::OK();
+  }
+  bool Decrypts() const override { return decrypts_; }
 
  private:
   using Map = std::map<std::string, std::string>;  // domain.table.column → classification
@@ -72,6 +81,7 @@ class GovernanceAccess : public AccessPolicy {
   std::mutex mutex_;
   std::shared_ptr<const Map> map_;
   int64_t read_at_ms_ = 0;
+  bool decrypts_ = false;
 };
 
 }  // namespace
@@ -84,7 +94,9 @@ std::unique_ptr<AccessPolicy> MakeGovernanceAccess(governance::Governance& gover
 catalog::Catalog::RawAccessGuard MakeRawAccessGuard(AccessPolicy& access) {
   return [&access](const catalog::Caller& caller, const std::string& table,
                    const std::vector<std::string>& columns) -> Status {
-    MW_ASSIGN_OR_RETURN(TableAccess decision, access.ForTable(caller, table, columns));
+    // Raw readers get the files as they are: encrypted columns stay ciphertext for every
+    // engine but meshwork, so they do not by themselves close this door (masks and filters do).
+    MW_ASSIGN_OR_RETURN(TableAccess decision, access.ForTable(caller, table, columns, {}));
     std::vector<std::string> policies = decision.row_filter_policies;
     for (const auto& mask : decision.masks)
       policies.push_back(mask.policy);

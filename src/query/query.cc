@@ -7,6 +7,7 @@
 
 #include "common/text.h"
 #include "engine/database.h"
+#include "governance/encryption.h"
 #include "iceberg/expression.h"
 #include "iceberg/json_reader.h"
 #include "iceberg/maintenance.h"
@@ -314,11 +315,18 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
         if (const auto* old = table.metadata.SchemaById(*at->schema_id)) schema = old;
       }
     }
+    // Columns stored encrypted (meshwork.encrypted.* properties, set by the deploy before the
+    // data they describe is committed): decrypted first, then masked and filtered.
+    std::map<std::string, governance::EncryptionMode> encrypted;
+    for (const auto& [column, mode] : governance::EncryptedColumns(table.metadata.properties))
+      if (schema->FindField(std::string_view(column)) != nullptr) encrypted[column] = mode;
     // The conjuncts our filter language reads (against the table's types) prune the scan.
     std::string pushed;
     iceberg::ExpressionPtr filter = std::make_shared<iceberg::Expression>();
     if (auto found = pushdowns.find(reference.position); found != pushdowns.end()) {
       for (const Conjunct& piece : found->second) {
+        // The statistics of an encrypted column bound its ciphertext, not its values.
+        if (encrypted.contains(piece.column)) continue;
         if (piece.kind) {
           const auto* field = schema->FindField(std::string_view(piece.column));
           if (field == nullptr || !field->type->is_primitive()) continue;
@@ -336,12 +344,32 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
                         iceberg::ScanSql(warehouse.io(), table.metadata, *schema, plan));
     Resolved entry;
     entry.pinned = {name, name, plan.snapshot_id, plan.files.size(), plan.files_total, pushed};
+    if (!encrypted.empty()) {
+      if (access_policy == nullptr || !access_policy->Decrypts()) {
+        // Fail closed: never ciphertext as if it were data.
+        return Status::FailedPrecondition(
+                   "{} stores columns encrypted and this query engine has no key store to "
+                   "decrypt them",
+                   name)
+            .WithResource(name)
+            .WithHint("query it through `meshwork serve` or `meshwork sql`, which decrypt it");
+      }
+      for (const auto& [column, mode] : encrypted) {
+        entry.pinned.decrypted.push_back(column + " (" +
+                                         std::string(governance::EncryptionModeName(mode)) + ")");
+      }
+      scan = governance::DecryptingSelect(scan, encrypted, name);
+    }
     // Governance first: the caller's query sees the masked columns and filtered rows only.
     if (access_policy != nullptr) {
       std::vector<std::string> columns;
       for (const auto& field : schema->fields())
         columns.push_back(field.name);
-      MW_ASSIGN_OR_RETURN(TableAccess access, access_policy->ForTable(caller, name, columns));
+      std::set<std::string> encrypted_names;
+      for (const auto& [column, mode] : encrypted)
+        encrypted_names.insert(column);
+      MW_ASSIGN_OR_RETURN(TableAccess access,
+                          access_policy->ForTable(caller, name, columns, encrypted_names));
       if (!access.masks.empty() || !access.row_filter.empty()) {
         std::string select;
         for (const std::string& column : columns) {
@@ -389,6 +417,8 @@ std::string ExplainTables(const std::vector<PinnedTable>& tables) {
         fmt::format("{}: snapshot {}, data files {} of {} kept{}\n", table.name, table.snapshot_id,
                     table.files, table.files_total,
                     table.pushed_filter.empty() ? "" : " (pruned by " + table.pushed_filter + ")");
+    for (const auto& column : table.decrypted)
+      out += "  decrypt " + column + "\n";
     for (const auto& mask : table.masks)
       out += "  mask " + mask + "\n";
     for (const auto& filter : table.row_filters)

@@ -28,6 +28,7 @@ struct PinnedTable {
   std::string pushed_filter;             // the WHERE conjuncts scan planning pruned with
   std::vector<std::string> masks;        // "card_number by pii_mask"
   std::vector<std::string> row_filters;  // the row-filter policies applied
+  std::vector<std::string> decrypted;    // "email (deterministic)": stored encrypted
 };
 
 struct QueryResultTable {

@@ -315,6 +315,11 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(catalog::Catalog& catal
                               .allowed_directories = catalog.warehouse().ReadableDirectories(),
                               .lock_down = true,
                               .settings = {{"TimeZone", "UTC"}}}));
+  if (service->options_.access_policy != nullptr) {
+    // UDFs belong to the database: registered once, every session's connection has them.
+    MW_ASSIGN_OR_RETURN(auto connection, service->impl_->database->Connect());
+    MW_RETURN_IF_ERROR(service->options_.access_policy->PrepareEngine(connection));
+  }
   Impl* impl = service->impl_.get();
   // Statement timeouts: a statement past its deadline is interrupted from here.
   impl->watchdog = std::thread([impl] {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@
 #include "engine/vector.h"
 #include "query/query.h"
 
+namespace meshwork::engine {
+class Connection;
+}
 namespace meshwork::product {
 class ProductService;
 }
@@ -54,9 +58,16 @@ struct TableAccess {
 class AccessPolicy {
  public:
   virtual ~AccessPolicy() = default;
-  /// `table` is "domain.table"; `columns` its columns in order.
+  /// `table` is "domain.table"; `columns` its columns in order; `encrypted` those stored
+  /// encrypted (the secure relation decrypts them before masks and filters apply).
   virtual Result<TableAccess> ForTable(const catalog::Caller& caller, const std::string& table,
-                                       const std::vector<std::string>& columns) = 0;
+                                       const std::vector<std::string>& columns,
+                                       const std::set<std::string>& encrypted) = 0;
+  /// Called once on the query engine: the functions the secure relation uses (mesh_decrypt).
+  /// Without them a table with encrypted columns cannot be read.
+  virtual Status PrepareEngine(engine::Connection&) { return Status::OK(); }
+  /// Whether PrepareEngine made mesh_decrypt available.
+  virtual bool Decrypts() const { return false; }
 };
 
 struct QueryServiceOptions {

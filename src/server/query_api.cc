@@ -81,6 +81,7 @@ json StatsJson(const query::Cursor& cursor, uint64_t rows, bool truncated, doubl
                       {"files-total", table.files_total},
                       {"pushed-filter", table.pushed_filter},
                       {"masks", table.masks},
+                      {"decrypted", table.decrypted},
                       {"row-filters", table.row_filters}});
   }
   return {{"rows", rows}, {"truncated", truncated}, {"elapsed-ms", elapsed_ms}, {"tables", tables}};
