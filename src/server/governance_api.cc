@@ -31,6 +31,9 @@ json RuleJson(const governance::Rule& rule) {
     case governance::CheckKind::kMask:
       out["mask"] = rule.mask;
       break;
+    case governance::CheckKind::kEncrypt:
+      out["mode"] = rule.deterministic ? "deterministic" : "randomized";
+      break;
   }
   const auto& scope = rule.scope;
   out["scope"] = {{"domains", scope.domains},

@@ -286,7 +286,7 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
             names.push_back(column.name);
           std::map<std::string, std::string> masked;  // column → policy
           if (options.access_policy != nullptr) {
-            auto access = options.access_policy->ForTable(caller, published.table, names);
+            auto access = options.access_policy->ForTable(caller, published.table, names, {});
             if (access.ok()) {
               for (const auto& mask : access->masks)
                 masked[mask.column] = mask.policy;
