@@ -20,29 +20,13 @@ if ! command -v node >/dev/null || [[ ! -d "$e2e/node_modules/hyparquet" ]]; the
   echo "SKIP: node or tests/e2e/node_modules missing; run scripts/bootstrap.sh"
   exit 77
 fi
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$scratch/server.err" ]] && tail -n 20 "$scratch/server.err" >&2
-  exit 1
-}
-json() {
-  node -e "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const d=JSON.parse(s);console.log($1)})"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../testing/e2e.sh"
 secret="encryption-test-secret"
 data="$scratch/mesh"
 export MESHWORK_MASTER_KEY=$(openssl rand -hex 32)
 mw() { "$meshwork" --data-dir "$data" "$@"; }
-mw demo --examples "$examples" --no-serve --json --bootstrap-credentials "root:$secret" \
-  >"$scratch/demo.json" 2>"$scratch/demo.err" || { cat "$scratch/demo.err"; fail "demo"; }
+e2e_demo "$data" "$examples" "$secret"
 [[ ! -e "$data/demo-master.key" ]] || fail "the demo generated a key although MESHWORK_MASTER_KEY is set"
-principal() { json "d.principals.find(p=>p.name==='$1').$2" <"$scratch/demo.json"; }
 mkt_id=$(principal mkt_analyst client_id) mkt_secret=$(principal mkt_analyst client_secret)
 gov_id=$(principal gov_officer client_id) gov_secret=$(principal gov_officer client_secret)
 echo "ok   demo mesh under MESHWORK_MASTER_KEY: $(mw key list --json | json 'd.map(k=>k.scope).join(", ")')"

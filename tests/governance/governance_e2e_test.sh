@@ -15,27 +15,11 @@ set -uo pipefail
 meshwork="$1/meshwork"
 examples="$2/examples"
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$scratch/server.err" ]] && tail -n 20 "$scratch/server.err" >&2
-  exit 1
-}
-json() {
-  node -e "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const d=JSON.parse(s);console.log($1)})"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../testing/e2e.sh"
 secret="governance-test-secret"
 data="$scratch/mesh"
 mw() { "$meshwork" --data-dir "$data" "$@"; }
-mw demo --examples "$examples" --no-serve --json --bootstrap-credentials "root:$secret" \
-  >"$scratch/demo.json" 2>"$scratch/demo.err" || { cat "$scratch/demo.err"; fail "demo"; }
-principal() { json "d.principals.find(p=>p.name==='$1').$2" <"$scratch/demo.json"; }
+e2e_demo "$data" "$examples" "$secret"
 mkt_id=$(principal mkt_analyst client_id) mkt_secret=$(principal mkt_analyst client_secret)
 gov_id=$(principal gov_officer client_id) gov_secret=$(principal gov_officer client_secret)
 [[ -n "$mkt_id" && -n "$gov_id" ]] || fail "the demo created no analyst and officer"

@@ -8,22 +8,10 @@ build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
 meshwork="$build/meshwork"
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$scratch/server.err" ]] && tail -n 20 "$scratch/server.err" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../testing/e2e.sh"
 secret="search-latency-secret"
 mw() { "$meshwork" --data-dir "$scratch/mesh" "$@"; }
-mw demo --examples "$source_dir/examples" --no-serve --json --bootstrap-credentials "root:$secret" \
-  >"$scratch/demo.json" 2>"$scratch/demo.err" || { cat "$scratch/demo.err"; fail "demo"; }
+e2e_demo "$scratch/mesh" "$source_dir/examples" "$secret"
 mw serve --http 127.0.0.1:0 --pg off --no-scheduler --bootstrap-credentials "root:$secret" \
   >"$scratch/server.out" 2>"$scratch/server.err" &
 server_pid=$!
