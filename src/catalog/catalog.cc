@@ -351,12 +351,6 @@ Status Catalog::Authorize(const Caller& caller, Privilege privilege, const Secur
   return denied;
 }
 
-bool Catalog::Holds(const Caller& caller, Privilege privilege, const Securable& securable) {
-  if (caller.is_root) return true;
-  auto state = State(caller.principal);
-  return state.ok() && (state->is_root || GrantsAllow(state->grants, privilege, securable));
-}
-
 Result<std::vector<metastore::AuditRecord>> Catalog::ListAudit(
     const Caller& caller, const metastore::AuditFilter& filter) {
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kReadAudit, Securable::Mesh()));

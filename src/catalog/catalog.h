@@ -111,9 +111,6 @@ class Catalog {
   /// permission_denied "principal 'bob' lacks READ_DATA on table finance.revenue" unless allowed.
   /// Every decision lands in the audit log.
   Status Authorize(const Caller& caller, Privilege privilege, const Securable& securable);
-  /// Whether the caller holds it, without recording a decision (for what the caller's view
-  /// looks like, e.g. which of its columns are masked for it).
-  bool Holds(const Caller& caller, Privilege privilege, const Securable& securable);
 
   /// The audit log, for layers above that record their own decisions (queries, policy changes).
   AuditLog& audit() { return *audit_; }

@@ -524,13 +524,20 @@ TEST_P(CatalogTest, EveryAccessDecisionIsAuditedAndOnlyAuditorsReadTheLog) {
 TEST_P(CatalogTest, UnmaskOnAClassificationCoversItsSubclassesOnly) {
   Caller officer =
       PrincipalWith("officer", {{Privilege::kUnmask, Securable::Classification("pii")}});
-  EXPECT_TRUE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("pii")));
-  EXPECT_TRUE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("pii.email")));
-  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("piix")));
+  EXPECT_TRUE(
+      catalog_->Authorize(officer, Privilege::kUnmask, Securable::Classification("pii")).ok());
+  EXPECT_TRUE(
+      catalog_->Authorize(officer, Privilege::kUnmask, Securable::Classification("pii.email"))
+          .ok());
   EXPECT_FALSE(
-      catalog_->Holds(officer, Privilege::kUnmask, Securable::Classification("confidential")));
-  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kUnmask, Securable::Table({"finance"}, "t")));
-  EXPECT_FALSE(catalog_->Holds(officer, Privilege::kReadData, Securable::Classification("pii")));
+      catalog_->Authorize(officer, Privilege::kUnmask, Securable::Classification("piix")).ok());
+  EXPECT_FALSE(
+      catalog_->Authorize(officer, Privilege::kUnmask, Securable::Classification("confidential"))
+          .ok());
+  EXPECT_FALSE(
+      catalog_->Authorize(officer, Privilege::kUnmask, Securable::Table({"finance"}, "t")).ok());
+  EXPECT_FALSE(
+      catalog_->Authorize(officer, Privilege::kReadData, Securable::Classification("pii")).ok());
   ASSERT_OK(catalog_->CreateRole(root_, "r2", ""));
   EXPECT_THAT(catalog_->Grant(root_, "r2", Privilege::kReadData, Securable::Classification("pii")),
               IsError(StatusCode::kInvalidArgument));
