@@ -1,5 +1,7 @@
 #include "catalog/audit_log.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 #include "common/logging.h"
@@ -52,12 +54,51 @@ Status AuditLog::WriteBatch(std::vector<metastore::AuditRecord> batch) {
   return written;
 }
 
+void AuditLog::SetRetention(int64_t keep_ms, int64_t check_every_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  retention_ms_ = keep_ms;
+  retention_check_ms_ = check_every_ms;
+  next_expiry_ms_ = keep_ms > 0 ? time::NowMillis() : 0;
+  wake_writer_.notify_one();
+}
+
+void AuditLog::ExpireOld(std::unique_lock<std::mutex>& lock) {
+  const int64_t keep_ms = retention_ms_;
+  const int64_t days = keep_ms / 86'400'000;
+  next_expiry_ms_ = time::NowMillis() + retention_check_ms_;
+  lock.unlock();
+  auto removed = metastore_.ExpireAudit(time::NowMillis() - keep_ms);
+  lock.lock();
+  if (!removed.ok()) {
+    logging::Error("audit: expiring records older than {} days failed: {}", days,
+                   removed.error().ToString());
+    return;
+  }
+  if (*removed == 0) return;
+  logging::Info("audit: removed {} records older than the retention of {} days", *removed, days);
+  // Queued directly: Record() could wait on this very thread for queue space.
+  queue_.push_back({.at_ms = time::NowMillis(),
+                    .principal = "meshwork",
+                    .request_id = "audit-retention",
+                    .channel = "system",
+                    .operation = "audit_expire",
+                    .securables = "audit",
+                    .allowed = true,
+                    .reason = fmt::format("retention of {} days (audit.retention_days)", days),
+                    .details = fmt::format(R"({{"removed": {}}})", *removed)});
+  ++enqueued_;
+}
+
 void AuditLog::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_writer_.wait_for(lock, kFlushInterval, [&] {
-      return stopping_ || flush_requested_ || queue_.size() >= kBatchSize;
+      return stopping_ || flush_requested_ || queue_.size() >= kBatchSize ||
+             (next_expiry_ms_ > 0 && time::NowMillis() >= next_expiry_ms_);
     });
+    if (next_expiry_ms_ > 0 && time::NowMillis() >= next_expiry_ms_ && !stopping_) {
+      ExpireOld(lock);
+    }
     if (queue_.empty()) {
       flush_requested_ = false;
       if (stopping_) return;

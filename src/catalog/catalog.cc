@@ -122,6 +122,14 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
                                                std::string(kSigningKeySetting), GenerateSecret()));
   MW_ASSIGN_OR_RETURN(catalog->signing_key_, Base64UrlDecode(encoded));
   MW_RETURN_IF_ERROR(catalog->Bootstrap());
+  if (options.audit_retention_days < 0) {
+    return Status::InvalidArgument("audit retention of {} days is negative",
+                                   options.audit_retention_days)
+        .WithHint("set audit.retention_days to a number of days, or 0 to keep every record");
+  }
+  if (options.audit_retention_days > 0) {
+    catalog->audit_->SetRetention(options.audit_retention_days * 86'400'000);
+  }
   return catalog;
 }
 

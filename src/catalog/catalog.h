@@ -39,6 +39,8 @@ struct CatalogOptions {
   /// How long a server trusts what it read about a principal (credential version, grants);
   /// changes made through this server apply at once, through others within this time.
   int64_t principal_cache_millis = 1000;
+  /// Audit records older than this are deleted (hourly); 0 keeps them forever.
+  int64_t audit_retention_days = 0;
 };
 
 /// What Open did about the root principal.

@@ -114,11 +114,14 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
 
   auto metastore = metastore::Metastore::Open({.url = metastore_url, .max_connections = 16});
   if (!metastore.ok()) return ReportError(metastore.error());
+  auto retention_days = config.GetInt("audit.retention_days");
+  if (!retention_days.ok()) return ReportError(retention_days.error(), kExitUsage);
   catalog::CatalogOptions catalog_options{
       .warehouse_root = warehouse,
       .storage = *storage,
       .bootstrap_credentials =
-          Setting(config, command.bootstrap_credentials, "bootstrap_credentials")};
+          Setting(config, command.bootstrap_credentials, "bootstrap_credentials"),
+      .audit_retention_days = *retention_days};
   auto catalog = catalog::Catalog::Open(**metastore, catalog_options);
   if (!catalog.ok()) return ReportError(catalog.error());
   const catalog::BootstrapReport& bootstrap = (*catalog)->bootstrap();

@@ -30,6 +30,8 @@ std::vector<config::SettingSpec> MeshworkSettings() {
       {"engine.threads", SettingType::kInt, "", "DuckDB worker threads (default: all cores)"},
       {"engine.memory_limit", SettingType::kString, "", "DuckDB memory limit, e.g. 4GB"},
       {"engine.temp_directory", SettingType::kString, "", "DuckDB spill folder"},
+      {"audit.retention_days", SettingType::kInt, "365",
+       "audit records older than this many days are deleted (hourly); 0 keeps them all"},
       {"bootstrap_credentials", SettingType::kString, "", "root ID:SECRET", /*secret=*/true},
       {"master_key", SettingType::kString, "",
        "32 bytes (64 hex digits or base64) that wrap the keys of encrypted columns",

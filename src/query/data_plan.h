@@ -24,6 +24,12 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
                                const std::vector<std::string>& search_path,
                                AccessPolicy* access_policy);
 
+/// What the metastore can filter mesh.audit by before the records are loaded for a query: the
+/// conjuncts of the WHERE clause over its only reference that compare principal, operation,
+/// allowed, happened_at or id with a constant. Never narrower than the WHERE clause, which
+/// still runs; an empty filter when nothing applies (or mesh.audit is read more than once).
+metastore::AuditFilter AuditPushdown(const CheckedQuery& checked);
+
 /// EXPLAIN's header: per table, the snapshot, files kept of total, filter, masks, row filters.
 std::string ExplainTables(const std::vector<PinnedTable>& tables);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
+#include "common/time.h"
 #include "engine/database.h"
 #include "governance/encryption.h"
 #include "iceberg/expression.h"
@@ -16,6 +17,7 @@
 #include "iceberg/sql_text.h"
 #include "query/data_plan.h"
 #include "query/firewall.h"
+#include "query/metadata.h"
 #include "query/session.h"
 
 namespace meshwork::query {
@@ -79,6 +81,13 @@ std::optional<std::string> ConstantText(const json& node, ValueKind& kind) {
   }
   const json& raw = value["value"];
   const std::string type = value.contains("type") ? StringOr(value["type"], "id", "") : "";
+  if (cast == "BOOLEAN" && type == "VARCHAR" && raw.is_string()) {
+    // DuckDB's parser writes true and false as CAST('t' AS BOOLEAN) and CAST('f' AS BOOLEAN).
+    const std::string text = raw.get<std::string>();
+    if (text != "t" && text != "f") return std::nullopt;
+    kind = ValueKind::kBoolean;
+    return text == "t" ? "true" : "false";
+  }
   if (!cast.empty()) {
     if (cast == "DATE" || cast.starts_with("TIMESTAMP") || cast == "TIME") {
       kind = ValueKind::kTemporal;
@@ -122,6 +131,8 @@ struct Conjunct {
   std::string column;
   std::string text;
   std::optional<ValueKind> kind;  // none for null tests
+  std::string op;                 // column <op> constant: = != < > <= >= (empty for null tests)
+  std::string constant;           // as SQL text ('it''s', 42, true)
 };
 
 std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& table_name,
@@ -163,11 +174,13 @@ std::vector<Conjunct> PushableConjuncts(const json& where, const std::string& ta
       ValueKind kind = ValueKind::kText;
       if (auto column = column_of(left); column) {
         if (auto constant = ConstantText(right, kind)) {
-          pieces.push_back({*column, *column + " " + op->second.first + " " + *constant, kind});
+          pieces.push_back({*column, *column + " " + op->second.first + " " + *constant, kind,
+                            op->second.first, *constant});
         }
       } else if (auto flipped = column_of(right); flipped) {
         if (auto constant = ConstantText(left, kind)) {
-          pieces.push_back({*flipped, *flipped + " " + op->second.second + " " + *constant, kind});
+          pieces.push_back({*flipped, *flipped + " " + op->second.second + " " + *constant, kind,
+                            op->second.second, *constant});
         }
       }
     } else if ((type == "OPERATOR_IS_NULL" || type == "OPERATOR_IS_NOT_NULL") &&
@@ -327,6 +340,8 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
       for (const Conjunct& piece : found->second) {
         // The statistics of an encrypted column bound its ciphertext, not its values.
         if (encrypted.contains(piece.column)) continue;
+        // Boolean bounds are not something our pruning has been tested on: DuckDB filters.
+        if (piece.kind == ValueKind::kBoolean) continue;
         if (piece.kind) {
           const auto* field = schema->FindField(std::string_view(piece.column));
           if (field == nullptr || !field->type->is_primitive()) continue;
@@ -408,6 +423,65 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
   for (const auto& entry : resolved)
     out.tables.push_back(entry.pinned);
   return out;
+}
+
+metastore::AuditFilter AuditPushdown(const CheckedQuery& checked) {
+  metastore::AuditFilter filter;
+  filter.limit = catalog::Catalog::kMaxAuditPage;
+  const TableReference* audit = nullptr;
+  for (const TableReference& table : checked.tables) {
+    if (!IsAuditTable(table)) continue;
+    if (audit != nullptr) return filter;  // each reference may filter differently
+    audit = &table;
+  }
+  if (audit == nullptr || checked.tree_json.empty()) return filter;
+  std::map<int64_t, std::vector<Conjunct>> pushdowns;
+  FindPushdowns(json::parse(checked.tree_json), pushdowns);
+  const auto found = pushdowns.find(audit->position);
+  if (found == pushdowns.end()) return filter;
+  const auto unquoted = [](const std::string& constant) {
+    std::string out;
+    for (size_t i = 1; i + 1 < constant.size(); ++i) {
+      out += constant[i];
+      if (constant[i] == '\'') ++i;  // '' stands for '
+    }
+    return out;
+  };
+  // A timestamp literal in milliseconds, rounded so that the bound stays as wide as the
+  // query's (`up`: the next millisecond for a fraction of one).
+  const auto millis = [&](const std::string& constant, bool up) -> std::optional<int64_t> {
+    if (constant.size() < 2 || constant.front() != '\'') return std::nullopt;
+    std::string text = unquoted(constant);
+    auto micros = time::ParseRfc3339(text);
+    if (!micros.ok()) micros = time::ParseRfc3339(text + "Z");  // DuckDB's TIMESTAMP is UTC
+    if (!micros.ok()) return std::nullopt;
+    return *micros / 1000 + (up && *micros % 1000 != 0 ? 1 : 0);
+  };
+  for (const Conjunct& piece : found->second) {
+    const std::string column = text::ToLower(piece.column);
+    const bool text_constant = piece.kind == ValueKind::kText;
+    if ((column == "principal" || column == "operation") && piece.op == "=" && text_constant) {
+      (column == "principal" ? filter.principal : filter.operation) = unquoted(piece.constant);
+    } else if (column == "allowed" && piece.op == "=" && piece.kind == ValueKind::kBoolean) {
+      filter.allowed = piece.constant == "true";
+    } else if (column == "happened_at" && (piece.op == ">=" || piece.op == ">")) {
+      if (auto since = millis(piece.constant, false)) {
+        filter.since_ms = std::max(filter.since_ms, *since);
+      }
+    } else if (column == "happened_at" && (piece.op == "<" || piece.op == "<=")) {
+      if (auto until = millis(piece.constant, true)) {
+        const int64_t bound = *until + (piece.op == "<=" ? 1 : 0);
+        filter.until_ms = filter.until_ms == 0 ? bound : std::min(filter.until_ms, bound);
+      }
+    } else if (column == "id" && (piece.op == "<" || piece.op == "<=") &&
+               piece.kind == ValueKind::kNumber) {
+      const int64_t id = std::strtoll(piece.constant.c_str(), nullptr, 10);
+      const int64_t before = id + (piece.op == "<=" ? 1 : 0);
+      if (id > 0)
+        filter.before_id = filter.before_id == 0 ? before : std::min(filter.before_id, before);
+    }
+  }
+  return filter;
 }
 
 std::string ExplainTables(const std::vector<PinnedTable>& tables) {

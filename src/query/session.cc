@@ -507,7 +507,7 @@ Result<Session::Planned> Session::Plan(const std::string& text, bool for_executi
                                                   caller_, service_.options().mesh_name));
     }
     if (std::any_of(checked.tables.begin(), checked.tables.end(), IsAuditTable)) {
-      MW_RETURN_IF_ERROR(LoadAuditTable());
+      MW_RETURN_IF_ERROR(LoadAuditTable(AuditPushdown(checked)));
     }
     json tree = json::parse(checked.tree_json);
     RewriteMetadataQuery(tree);
@@ -523,10 +523,8 @@ Result<Session::Planned> Session::Plan(const std::string& text, bool for_executi
   return planned;
 }
 
-Status Session::LoadAuditTable() {
-  metastore::AuditFilter newest;
-  newest.limit = catalog::Catalog::kMaxAuditPage;
-  auto records = service_.catalog().ListAudit(caller_, newest);
+Status Session::LoadAuditTable(const metastore::AuditFilter& filter) {
+  auto records = service_.catalog().ListAudit(caller_, filter);
   if (!records.ok()) {
     return std::move(records).error().WithHint(
         "mesh.audit is for the governance role: it needs READ_AUDIT on the mesh");

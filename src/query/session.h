@@ -198,8 +198,10 @@ class Session {
   Result<Planned> Plan(const std::string& sql, bool for_execution);
   Result<Cursor> Run(const std::string& sql,
                      const std::vector<std::optional<std::string>>& parameters);
-  /// mesh.audit: the audit log, for READ_AUDIT holders, loaded into the metadata database.
-  Status LoadAuditTable();
+  /// mesh.audit: the audit log, for READ_AUDIT holders, loaded into the metadata database —
+  /// the newest records that `filter` (what the query's WHERE clause lets the metastore filter
+  /// first) keeps.
+  Status LoadAuditTable(const metastore::AuditFilter& filter);
 
   QueryService& service_;
   catalog::Caller caller_;

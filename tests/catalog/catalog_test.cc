@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "catalog/credentials.h"
+#include "common/time.h"
 #include "testing/postgres_server.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
@@ -519,6 +520,39 @@ TEST_P(CatalogTest, EveryAccessDecisionIsAuditedAndOnlyAuditorsReadTheLog) {
   EXPECT_TRUE(internal_records.empty());
   EXPECT_THAT(catalog_->ListAudit(auditor, {.limit = Catalog::kMaxAuditPage + 1}),
               IsError(StatusCode::kInvalidArgument));
+}
+
+TEST_P(CatalogTest, AuditRetentionDeletesOldRecordsAndSaysSo) {
+  constexpr int64_t kDay = 86'400'000;
+  const int64_t now = time::NowMillis();
+  // Two records from 400 and 10 days ago, written straight to the metastore.
+  ASSERT_OK(metastore_->AppendAudit(
+      {{.at_ms = now - 400 * kDay, .principal = "old", .channel = "rest", .operation = "READ_DATA"},
+       {.at_ms = now - 10 * kDay,
+        .principal = "recent",
+        .channel = "rest",
+        .operation = "READ_DATA"}}));
+  EXPECT_THAT(
+      Catalog::Open(*metastore_, {.warehouse_root = (scratch_.path() / "warehouse").string(),
+                                  .audit_retention_days = -1}),
+      IsError(StatusCode::kInvalidArgument));
+  Open({.audit_retention_days = 365});
+  Caller auditor = PrincipalWith("auditor", {{Privilege::kReadAudit, Securable::Mesh()}});
+  // The writer expires at start, in the background: wait for its record.
+  std::vector<metastore::AuditRecord> expiries;
+  for (int attempt = 0; attempt < 100 && expiries.empty(); ++attempt) {
+    ASSERT_OK_AND_ASSIGN(expiries, catalog_->ListAudit(auditor, {.operation = "audit_expire"}));
+    if (expiries.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(expiries.size(), 1u);
+  EXPECT_EQ(expiries[0].principal, "meshwork");
+  EXPECT_EQ(expiries[0].channel, "system");
+  EXPECT_THAT(expiries[0].reason, HasSubstr("retention of 365 days"));
+  EXPECT_THAT(expiries[0].details, HasSubstr(R"("removed": 1)"));
+  ASSERT_OK_AND_ASSIGN(auto old, catalog_->ListAudit(auditor, {.principal = "old"}));
+  EXPECT_TRUE(old.empty());
+  ASSERT_OK_AND_ASSIGN(auto recent, catalog_->ListAudit(auditor, {.principal = "recent"}));
+  EXPECT_EQ(recent.size(), 1u);
 }
 
 TEST_P(CatalogTest, UnmaskOnAClassificationCoversItsSubclassesOnly) {

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/time.h"
 #include "engine/database.h"
 #include "product/service.h"
+#include "query/data_plan.h"
 #include "query/firewall.h"
 #include "query/session.h"
 #include "testing/status_matchers.h"
@@ -73,6 +75,72 @@ TEST(FirewallTest, RefusesEverythingButOneReadOnlyQueryOverCatalogNames) {
   EXPECT_EQ(ok.tables[1].schema, "customers");
   ASSERT_OK_AND_ASSIGN(CheckedQuery explain, CheckQuery(connection, "EXPLAIN SELECT 1"));
   EXPECT_TRUE(explain.explain);
+}
+
+TEST(FirewallTest, AuditQueriesPushTheirFiltersToTheMetastore) {
+  auto database = *engine::Database::Open();
+  auto connection = *database.Connect();
+  const auto pushdown = [&](const std::string& sql) {
+    auto checked = CheckQuery(connection, sql);
+    EXPECT_OK(checked.status()) << sql;
+    return checked.ok() ? AuditPushdown(*checked) : metastore::AuditFilter{};
+  };
+  auto filter = pushdown(
+      "SELECT * FROM mesh.audit WHERE principal = 'o''neil' AND operation = 'query' AND allowed "
+      "= false AND happened_at >= TIMESTAMP '2026-12-01 10:00:00' AND happened_at <= "
+      "'2026-12-02 00:00:00.0005' AND id < 500");
+  EXPECT_EQ(filter.principal, "o'neil");
+  EXPECT_EQ(filter.operation, "query");
+  EXPECT_EQ(filter.allowed, std::optional<bool>(false));
+  EXPECT_EQ(filter.since_ms, *time::ParseRfc3339("2026-12-01T10:00:00Z") / 1000);
+  // <= a fraction of a millisecond: up to the next whole one, and <= makes it one more.
+  EXPECT_EQ(filter.until_ms, *time::ParseRfc3339("2026-12-02T00:00:00Z") / 1000 + 2);
+  EXPECT_EQ(filter.before_id, 500);
+  EXPECT_EQ(filter.limit, catalog::Catalog::kMaxAuditPage);
+  // Flipped comparisons read the same way.
+  EXPECT_EQ(pushdown("SELECT 1 FROM catalog.audit a WHERE 'x' = a.principal").principal, "x");
+  // What the metastore cannot say exactly stays with DuckDB: OR, LIKE, functions, a second
+  // reference, a CTE over the log.
+  for (const std::string sql :
+       {"SELECT * FROM mesh.audit WHERE principal = 'x' OR principal = 'y'",
+        "SELECT * FROM mesh.audit WHERE principal LIKE 'x%'",
+        "SELECT * FROM mesh.audit WHERE lower(principal) = 'x'",
+        "SELECT * FROM mesh.audit a JOIN mesh.audit b USING (id) WHERE a.principal = 'x'",
+        "WITH log AS (SELECT * FROM mesh.audit) SELECT * FROM log WHERE principal = 'x'",
+        "SELECT * FROM mesh.audit WHERE happened_at > now() - INTERVAL 1 DAY"}) {
+    const auto none = pushdown(sql);
+    EXPECT_EQ(none.principal, "") << sql;
+    EXPECT_EQ(none.since_ms, 0) << sql;
+  }
+}
+
+TEST(QueryTest, MeshAuditReachesRecordsOlderThanTheNewestPage) {
+  testing::ScratchDir scratch("query-audit");
+  auto metastore = *metastore::Metastore::Open({.url = (scratch.path() / "meshwork.db").string()});
+  auto catalog = std::move(*catalog::Catalog::Open(
+      *metastore, {.warehouse_root = (scratch.path() / "warehouse").string()}));
+  const catalog::Caller root{"root", true, "test"};
+  const int64_t now = time::NowMillis();
+  std::vector<metastore::AuditRecord> records;
+  for (int i = 0; i < 3; ++i)
+    records.push_back({.at_ms = now - 7'200'000, .principal = "needle", .operation = "READ_DATA"});
+  for (int64_t i = 0; i < catalog::Catalog::kMaxAuditPage + 500; ++i)
+    records.push_back({.at_ms = now - 3'600'000, .principal = "hay", .operation = "READ_DATA"});
+  ASSERT_OK(metastore->AppendAudit(records));
+  ASSERT_OK_AND_ASSIGN(auto service, QueryService::Open(*catalog, {}));
+  ASSERT_OK_AND_ASSIGN(auto session, service->OpenSession(root));
+  const auto count = [&](const std::string& sql) -> std::string {
+    auto cursor = session->Execute(sql);
+    if (!cursor.ok()) return cursor.error().ToString();
+    auto rows = ReadAll(*cursor, 10);
+    return rows.ok() ? rows->rows.at(0).at(0) : rows.error().ToString();
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM mesh.audit WHERE principal = 'needle'"), "3");
+  // Without a pushable filter the newest page is what the table holds.
+  EXPECT_EQ(count("SELECT count(*) FILTER (WHERE principal = 'needle') FROM mesh.audit"), "0");
+  EXPECT_EQ(count("SELECT count(*) FROM mesh.audit WHERE principal = 'hay' AND happened_at < "
+                  "now()::TIMESTAMP"),
+            std::to_string(catalog::Catalog::kMaxAuditPage));
 }
 
 TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
