@@ -276,6 +276,28 @@ std::map<std::string, EncryptionMode> EncryptedColumns(
   return out;
 }
 
+std::string EncryptedSummary(const std::map<std::string, std::string>& marks) {
+  nlohmann::json columns = nlohmann::json::object();
+  for (const auto& [key, mode] : marks)
+    if (key.starts_with(kEncryptedPropertyPrefix))
+      columns[key.substr(kEncryptedPropertyPrefix.size())] = mode;
+  return columns.dump();
+}
+
+std::optional<std::map<std::string, EncryptionMode>> EncryptedColumnsOfSnapshot(
+    const std::map<std::string, std::string>& summary) {
+  const auto found = summary.find(std::string(kEncryptedSummaryKey));
+  if (found == summary.end()) return std::nullopt;
+  const nlohmann::json columns = nlohmann::json::parse(found->second, nullptr, false);
+  if (!columns.is_object()) return std::nullopt;  // unreadable: the table properties decide
+  std::map<std::string, EncryptionMode> out;
+  for (const auto& [column, mode] : columns.items()) {
+    out[column] = ParseEncryptionMode(mode.is_string() ? mode.get<std::string>() : "")
+                      .value_or(EncryptionMode::kRandomized);
+  }
+  return out;
+}
+
 std::string DecryptingSelect(const std::string& sql,
                              const std::map<std::string, EncryptionMode>& encrypted,
                              const std::string& table) {

@@ -40,6 +40,16 @@ inline constexpr std::string_view kEncryptedPropertyPrefix = "meshwork.encrypted
 /// column → mode, from a table's properties.
 std::map<std::string, EncryptionMode> EncryptedColumns(
     const std::map<std::string, std::string>& table_properties);
+/// Snapshot summary key recording which columns that snapshot's files hold encrypted (a JSON
+/// object column → mode; {} for none), so that time travel reads each snapshot as written even
+/// after the council's encrypt rules changed.
+inline constexpr std::string_view kEncryptedSummaryKey = "meshwork.encrypted-columns";
+/// The summary value for `marks` (table properties meshwork.encrypted.<column> → mode).
+std::string EncryptedSummary(const std::map<std::string, std::string>& marks);
+/// column → mode from a snapshot's summary; nullopt when the snapshot does not say (written
+/// before snapshots recorded it, or by another engine): then the table properties apply.
+std::optional<std::map<std::string, EncryptionMode>> EncryptedColumnsOfSnapshot(
+    const std::map<std::string, std::string>& summary);
 /// `sql` with every column of `encrypted` decrypted by mesh_decrypt (the same column names);
 /// `sql` itself when nothing is encrypted. `table` names the values in errors.
 std::string DecryptingSelect(const std::string& sql,

@@ -286,6 +286,12 @@ Result<CommitResult> CommitTableChange(Warehouse& warehouse, const LoadedTable& 
         {"total-equality-deletes", std::to_string(SummaryLong(before, "total-equality-deletes"))},
         {"engine-name", "meshwork"},
     };
+    for (const auto& [key, value] : change.summary)
+      snapshot.summary.try_emplace(key, value);
+    // meshwork.* keys describe the table's data (how its columns are stored): a change that does
+    // not restate them (an append, a compaction, a delete) keeps what its parent said.
+    for (const auto& [key, value] : before)
+      if (key.starts_with("meshwork.")) snapshot.summary.try_emplace(key, value);
     updated.snapshots.push_back(snapshot);
     updated.current_snapshot_id = snapshot.snapshot_id;
     updated.last_sequence_number = sequence;

@@ -30,6 +30,8 @@ struct TableChange {
   /// this filter make the commit fail (the change would not have seen them).
   ExpressionPtr conflict_filter;
   int max_attempts = 50;
+  /// Written into the snapshot's summary besides the standard keys (which it cannot replace).
+  std::map<std::string, std::string> summary;
 };
 
 struct CommitResult {

@@ -741,6 +741,7 @@ Result<AppendResult> AppendQuery(Warehouse& warehouse, const TableIdentifier& id
   change.operation = "append";
   change.added[table.metadata.default_spec_id] = std::move(*staged);
   change.max_attempts = options.max_attempts;
+  change.summary = options.summary;
   auto committed = CommitTableChange(warehouse, table, change);
   if (!committed.ok()) {
     RemoveStaged(warehouse, staging_dir);
@@ -776,6 +777,7 @@ Result<AppendResult> DeleteWhere(Warehouse& warehouse, const TableIdentifier& id
   change.removed = std::move(plan->removed);
   change.conflict_filter = filter;
   change.max_attempts = options.max_attempts;
+  change.summary = options.summary;
   auto committed = CommitTableChange(warehouse, table, change);
   if (!committed.ok()) {
     RemoveStaged(warehouse, staging_dir);
@@ -796,6 +798,7 @@ Result<AppendResult> OverwriteQuery(Warehouse& warehouse, const TableIdentifier&
   TableChange change;
   change.operation = "overwrite";
   change.max_attempts = options.max_attempts;
+  change.summary = options.summary;
   change.conflict_filter = filter;
   auto fail = [&](Status status) {
     RemoveStaged(warehouse, staging_dir);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct AppendOptions {
   /// commit: what a caller checks before publishing (quality rules on the staged data). An error
   /// aborts the write: the files are removed and the error returned.
   std::function<Status(const std::vector<DataFile>& staged)> before_commit;
+  /// Extra snapshot summary properties (what a reader of this snapshot must know about it).
+  std::map<std::string, std::string> summary;
 };
 
 struct AppendResult {

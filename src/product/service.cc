@@ -1073,6 +1073,9 @@ Status ProductService::Run::Publish(std::string& detail) {
   append_options.progress = [&](const std::string& stage) {
     if (options_.progress) options_.progress({"publish", "running", stage, 0});
   };
+  // The snapshot says how its files store each column, for readers that travel back to it.
+  append_options.summary[std::string(governance::kEncryptedSummaryKey)] =
+      governance::EncryptedSummary(encryption_marks);
   // The rows to write: the transform itself when streaming, else what the engine staged.
   const std::string relation = QuoteIdentifier(port.name);
   const std::string source = streaming_ ? "(" + transform_sql_ + "\n)" : relation;

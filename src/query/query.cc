@@ -330,8 +330,14 @@ Result<DataPlan> PlanDataQuery(catalog::Catalog& catalog, const catalog::Caller&
     }
     // Columns stored encrypted (meshwork.encrypted.* properties, set by the deploy before the
     // data they describe is committed): decrypted first, then masked and filtered.
+    // The snapshot read says how its files store them (time travel across a change of the
+    // council's encrypt rules); snapshots that do not say go by the table's properties.
+    const iceberg::Snapshot* read =
+        snapshot ? table.metadata.SnapshotById(*snapshot) : table.metadata.CurrentSnapshot();
+    auto of_snapshot = read ? governance::EncryptedColumnsOfSnapshot(read->summary) : std::nullopt;
     std::map<std::string, governance::EncryptionMode> encrypted;
-    for (const auto& [column, mode] : governance::EncryptedColumns(table.metadata.properties))
+    for (const auto& [column, mode] :
+         of_snapshot ? *of_snapshot : governance::EncryptedColumns(table.metadata.properties))
       if (schema->FindField(std::string_view(column)) != nullptr) encrypted[column] = mode;
     // The conjuncts our filter language reads (against the table's types) prune the scan.
     std::string pushed;

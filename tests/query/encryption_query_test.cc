@@ -14,8 +14,10 @@
 #include <set>
 
 #include "engine/database.h"
+#include "governance/encryption.h"
 #include "governance/governance.h"
 #include "iceberg/scan_planner.h"
+#include "iceberg/table_writer.h"
 #include "product/governance_gate.h"
 #include "product/service.h"
 #include "query/governance_access.h"
@@ -239,12 +241,18 @@ TEST_F(EncryptionQueryTest, RotationKeepsOldSnapshotsReadableAndEverythingFailsC
   ASSERT_OK_AND_ASSIGN(auto now, Query(root_, "SELECT name FROM crm.contacts WHERE id = 3"));
   EXPECT_THAT(now.rows, ElementsAre(ElementsAre("Person 3")));
 
-  // A column marked encrypted that holds clear values: refused, the column named.
-  const json requirements = json::array();
-  const json updates = json::array({{{"action", "set-properties"},
-                                     {"updates", {{"meshwork.encrypted.country", "randomized"}}}}});
-  ASSERT_OK(
-      catalog_->CommitTable(root_, {{{"crm"}, "contacts"}, &requirements, &updates}).status());
+  // A snapshot that says a column is encrypted while it holds clear values: refused, the
+  // column named.
+  auto database = *engine::Database::Open();
+  auto connection = *database.Connect();
+  iceberg::AppendOptions forged;
+  forged.summary[std::string(governance::kEncryptedSummaryKey)] =
+      R"({"name": "randomized", "email": "deterministic", "country": "randomized"})";
+  ASSERT_OK(iceberg::AppendQuery(catalog_->warehouse(), {{"crm"}, "contacts"}, connection,
+                                 "SELECT 1000::BIGINT AS id, NULL::VARCHAR AS name, NULL::VARCHAR "
+                                 "AS email, 'DE' AS country",
+                                 forged)
+                .status());
   auto refused = Query(root_, "SELECT country FROM crm.contacts");
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.error().ToString(),
@@ -267,6 +275,41 @@ TEST_F(EncryptionQueryTest, RotationKeepsOldSnapshotsReadableAndEverythingFailsC
   auto cursor = keyless_session->Execute("SELECT name FROM crm.contacts");
   Status failed = cursor.ok() ? ReadAll(*cursor, 10).status() : cursor.status();
   EXPECT_THAT(failed.ToString(), HasSubstr("MESHWORK_MASTER_KEY"));
+}
+
+// Each snapshot records how its files store the columns: time travel reads a snapshot from
+// before the encrypt rules came in as clear values, and one from before they went away
+// decrypted.
+TEST_F(EncryptionQueryTest, TimeTravelReadsEachSnapshotAsItWasWritten) {
+  ASSERT_OK_AND_ASSIGN(auto masks_only, governance::ParsePolicy(R"yaml(
+kind: Policy
+name: personal-data
+rules:
+  - id: mask-emails
+    description: E-mails keep their domain
+    scope: {classifications: [pii.email]}
+    check: {kind: mask, mask: email_domain}
+)yaml",
+                                                                "personal-data.yaml"));
+  ASSERT_OK_AND_ASSIGN(auto with_encryption,
+                       governance::ParsePolicy(kPolicy, "personal-data.yaml"));
+  ASSERT_OK(governance_->Apply(root_, {masks_only}).status());
+  ASSERT_OK(Deploy("contacts", Contacts("1.0.0", kContactsSql)));  // clear
+  ASSERT_OK(governance_->Apply(root_, {with_encryption}).status());
+  ASSERT_OK(Deploy("contacts", Contacts("1.0.1", kContactsSql)));  // encrypted
+  for (const auto& row : ReadRaw(DataFiles("crm", "contacts"), "name"))
+    EXPECT_THAT(row[0], StartsWith("me1:dom.crm."));
+  ASSERT_OK(governance_->Apply(root_, {masks_only}).status());
+  ASSERT_OK(Deploy("contacts", Contacts("1.0.2", kContactsSql)));  // clear again
+  for (const auto& row : ReadRaw(DataFiles("crm", "contacts"), "name"))
+    EXPECT_THAT(row[0], StartsWith("Person "));
+  for (const std::string version : {"v1.0.0", "v1.0.1", "v1.0.2"}) {
+    ASSERT_OK_AND_ASSIGN(auto rows, Query(root_,
+                                          "SELECT name, email FROM crm.contacts AT (VERSION "
+                                          "=> '" +
+                                              version + "') WHERE id = 3"));
+    EXPECT_THAT(rows.rows, ElementsAre(ElementsAre("Person 3", "user3@example.com"))) << version;
+  }
 }
 
 TEST_F(EncryptionQueryTest, DeploysRefuseWhatEncryptionCannotHonour) {
