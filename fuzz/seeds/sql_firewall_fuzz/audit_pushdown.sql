@@ -1,0 +1,1 @@
+SELECT * FROM mesh.audit WHERE principal = 'a''b' AND allowed = false AND happened_at <= '2026-12-02 00:00:00.0005' AND id < 9
