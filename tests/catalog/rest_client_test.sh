@@ -11,31 +11,10 @@ if ! command -v node >/dev/null || [[ ! -d "$e2e/node_modules/iceberg-js" ]]; th
   echo "SKIPPED: node or tests/e2e/node_modules missing; run scripts/bootstrap.sh" >&2
   exit 77
 fi
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- server log" >&2
-  cat "$scratch/server.log" >&2
-  exit 1
-}
-
+source "$(dirname "$0")/../testing/e2e.sh"
 data="$scratch/data"
 secret="e2e-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --bootstrap-credentials "admin:$secret" \
-  >"$scratch/server.out" 2>"$scratch/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving" "$scratch/server.out" 2>/dev/null && break
-  sleep 0.05
-done
-base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
-[[ -n "$base" ]] || fail "the server did not start"
+e2e_serve "$data" --bootstrap-credentials "admin:$secret"
 echo "ok   server at $base"
 
 location=$(node "$e2e/iceberg_js_scenario.mjs" "$base" admin "$secret") || fail "iceberg-js scenario"
@@ -106,7 +85,7 @@ grep -q '"code":413' "$scratch/huge.out" || fail "the 413 has no ErrorModel body
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/healthz") == 200 ]] || fail "the server died after a huge body"
 echo "ok   a 20 MB body gets 413 with the ErrorModel"
 echo "ok   /metrics counts requests and commits and needs a token; /healthz does not"
-grep -q "$secret" "$scratch/server.log" "$scratch/server.out" && fail "the secret appears in the server's output"
+grep -q "$secret" "$scratch/server.err" "$scratch/server.out" && fail "the secret appears in the server's output"
 echo "ok   the secret never appears in the server's output"
 
 kill -TERM "$server_pid"

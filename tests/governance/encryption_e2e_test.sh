@@ -92,20 +92,7 @@ echo "ok   marketing.newsletter: its 100 encrypted e-mails equal customers.custo
 
 # 3. Through meshwork: the officer sees clear values and joins; the analyst sees masks.
 kill_server() { [[ -n "$server_pid" ]] && kill -TERM "$server_pid" && wait "$server_pid"; server_pid=""; }
-start_server() {
-  # Not the previous server's lines: the new one truncates the file only once it runs.
-  rm -f "$scratch/server.out" "$scratch/server.err"
-  "$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
-    >"$scratch/server.out" 2>"$scratch/server.err" &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q "serving PostgreSQL" "$scratch/server.out" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || fail "the server stopped"
-    sleep 0.1
-  done
-  base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
-  [[ -n "$base" ]] || fail "the server did not say where it listens"
-}
+start_server() { e2e_serve "$data" --no-scheduler; }
 as_http() {
   local token
   token=$(curl -sf -X POST "$base/catalog/v1/oauth/tokens" -d grant_type=client_credentials \

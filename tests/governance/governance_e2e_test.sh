@@ -72,17 +72,7 @@ grep -q "person1@example.com" "$scratch/contacts.out" && fail "the report shows 
 echo "ok   an unclassified column of e-mail addresses is caught at deploy (value redacted in the report)"
 
 # 3. Masks and row filters on every path.
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
-  --bootstrap-credentials "root:$secret" >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving PostgreSQL" "$scratch/server.out" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || fail "the server stopped"
-  sleep 0.1
-done
-base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
-pg_port=$(grep -o 'PostgreSQL on 127.0.0.1:[0-9]*' "$scratch/server.out" | grep -o '[0-9]*$')
-[[ -n "$base" && -n "$pg_port" ]] || fail "the server did not say where it listens"
+e2e_serve "$data" --no-scheduler --bootstrap-credentials "root:$secret"
 query="SELECT email, country FROM customers.customers ORDER BY customer_number"
 as_psql() { PGPASSWORD="$2" psql -X -At -F, "host=127.0.0.1 port=$pg_port dbname=mesh user=$1" -c "$3"; }
 as_http() {

@@ -12,17 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../testing/e2e.sh"
 secret="search-latency-secret"
 mw() { "$meshwork" --data-dir "$scratch/mesh" "$@"; }
 e2e_demo "$scratch/mesh" "$source_dir/examples" "$secret"
-mw serve --http 127.0.0.1:0 --pg off --no-scheduler --bootstrap-credentials "root:$secret" \
-  >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^meshwork portal \(http[^ ]*\)$/\1/p' "$scratch/server.out")
-  [[ -n "$url" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "the server exited"
-  sleep 0.1
-done
-[[ -n "$url" ]] || fail "the server printed no portal address"
+e2e_serve "$scratch/mesh" --pg off --no-scheduler --bootstrap-credentials "root:$secret"
+url="$portal_url"
 PORTAL_URL="$url" SECRET="$secret" timeout 200 node - <<'JS' || fail "search latency"
 const base = process.env.PORTAL_URL.replace(/\/$/, '');
 const login = await fetch(`${base}/api/v1/session`, {

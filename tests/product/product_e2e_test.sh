@@ -18,34 +18,12 @@ if ! command -v node >/dev/null || [[ ! -d "$e2e/node_modules/icebird" ]]; then
   echo "SKIPPED: node or tests/e2e/node_modules missing; run scripts/bootstrap.sh" >&2
   exit 77
 fi
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$scratch/server.log" ]] && { echo "--- server log" >&2; tail -20 "$scratch/server.log" >&2; }
-  exit 1
-}
-json() {  # json EXPRESSION < document: prints a value of the parsed document `d`
-  node -e "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const d=JSON.parse(s);console.log($1)})"
-}
+source "$(dirname "$0")/../testing/e2e.sh"
 cd "$scratch" || exit 1
 
 data="$scratch/data"
 secret="e2e-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --bootstrap-credentials "admin:$secret" \
-  >"$scratch/server.out" 2>"$scratch/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving" "$scratch/server.out" 2>/dev/null && break
-  sleep 0.05
-done
-base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
-[[ -n "$base" ]] || fail "the server did not start"
+e2e_serve "$data" --bootstrap-credentials "admin:$secret"
 export MESHWORK_CLIENT_ID=admin MESHWORK_CLIENT_SECRET="$secret"
 
 # 1. Three commands: init, edit, deploy.

@@ -10,36 +10,11 @@ meshwork="$1/meshwork"
 examples="$2/examples"
 command -v psql >/dev/null || { echo "SKIP: psql is not installed (apt install postgresql-client)"; exit 77; }
 command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 30 "$scratch/server.out" "$scratch/server.err" >&2
-  exit 1
-}
-json() {
-  node -e "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const d=JSON.parse(s);console.log($1)})"
-}
+source "$2/tests/testing/e2e.sh"
 secret="psql-test-secret"
 data="$scratch/mesh"
-"$meshwork" --data-dir "$data" demo --examples "$examples" --no-serve \
-  --bootstrap-credentials "root:$secret" >"$scratch/demo.out" 2>&1 || { cat "$scratch/demo.out"; fail "demo"; }
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
-  --bootstrap-credentials "root:$secret" >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving PostgreSQL" "$scratch/server.out" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || fail "the server stopped"
-  sleep 0.1
-done
-pg_port=$(grep -o 'PostgreSQL on 127.0.0.1:[0-9]*' "$scratch/server.out" | grep -o '[0-9]*$')
-base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
-[[ -n "$pg_port" && -n "$base" ]] || fail "the server did not say where it listens"
+e2e_demo "$data" "$examples" "$secret"
+e2e_serve "$data" --no-scheduler --bootstrap-credentials "root:$secret"
 echo "ok   demo mesh served: HTTP $base, PostgreSQL 127.0.0.1:$pg_port"
 
 export PGHOST=127.0.0.1 PGPORT="$pg_port" PGUSER=root PGDATABASE=mesh PGPASSWORD="$secret"
@@ -132,19 +107,11 @@ server_pid=""
 echo "ok   the server stopped cleanly"
 
 # With a certificate the same port speaks TLS: sslmode=require connects encrypted.
-rm -f "$scratch/server.out"  # so the wait below cannot read the previous server's lines
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/key.pem" -out "$scratch/cert.pem" \
   -days 1 -subj "/CN=127.0.0.1" >/dev/null 2>&1 || fail "openssl could not make a test certificate"
-"$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
-  --tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem" \
-  --bootstrap-credentials "root:$secret" >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving PostgreSQL" "$scratch/server.out" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || fail "the TLS server stopped"
-  sleep 0.1
-done
-export PGPORT=$(grep -o 'PostgreSQL on 127.0.0.1:[0-9]*' "$scratch/server.out" | grep -o '[0-9]*$')
+e2e_serve "$data" --no-scheduler --tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem" \
+  --bootstrap-credentials "root:$secret"
+export PGPORT="$pg_port"
 psql -X "sslmode=require" -c '\conninfo' -c 'SELECT count(*) FROM finance.q3_revenue' >"$scratch/tls.out" 2>&1 ||
   { cat "$scratch/tls.out"; fail "psql over TLS"; }
 grep -q "SSL connection (protocol: TLSv1" "$scratch/tls.out" || { cat "$scratch/tls.out"; fail "not encrypted"; }

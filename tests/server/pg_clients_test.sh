@@ -15,34 +15,12 @@ if ! command -v node >/dev/null || [[ ! -d "$source_dir/tests/e2e/node_modules/p
   echo "SKIPPED: node or tests/e2e/node_modules/pg missing; run scripts/bootstrap.sh" >&2
   exit 77
 fi
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$scratch/server.err" ]] && { echo "--- server log" >&2; tail -30 "$scratch/server.err" >&2; }
-  exit 1
-}
+source "$source_dir/tests/testing/e2e.sh"
 
 secret="pg-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-"$meshwork" --data-dir "$scratch/mesh" demo --examples "$source_dir/examples" --no-serve \
-  --bootstrap-credentials "root:$secret" >"$scratch/demo.out" 2>&1 ||
-  { tail -20 "$scratch/demo.out" >&2; fail "meshwork demo --no-serve"; }
-"$meshwork" --data-dir "$scratch/mesh" serve --http 127.0.0.1:0 --pg 127.0.0.1:0 --no-scheduler \
-  --bootstrap-credentials "root:$secret" "$@" >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(grep -o 'PostgreSQL on 127.0.0.1:[0-9]*' "$scratch/server.out" 2>/dev/null | cut -d: -f2)
-  [[ -n "$port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "meshwork serve stopped"
-  sleep 0.05
-done
-[[ -n "$port" ]] || fail "meshwork serve printed no PostgreSQL port"
+e2e_demo "$scratch/mesh" "$source_dir/examples" "$secret"
+e2e_serve "$scratch/mesh" --no-scheduler --bootstrap-credentials "root:$secret" "$@"
+port="$pg_port"
 echo "ok   demo mesh served on PostgreSQL port $port (server pid $server_pid)"
 
 # --no-deprecation: pg's own Client#cancel reads its deprecated activeQuery.
