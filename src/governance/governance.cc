@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "engine/database.h"
 #include "engine/scalar_function.h"
+#include "governance/detectors.h"
 #include "iceberg/sql_text.h"
 
 namespace meshwork::governance {
@@ -190,30 +191,6 @@ std::string MeshHash(std::string_view key, std::string_view value) {
   return "mh1:" + Hex(digest, length);
 }
 
-bool LooksLikeCardNumber(std::string_view text) {
-  std::string digits;
-  for (const char c : text) {
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      digits += c;
-    } else if (c != ' ' && c != '-') {
-      return false;
-    }
-  }
-  if (digits.size() < 13 || digits.size() > 19) return false;
-  int sum = 0;
-  bool twice = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int digit = *it - '0';
-    if (twice) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    twice = !twice;
-  }
-  return sum % 10 == 0;
-}
-
 Governance::Governance(catalog::Catalog& catalog) : catalog_(catalog), keys_(catalog.metastore()) {}
 
 Result<std::string> Governance::HashKey() {
@@ -257,6 +234,13 @@ Status Governance::RegisterFunctions(engine::Connection& connection) {
       connection.RegisterScalarFunction(engine::MakeScalarFunction<bool(std::string_view)>(
           "mesh_looks_like_card",
           [](std::string_view value) { return LooksLikeCardNumber(value); })));
+  MW_RETURN_IF_ERROR(
+      connection.RegisterScalarFunction(engine::MakeScalarFunction<bool(std::string_view)>(
+          "mesh_looks_like_iban", [](std::string_view value) { return LooksLikeIban(value); })));
+  MW_RETURN_IF_ERROR(
+      connection.RegisterScalarFunction(engine::MakeScalarFunction<bool(std::string_view)>(
+          "mesh_looks_like_national_id",
+          [](std::string_view value) { return LooksLikeNationalId(value); })));
   MW_RETURN_IF_ERROR(connection.RegisterScalarFunction(
       engine::MakeScalarFunction<std::string(std::string_view, std::string_view)>(
           "mesh_encrypt",
@@ -480,9 +464,14 @@ Result<std::vector<Finding>> Governance::CheckData(const ProductFacts& product,
               threshold = 0.8;
               break;
             case Detector::kIban:
-              matches = "regexp_full_match(v, '[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}')";
+              matches = "mesh_looks_like_iban(v)";
               unclassified = "pii.iban";
               threshold = 0.5;
+              break;
+            case Detector::kNationalId:
+              matches = "mesh_looks_like_national_id(v)";
+              unclassified = "pii.national_id";
+              threshold = 0.5;  // some order numbers pass a check digit by chance, not half
               break;
             case Detector::kMandatedHash:
               matches = "NOT regexp_full_match(v, 'mh1:[0-9a-f]{64}')";

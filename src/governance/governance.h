@@ -156,7 +156,5 @@ class Governance {
 
 /// The mesh_hash of `value` under `key`, as the SQL function computes it.
 std::string MeshHash(std::string_view key, std::string_view value);
-/// Whether `text` (digits, spaces, dashes) is 13–19 digits passing the Luhn check.
-bool LooksLikeCardNumber(std::string_view text);
 
 }  // namespace meshwork::governance

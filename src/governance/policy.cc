@@ -29,6 +29,7 @@ constexpr DetectorInfo kDetectors[] = {{Detector::kCardNumber, "card_number"},
                                        {Detector::kEmail, "email"},
                                        {Detector::kPhone, "phone"},
                                        {Detector::kIban, "iban"},
+                                       {Detector::kNationalId, "national_id"},
                                        {Detector::kMandatedHash, "mandated_hash"},
                                        {Detector::kUuid, "uuid"}};
 
@@ -127,7 +128,7 @@ Result<Rule> ReadRule(const yaml::Reader& reader, const YAML::Node& node) {
         return reader
             .Error(detector.empty() ? check : check["detector"],
                    "rule {} needs a detector: '{}' is not one", rule.id, detector)
-            .WithHint("card_number, email, phone, iban, mandated_hash or uuid");
+            .WithHint("card_number, email, phone, iban, national_id, mandated_hash or uuid");
       }
       rule.detector = found->detector;
       break;

@@ -6,8 +6,9 @@
 //   metadata    SQL over the product's metadata (tables product, ports, columns, inputs,
 //               quality_rules, sla); every row it returns is a violation
 //   data        a detector run on the staged data before publication: card_number (Luhn),
-//               email, phone, iban in columns not classified so; mandated_hash (values must be
-//               mesh_hash() outputs); uuid (values must be UUIDs)
+//               email, phone, iban (MOD 97), national_id (SSN, NINO, DNI/NIE, BSN, Steuer-IdNr,
+//               NIR, with their check digits) in columns not classified so; mandated_hash (values
+//               must be mesh_hash() outputs); uuid (values must be UUIDs)
 //   mask        at query time, the scoped columns are shown through a mask (email_domain,
 //               hash, last4, redact, null, or SQL with {column}) unless the caller holds UNMASK
 //   row_filter  at query time, only rows for which the SQL predicate holds are visible
@@ -32,7 +33,7 @@ namespace meshwork::governance {
 enum class CheckKind { kMetadata, kData, kMask, kRowFilter, kEncrypt };
 std::string_view CheckKindName(CheckKind kind);
 
-enum class Detector { kCardNumber, kEmail, kPhone, kIban, kMandatedHash, kUuid };
+enum class Detector { kCardNumber, kEmail, kPhone, kIban, kNationalId, kMandatedHash, kUuid };
 std::string_view DetectorName(Detector detector);
 
 /// Which objects a rule looks at; an empty list means all. Patterns may use * (pii.*).

@@ -70,6 +70,25 @@ grep -q "no-unclassified-emails" "$scratch/contacts.out" && grep -q "marketing.c
   { cat "$scratch/contacts.out"; fail "the e-mail detector's report"; }
 grep -q "person1@example.com" "$scratch/contacts.out" && fail "the report shows a sampled value in clear"
 echo "ok   an unclassified column of e-mail addresses is caught at deploy (value redacted in the report)"
+# A column of US social security numbers among the fields of a text-only export: the national
+# id detector (format and reserved values) catches it; classified pii.national_id it deploys.
+sed -e 's/name: contacts/name: payroll_export/' -e 's/Newsletter contacts/Payroll export/' \
+  -e "s/'person' || i || '@example.com' AS reply_to/(100 + i)::VARCHAR || '-' || (10 + i % 80)::VARCHAR || '-' || (1000 + i)::VARCHAR AS tax_ref/" \
+  -e 's/name: reply_to, type: string, description: Where replies go/name: tax_ref, type: string, description: Tax reference/' \
+  "$scratch/contacts/dataproduct.yaml" >"$scratch/payroll.yaml"
+mkdir -p "$scratch/payroll" && mv "$scratch/payroll.yaml" "$scratch/payroll/dataproduct.yaml"
+# A daily promise, so that the stricter rule of section 5 has nothing to say about it.
+printf 'sla:\n  freshness: 1d\n' >>"$scratch/payroll/dataproduct.yaml"
+mw product deploy "$scratch/payroll" >"$scratch/payroll.out" 2>&1 && fail "unclassified social security numbers were published"
+grep -q "no-unclassified-national-ids" "$scratch/payroll.out" && grep -q "marketing.payroll_export.tax_ref" "$scratch/payroll.out" &&
+  grep -q "100 of 100 sampled values look like national_id" "$scratch/payroll.out" ||
+  { cat "$scratch/payroll.out"; fail "the national id detector's report"; }
+grep -q "100-10-1000" "$scratch/payroll.out" && fail "the report shows a social security number in clear"
+sed -i 's/description: Tax reference}/description: Tax reference, classification: pii.national_id}/' \
+  "$scratch/payroll/dataproduct.yaml"
+mw product deploy "$scratch/payroll" >"$scratch/payroll2.out" 2>&1 ||
+  { cat "$scratch/payroll2.out"; fail "the classified payroll export did not deploy"; }
+echo "ok   an unclassified column of social security numbers is caught at deploy by the national id detector; classified pii.national_id it deploys"
 
 # 3. Masks and row filters on every path.
 e2e_serve "$data" --no-scheduler --bootstrap-credentials "root:$secret"

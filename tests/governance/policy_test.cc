@@ -5,6 +5,7 @@
 
 #include "engine/connection.h"
 #include "engine/database.h"
+#include "governance/detectors.h"
 #include "governance/governance.h"
 #include "testing/status_matchers.h"
 
@@ -121,6 +122,45 @@ TEST(PolicyTest, BuiltInMasksOnEdgeValues) {
   EXPECT_EQ(hashed[0].size(), 64u);
   EXPECT_EQ(hashed[1], "<null>");
   EXPECT_NE(hashed[0], hashed[2]);
+}
+
+// Valid examples of each format pass; the same digits with one changed (a wrong check digit) or
+// the format's reserved values do not.
+TEST(PolicyTest, IbanAndNationalIdDetectorsCheckTheirCheckDigits) {
+  EXPECT_TRUE(LooksLikeIban("DE89370400440532013000"));
+  EXPECT_TRUE(LooksLikeIban("GB82 WEST 1234 5698 7654 32"));
+  EXPECT_TRUE(LooksLikeIban("NL91ABNA0417164300"));
+  EXPECT_FALSE(LooksLikeIban("DE89370400440532013001"));  // MOD 97 fails
+  EXPECT_FALSE(LooksLikeIban("ORDER12345678901234"));
+  EXPECT_FALSE(LooksLikeIban("DE89"));
+
+  EXPECT_TRUE(LooksLikeNationalId("123-45-6789"));
+  EXPECT_FALSE(LooksLikeNationalId("000-45-6789"));  // area 000
+  EXPECT_FALSE(LooksLikeNationalId("666-45-6789"));
+  EXPECT_FALSE(LooksLikeNationalId("912-45-6789"));
+  EXPECT_FALSE(LooksLikeNationalId("123-00-6789"));
+  EXPECT_TRUE(LooksLikeNationalId("AB 12 34 56 C"));
+  EXPECT_TRUE(LooksLikeNationalId("JG103759A"));
+  EXPECT_FALSE(LooksLikeNationalId("GB123456A"));  // unused prefix
+  EXPECT_FALSE(LooksLikeNationalId("DA123456A"));  // D never first
+  EXPECT_FALSE(LooksLikeNationalId("AB123456E"));  // suffix A-D
+  EXPECT_TRUE(LooksLikeNationalId("12345678Z"));   // DNI: 12345678 mod 23 = 14 → Z
+  EXPECT_FALSE(LooksLikeNationalId("12345678A"));
+  EXPECT_TRUE(LooksLikeNationalId("X1234567L"));  // NIE: 01234567 mod 23 = 19 → L
+  EXPECT_TRUE(LooksLikeNationalId("111222333"));  // BSN eleven test
+  EXPECT_FALSE(LooksLikeNationalId("111222334"));
+  EXPECT_TRUE(LooksLikeNationalId("86095742719"));  // Steuer-IdNr
+  EXPECT_FALSE(LooksLikeNationalId("86095742718"));
+  EXPECT_TRUE(LooksLikeNationalId("1 84 12 76 451 089 46"));  // NIR, key 97 - n mod 97
+  EXPECT_FALSE(LooksLikeNationalId("1 84 12 76 451 089 47"));
+  EXPECT_TRUE(LooksLikeNationalId("2 55 08 2A 212 345 09"));  // Corsica counts 2A as 19
+  EXPECT_FALSE(LooksLikeNationalId("hello world"));
+  EXPECT_FALSE(LooksLikeNationalId(""));
+  // Sequential order numbers: a few pass a check digit by chance, far fewer than half.
+  int passing = 0;
+  for (int n = 100000000; n < 100001000; ++n)
+    passing += LooksLikeNationalId(std::to_string(n)) ? 1 : 0;
+  EXPECT_LT(passing, 150);
 }
 
 TEST(PolicyTest, DetectorsAndTheMandatedHash) {
