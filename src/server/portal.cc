@@ -1,13 +1,16 @@
 #include "server/portal.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <zlib.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "catalog/credentials.h"
+#include "governance/encryption.h"
 #include "iceberg/json_reader.h"
 #include "server/json_http.h"
 #include "server/mesh_api.h"
@@ -165,6 +168,25 @@ json ColumnJson(const product::Column& column) {
           {"primary_key", column.primary_key}};
 }
 
+// The columns of `table` (domain.table) its data files store encrypted, read as the query layer
+// reads them (the table's meshwork.encrypted.* properties, for columns of its current schema):
+// governance redacts those no mask covers for callers without UNMASK.
+Result<std::map<std::string, governance::EncryptionMode>> StoredEncrypted(
+    catalog::Catalog& catalog, const catalog::Caller& caller, const std::string& table) {
+  const size_t dot = table.find('.');
+  if (dot == std::string::npos) {
+    return Status::InvalidArgument("table {} has no domain", table)
+        .WithHint("republish the product: its ports are tables domain.name");
+  }
+  MW_ASSIGN_OR_RETURN(auto loaded,
+                      catalog.LoadTable(caller, {{table.substr(0, dot)}, table.substr(dot + 1)}));
+  const iceberg::Schema& schema = loaded.metadata.CurrentSchema();
+  std::map<std::string, governance::EncryptionMode> out;
+  for (const auto& [column, mode] : governance::EncryptedColumns(loaded.metadata.properties))
+    if (schema.FindField(std::string_view(column)) != nullptr) out[column] = mode;
+  return out;
+}
+
 }  // namespace
 
 std::string PortalContentSecurityPolicy() {
@@ -285,8 +307,19 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
           for (const auto& column : port->columns)
             names.push_back(column.name);
           std::map<std::string, std::string> masked;  // column → policy
-          if (options.access_policy != nullptr) {
-            auto access = options.access_policy->ForTable(caller, published.table, names, {});
+          auto encrypted = StoredEncrypted(catalog, caller, published.table);
+          if (!encrypted.ok()) {
+            // Without the table's properties the page cannot tell which columns are redacted.
+            const Status& error = encrypted.error();
+            view["access_error"] = fmt::format(
+                "cannot tell which columns of {} are masked for you: {}{}", published.table,
+                error.message(), error.hint().empty() ? "" : " (" + error.hint() + ")");
+          } else if (options.access_policy != nullptr) {
+            std::set<std::string> encrypted_names;
+            for (const auto& [column, mode] : *encrypted)
+              encrypted_names.insert(column);
+            auto access =
+                options.access_policy->ForTable(caller, published.table, names, encrypted_names);
             if (access.ok()) {
               for (const auto& mask : access->masks)
                 masked[mask.column] = mask.policy;
@@ -302,6 +335,11 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
             auto mask = masked.find(column.name);
             entry["masked"] = mask != masked.end();
             if (mask != masked.end()) entry["mask_policy"] = mask->second;
+            if (encrypted.ok()) {
+              if (auto stored = encrypted->find(column.name); stored != encrypted->end()) {
+                entry["encrypted"] = std::string(governance::EncryptionModeName(stored->second));
+              }
+            }
             columns.push_back(std::move(entry));
           }
           view["columns"] = columns;

@@ -22,6 +22,7 @@ function DataDictionary({ port }) {
       ${masked ? html` <${Badge} kind="masked">${masked} column${masked === 1 ? '' : 's'} masked for you<//>` : null}
       ${port.row_filtered ? html` <${Badge} kind="masked" title=${(port.row_filter_policies || []).join(', ')}>Rows filtered for you<//>` : null}
     </p>
+    ${port.access_error ? html`<p class="notice" role="status">${port.access_error}</p>` : null}
 
     <div class="grid-scroll full" tabindex="0" role="region" aria-label=${`Columns of ${port.table}`}>
       <table class="dictionary">
@@ -29,7 +30,7 @@ function DataDictionary({ port }) {
         <tbody>${port.columns.map((c) => html`<tr data-column=${c.name} class=${c.masked ? 'is-masked' : ''}>
           <th scope="row"><code>${c.name}</code>${c.primary_key ? html` <${Badge} title="primary key">key<//>` : null}</th>
           <td><code>${c.type}</code>${c.nullable ? '' : html` <span class="muted">not null</span>`}</td>
-          <td>${c.classification ? html`<${Badge} kind="class">${c.classification}<//>` : html`<span class="muted">—</span>`}</td>
+          <td>${c.classification ? html`<${Badge} kind="class">${c.classification}<//>` : html`<span class="muted">—</span>`}${c.encrypted ? html` <${Badge} title=${`the data files store this column encrypted (${c.encrypted}); meshwork decrypts it for queries`}>encrypted<//>` : null}</td>
           <td>${c.masked ? html`<${Badge} kind="masked" title=${`masked by policy rule ${c.mask_policy}`}>masked (${c.mask_policy})<//>` : html`<span class="muted">clear</span>`}</td>
           <td class="doc">${c.description}</td>
         </tr>`)}</tbody>
