@@ -187,6 +187,64 @@ Result<std::map<std::string, governance::EncryptionMode>> StoredEncrypted(
   return out;
 }
 
+// The host name in a Host header ("example.org:8181", "[::1]:8181"); empty when it is missing or
+// holds anything but a host name or address.
+std::string RequestHostName(const HttpRequest& request) {
+  const std::string host = request.Header("host").value_or("");
+  if (host.empty() || host.size() > 255) return "";
+  for (const char c : host) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
+                         c == ']';
+    if (!allowed) return "";
+  }
+  if (host.front() == '[') {
+    const size_t end = host.find(']');
+    return end == std::string::npos ? "" : host.substr(0, end + 1);
+  }
+  const size_t colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) != std::string::npos) return "";
+  return host.substr(0, colon);
+}
+
+bool Wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]" || host == "*";
+}
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
+}
+
+// How tools reach this server: the HTTP base the request came to (the Host header, which is how
+// this client reached it; else the listener), and the PostgreSQL listener (its own address
+// unless it listens on every interface, then the host this client used).
+json ConnectJson(const HttpRequest& request, const PortalOptions& options) {
+  const PortalEndpoints none;
+  const PortalEndpoints& at = options.endpoints != nullptr ? *options.endpoints : none;
+  const std::string scheme = options.tls ? "https" : "http";
+  const std::string asked = RequestHostName(request);
+  std::string base;
+  if (!asked.empty()) {
+    base = scheme + "://" + *request.Header("host");
+  } else if (at.http_port > 0) {
+    base = scheme + "://" +
+           UrlHost(Wildcard(at.http_host) ? std::string("127.0.0.1") : at.http_host) + ":" +
+           std::to_string(at.http_port);
+  }
+  json out = {
+      {"mesh", at.mesh}, {"http_base", base}, {"catalog_uri", base + "/catalog"}, {"pg", nullptr}};
+  if (at.pg_port > 0) {
+    const std::string host = !Wildcard(at.pg_host) ? at.pg_host
+                             : asked.empty()       ? std::string("127.0.0.1")
+                                                   : asked;
+    out["pg"] = {{"host", host.front() == '[' ? host.substr(1, host.size() - 2) : host},
+                 {"port", at.pg_port},
+                 {"database", at.mesh},
+                 {"tls", options.tls}};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string PortalContentSecurityPolicy() {
@@ -346,6 +404,7 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
           ports.push_back(std::move(view));
         }
         out["ports"] = ports;
+        out["connect"] = ConnectJson(request, options);
         return NoStore(Json(200, out));
       });
 

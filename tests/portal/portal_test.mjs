@@ -150,7 +150,13 @@ try {
   const maskedApi = view.ports[0].columns.filter((c) => c.masked).map((c) => c.name);
   const maskedShown = await page.locator('[data-port="q3_revenue"] tr.is-masked').evaluateAll((rows) => rows.map((r) => r.dataset.column));
   expect(JSON.stringify(maskedApi) === JSON.stringify(maskedShown), `masked columns: API ${maskedApi}, page ${maskedShown}`);
+  // How to connect: the PostgreSQL port this server really listens on, the mesh as database.
+  const psql = (await page.locator('[data-psql]').textContent()).trim();
+  expect(psql.includes(`port=${process.env.PG_PORT}`) && psql.includes('host=127.0.0.1') && psql.includes('dbname=mesh'),
+    `the psql line does not name the server's PostgreSQL listener 127.0.0.1:${process.env.PG_PORT}: ${psql}`);
+  expect(view.connect.http_base === base && view.connect.pg.port === Number(process.env.PG_PORT), `connect: ${JSON.stringify(view.connect)}`);
   await shot('product');
+  ok(`how to connect: ${psql}`);
   ok(`product page finance.q3_revenue: ${view.ports[0].columns.length} columns, masked for me: [${maskedShown.join(', ')}], can read: ${view.ports[0].can_read}`);
 
   // 7. Run a sample query from the page: without read access the refusal is worded; request
@@ -202,6 +208,14 @@ try {
   }));
   expect(!injected.flag && injected.images === 0 && injected.scripts === 0 && injected.scriptLinks === 0 && dialogs === 0, `markup ran: ${JSON.stringify(injected)}`);
   expect(injected.description.includes('<img') && injected.doc.includes('<script') && injected.cell.includes('<img'), `payloads not shown as text: ${JSON.stringify(injected)}`);
+  // An encrypted column no mask covers (pii.phone) is marked masked, and SQL redacts it.
+  const phone = page.locator('[data-column="sender_phone"]');
+  expect(await phone.evaluate((row) => row.classList.contains('is-masked')), 'sender_phone (encrypted, no mask) is not marked masked');
+  expect(/encrypted/.test(await phone.textContent()), `sender_phone does not say it is stored encrypted: ${await phone.textContent()}`);
+  const phones = await (await fetch(`${base}/api/v1/query`, { method: 'POST', headers: { ...cookieHeader, 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ sql: `SELECT DISTINCT sender_phone FROM ${xssDomain}.${xssName}` }) })).json();
+  expect(JSON.stringify(phones.rows) === '[["****"]]', `sender_phone through SQL: ${JSON.stringify(phones.rows)}`);
+  ok(`encrypted column without a mask: sender_phone marked "${(await phone.locator('td').nth(2).textContent()).trim()}", SQL returns ****`);
   await shot('xss');
   ok('stored XSS in the description, a column doc and a query result is shown as text and never runs');
 

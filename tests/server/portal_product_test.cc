@@ -64,7 +64,8 @@ class PortalProductTest : public ::testing::Test {
                                          {.url = (scratch_.path() / "meshwork.db").string()}));
     ASSERT_OK_AND_ASSIGN(
         catalog_,
-        catalog::Catalog::Open(*metastore_, {.warehouse_root = (scratch_.path() / "wh").string()}));
+        catalog::Catalog::Open(*metastore_, {.warehouse_root = (scratch_.path() / "wh").string(),
+                                             .bootstrap_credentials = "admin:admin-secret"}));
     governance_ = std::make_unique<governance::Governance>(*catalog_);
     gate_ = product::MakePolicyGate(*governance_);
     products_ = std::make_unique<product::ProductService>(*catalog_, gate_.get());
@@ -77,7 +78,8 @@ class PortalProductTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(auto spec, product::LoadSpec(folder.string()));
     ASSERT_OK_AND_ASSIGN(auto report, products_->Deploy(root_, spec, {.create_domain = true}));
     ASSERT_OK(report.failure);
-    AddPortalRoutes(router_, *catalog_, *products_, {.access_policy = access_.get()});
+    AddPortalRoutes(router_, *catalog_, *products_,
+                    {.access_policy = access_.get(), .endpoints = &endpoints_});
   }
   void TearDown() override { ::unsetenv("MESHWORK_MASTER_KEY"); }
 
@@ -92,19 +94,26 @@ class PortalProductTest : public ::testing::Test {
     return token->access_token;
   }
 
-  // column → {"masked", "mask_policy", "encrypted"} as the portal shows them to `token`.
-  std::map<std::string, json> Columns(const std::string& token) {
+  // The product view as the portal gets it for `token`, from a browser that reached the server
+  // as `host`.
+  json View(const std::string& token, const std::string& host = "") {
     HttpRequest request;
     request.method = "GET";
     request.path = "/api/v1/portal/products/crm/contacts";
     request.headers["authorization"] = "Bearer " + token;
+    if (!host.empty()) request.headers["host"] = host;
     request.request_id = "test";
     Router::Match match = router_.Find(request);
     EXPECT_NE(match.handler, nullptr);
-    if (match.handler == nullptr) return {};
+    if (match.handler == nullptr) return json::object();
     HttpResponse response = (*match.handler)(request);
     EXPECT_EQ(response.status, 200) << response.body;
-    const json view = json::parse(response.body);
+    return json::parse(response.body);
+  }
+
+  // column → {"masked", "mask_policy", "encrypted"} as the portal shows them to `token`.
+  std::map<std::string, json> Columns(const std::string& token) {
+    const json view = View(token);
     EXPECT_FALSE(view["ports"][0].contains("access_error")) << view["ports"][0].dump();
     std::map<std::string, json> out;
     for (const auto& column : view["ports"][0]["columns"])
@@ -134,6 +143,7 @@ class PortalProductTest : public ::testing::Test {
   std::unique_ptr<product::GovernanceGate> gate_;
   std::unique_ptr<product::ProductService> products_;
   std::unique_ptr<query::AccessPolicy> access_;
+  PortalEndpoints endpoints_{.mesh = "lake", .http_host = "0.0.0.0", .http_port = 8181};
   Router router_;
   const catalog::Caller root_{"root", true, "test"};
 };
@@ -169,6 +179,32 @@ TEST_F(PortalProductTest, EncryptedColumnsWithoutAMaskAreMarkedMaskedForCallersW
     EXPECT_FALSE(column["masked"].get<bool>()) << name;
   EXPECT_THAT(FirstRow(officer, "SELECT name, email FROM crm.contacts WHERE id = 1"),
               ::testing::ElementsAre("Person 1", "user1@example.com"));
+}
+
+TEST_F(PortalProductTest, HowToConnectNamesTheListenersTheServerReallyHas) {
+  const std::string analyst = Token("analyst", {"crm_consumer"});
+  // The PostgreSQL wire server off: no psql line; the HTTP base as the browser reached it.
+  json connect = View(analyst, "portal.example:9443")["connect"];
+  EXPECT_EQ(connect["http_base"], "http://portal.example:9443");
+  EXPECT_EQ(connect["catalog_uri"], "http://portal.example:9443/catalog");
+  EXPECT_EQ(connect["mesh"], "lake");
+  EXPECT_TRUE(connect["pg"].is_null());
+
+  // On a port of its own, on every interface: the host this browser used, the real port.
+  endpoints_.pg_host = "0.0.0.0";
+  endpoints_.pg_port = 45432;
+  connect = View(analyst, "portal.example:9443")["connect"];
+  EXPECT_EQ(
+      connect["pg"],
+      json({{"host", "portal.example"}, {"port", 45432}, {"database", "lake"}, {"tls", false}}));
+  // IPv6 literals lose their brackets for libpq.
+  EXPECT_EQ(View(analyst, "[::1]:8181")["connect"]["pg"]["host"], "::1");
+  // On one address: that address, whatever the browser used.
+  endpoints_.pg_host = "10.0.0.7";
+  EXPECT_EQ(View(analyst, "portal.example:9443")["connect"]["pg"]["host"], "10.0.0.7");
+  // A Host header that is not a host name is not echoed: the listener's address instead.
+  connect = View(analyst, "evil\"><script>")["connect"];
+  EXPECT_EQ(connect["http_base"], "http://127.0.0.1:8181");
 }
 
 }  // namespace

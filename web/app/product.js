@@ -122,6 +122,49 @@ function Lineage({ graph, focus }) {
   </div>`;
 }
 
+// As the server listens: its HTTP base (as this browser reached it), the Iceberg REST catalog,
+// the PostgreSQL wire server's own host and port (or that it is off).
+function Connect({ connect, table }) {
+  const c = connect || {};
+  const base = c.http_base || window.location.origin;
+  const catalog = c.catalog_uri || `${base}/catalog`;
+  const mesh = c.mesh || 'mesh';
+  const pg = c.pg;
+  return html`<dl class="facts connect" data-connect>
+    <dt>SQL name</dt><dd><code>${table}</code></dd>
+    <dt>HTTP</dt><dd><code>POST ${base}/api/v1/query</code> <span class="muted">with a bearer token from <code>${catalog}/v1/oauth/tokens</code></span></dd>
+    <dt>psql</dt><dd>${pg
+      ? html`<code data-psql>psql "host=${pg.host} port=${pg.port} dbname=${pg.database} user=CLIENT_ID${pg.tls ? ' sslmode=require' : ''}"</code> <span class="muted">password: the client secret</span>`
+      : html`<span class="muted" data-psql-off>This server runs without the PostgreSQL wire server (<code>meshwork serve --pg off</code>): use HTTP or Iceberg REST.</span>`}</dd>
+    <dt>Iceberg REST</dt><dd><code>${catalog}</code> <span class="muted">warehouse <code>${mesh}</code>, table <code>${table}</code>, credential <code>CLIENT_ID:SECRET</code></span></dd>
+  </dl>
+  <details class="connect-more">
+    <summary>Spark, Trino and PyIceberg settings</summary>
+    <pre class="sql"><code>${`# Spark
+spark.sql.catalog.${mesh}=org.apache.iceberg.spark.SparkCatalog
+spark.sql.catalog.${mesh}.type=rest
+spark.sql.catalog.${mesh}.uri=${catalog}
+spark.sql.catalog.${mesh}.warehouse=${mesh}
+spark.sql.catalog.${mesh}.credential=CLIENT_ID:SECRET
+spark.sql.catalog.${mesh}.scope=PRINCIPAL_ROLE:ALL
+
+# Trino (etc/catalog/${mesh}.properties)
+connector.name=iceberg
+iceberg.catalog.type=rest
+iceberg.rest-catalog.uri=${catalog}
+iceberg.rest-catalog.warehouse=${mesh}
+iceberg.rest-catalog.security=OAUTH2
+iceberg.rest-catalog.oauth2.credential=CLIENT_ID:SECRET
+iceberg.rest-catalog.oauth2.scope=PRINCIPAL_ROLE:ALL
+
+# PyIceberg
+from pyiceberg.catalog import load_catalog
+mesh = load_catalog("${mesh}", type="rest", uri="${catalog}", warehouse="${mesh}",
+                    credential="CLIENT_ID:SECRET", scope="PRINCIPAL_ROLE:ALL")
+table = mesh.load_table("${table}")`}</code></pre>
+  </details>`;
+}
+
 export function ProductPage({ domain, name }) {
   const base = `${seg(domain)}/${seg(name)}`;
   const product = useAsync((signal) => get(`/api/v1/portal/products/${base}`, { signal }), [base]);
@@ -140,7 +183,6 @@ export function ProductPage({ domain, name }) {
   const extra = extras.data || {};
   const versions = (extra.versions && extra.versions.versions) || [];
   const card = extra.status && extra.status.scorecard;
-  const host = window.location.host;
   const primary = (p.ports && p.ports[0] && p.ports[0].table) || p.product;
   return html`<article class="product" data-product=${p.product}>
     <header class="product-head">
@@ -185,12 +227,7 @@ export function ProductPage({ domain, name }) {
           ${extras.loading ? null : html`<${QualityChart} versions=${versions} />`}
         <//>
         <${Section} id="connect" title="How to connect">
-          <dl class="facts connect">
-            <dt>SQL name</dt><dd><code>${primary}</code></dd>
-            <dt>HTTP</dt><dd><code>POST http://${host}/api/v1/query</code></dd>
-            <dt>psql</dt><dd><code>psql "host=${window.location.hostname} port=5433 dbname=mesh user=CLIENT_ID"</code></dd>
-            <dt>Iceberg REST</dt><dd><code>http://${host}/catalog</code> (warehouse <code>mesh</code>, table <code>${primary}</code>)</dd>
-          </dl>
+          <${Connect} connect=${p.connect} table=${primary} />
         <//>
         <${Section} id="versions" title="Versions">
           ${extras.loading ? html`<${Loading} what="versions" />` : html`<ol class="versions" reversed>${versions.slice().reverse().slice(0, 15).map((v) => html`<li>
