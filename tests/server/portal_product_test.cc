@@ -9,12 +9,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "catalog/credentials.h"
 #include "governance/governance.h"
 #include "product/governance_gate.h"
 #include "product/service.h"
 #include "query/governance_access.h"
 #include "query/query.h"
 #include "server/portal.h"
+#include "server/product_api.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -78,6 +80,8 @@ class PortalProductTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(auto spec, product::LoadSpec(folder.string()));
     ASSERT_OK_AND_ASSIGN(auto report, products_->Deploy(root_, spec, {.create_domain = true}));
     ASSERT_OK(report.failure);
+    AddProductApiRoutes(router_, *catalog_, *products_,
+                        {.upload_root = (scratch_.path() / "uploads").string()});
     AddPortalRoutes(router_, *catalog_, *products_,
                     {.access_policy = access_.get(), .endpoints = &endpoints_});
   }
@@ -119,6 +123,49 @@ class PortalProductTest : public ::testing::Test {
     for (const auto& column : view["ports"][0]["columns"])
       out[column["name"]] = column;
     return out;
+  }
+
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body,
+                    std::map<std::string, std::string> headers) {
+    HttpRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    request.headers = std::move(headers);
+    request.request_id = "test";
+    Router::Match match = router_.Find(request);
+    if (match.handler == nullptr) return {.status = 404};
+    return (*match.handler)(request);
+  }
+
+  // POST /api/v1/products/deploy of `yaml` with Accept: application/x-ndjson: the lines streamed,
+  // parsed. `keep` lines are read, then the writer reports the client gone.
+  std::vector<json> DeployStreamed(const std::string& mode, const std::string& yaml,
+                                   size_t keep = 1000) {
+    auto token = catalog_->IssueToken("admin", "admin-secret");
+    EXPECT_OK(token.status());
+    const json body = {{"mode", mode},
+                       {"files", {{"dataproduct.yaml", catalog::Base64UrlEncode(yaml)}}}};
+    HttpResponse response = Send(
+        "POST", "/api/v1/products/deploy", body.dump(),
+        {{"authorization", "Bearer " + token->access_token}, {"accept", "application/x-ndjson"}});
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.content_type, "application/x-ndjson");
+    EXPECT_TRUE(response.stream) << response.body;
+    std::vector<json> lines;
+    if (!response.stream) return lines;
+    std::string pending;
+    response.stream([&](std::string_view bytes) {
+      if (lines.size() >= keep) return false;
+      pending += bytes;
+      for (size_t end; (end = pending.find('\n')) != std::string::npos;) {
+        lines.push_back(json::parse(pending.substr(0, end)));
+        pending.erase(0, end + 1);
+      }
+      return true;
+    });
+    EXPECT_EQ(pending, "");
+    return lines;
   }
 
   // The rows a caller's SQL gets, for comparison with what the page says.
@@ -205,6 +252,74 @@ TEST_F(PortalProductTest, HowToConnectNamesTheListenersTheServerReallyHas) {
   // A Host header that is not a host name is not echoed: the listener's address instead.
   connect = View(analyst, "evil\"><script>")["connect"];
   EXPECT_EQ(connect["http_base"], "http://127.0.0.1:8181");
+}
+
+// A downstream product of crm.contacts, for the wizard's deploy.
+std::string Summary(const std::string& sql) {
+  return "apiVersion: meshwork/v1\nkind: DataProduct\ndomain: crm\nname: by_country\n"
+         "version: 1.0.0\nowner: {team: crm}\ninputs:\n  - {name: contacts, port: "
+         "crm.contacts}\ntransform:\n  sql: \"" +
+         sql +
+         "\"\nports:\n  - name: by_country\n    columns:\n"
+         "      - {name: country, type: string, description: Country}\n"
+         "      - {name: contacts, type: long, description: Contacts}\n";
+}
+
+TEST_F(PortalProductTest, DeployStreamsEachStepAsItStartsAndEndsThenTheReport) {
+  const auto lines = DeployStreamed(
+      "deploy", Summary("SELECT country, count(*) AS contacts FROM contacts GROUP BY 1"));
+  ASSERT_GE(lines.size(), 3u);
+  // Every line but the last is a step; each step is announced running, then its outcome. Steps
+  // nest (publish runs quality and governance on the staged data); a running step may say again
+  // what it is doing (publish: its stages).
+  std::vector<std::string> finished, running;
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    ASSERT_TRUE(lines[i].contains("step")) << lines[i].dump();
+    const json& step = lines[i]["step"];
+    if (step["outcome"] == "running") {
+      if (running.empty() || running.back() != step["step"]) running.push_back(step["step"]);
+    } else {
+      ASSERT_FALSE(running.empty()) << step.dump();
+      EXPECT_EQ(step["step"], running.back()) << step.dump();
+      finished.push_back(step["step"]);
+      running.pop_back();
+    }
+  }
+  EXPECT_TRUE(running.empty()) << running.back();
+  const json& last = lines.back();
+  ASSERT_EQ(last.value("status", 0), 200) << last.dump();
+  EXPECT_TRUE(last["report"]["published"].get<bool>()) << last.dump();
+  // The steps streamed are the report's, in its order: the same pipeline.
+  std::vector<std::string> reported;
+  for (const auto& step : last["report"]["steps"])
+    reported.push_back(step["step"]);
+  EXPECT_EQ(finished, reported);
+  EXPECT_THAT(reported, ::testing::IsSupersetOf({"checks", "inputs", "transform", "publish"}));
+  ASSERT_OK_AND_ASSIGN(auto record, products_->LoadProduct(root_, "crm", "by_country"));
+  EXPECT_EQ(record.version, "1.0.0");
+}
+
+TEST_F(PortalProductTest, AStreamedDeployThatFailsEndsWithTheFailedStepAndTheErrorInItsWords) {
+  const auto lines = DeployStreamed("plan", Summary("SELECT country, nonsense FROM contacts"));
+  ASSERT_GE(lines.size(), 2u);
+  const json& last = lines.back();
+  EXPECT_EQ(last.value("status", 0), 422) << last.dump();
+  const std::string message = last["report"]["error"]["message"];
+  EXPECT_THAT(message, ::testing::HasSubstr("nonsense"));
+  EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr("uploads/deploy-")));
+  const json& failed = lines[lines.size() - 2]["step"];
+  EXPECT_EQ(failed["outcome"], "failed") << failed.dump();
+  EXPECT_THAT(failed["detail"].get<std::string>(), ::testing::HasSubstr("nonsense"));
+}
+
+TEST_F(PortalProductTest, AStreamedDeployRunsToItsEndWhenTheClientLeaves) {
+  const auto lines = DeployStreamed(
+      "deploy", Summary("SELECT country, count(*) AS contacts FROM contacts GROUP BY 1"), 1);
+  EXPECT_EQ(lines.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto record, products_->LoadProduct(root_, "crm", "by_country"));
+  EXPECT_EQ(record.version, "1.0.0");
+  // Its uploaded files are gone with it.
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path() / "uploads"));
 }
 
 }  // namespace
