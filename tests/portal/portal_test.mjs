@@ -303,8 +303,10 @@ try {
   // 10. Domain page.
   await page.goto(`${base}/#/domain/finance`);
   await page.locator('.domain .hit').first().waitFor();
+  const domainCard = (await page.locator('.domain [data-product="finance.q3_revenue"] .scorecard').textContent()).replace(/\s+/g, ' ').trim();
+  expect(/Score \d+\/100/.test(domainCard), `the domain page shows no scorecard: ${domainCard}`);
   await shot('domain');
-  ok('domain page finance lists its products');
+  ok(`domain page finance lists its products with their scorecards: "${domainCard}"`);
 
   // 11. Logout: the cookie is cleared and the old token refused.
   await page.getByRole('button', { name: 'Log out' }).click();

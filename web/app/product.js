@@ -31,7 +31,7 @@ function DataDictionary({ port }) {
           <th scope="row"><code>${c.name}</code>${c.primary_key ? html` <${Badge} title="primary key">key<//>` : null}</th>
           <td><code>${c.type}</code>${c.nullable ? '' : html` <span class="muted">not null</span>`}</td>
           <td>${c.classification ? html`<${Badge} kind="class">${c.classification}<//>` : html`<span class="muted">—</span>`}${c.encrypted ? html` <${Badge} title=${`the data files store this column encrypted (${c.encrypted}); meshwork decrypts it for queries`}>encrypted<//>` : null}</td>
-          <td>${c.masked ? html`<${Badge} kind="masked" title=${`masked by policy rule ${c.mask_policy}`}>masked (${c.mask_policy})<//>` : html`<span class="muted">clear</span>`}</td>
+          <td>${c.masked ? html`<${Badge} kind="masked" title=${`masked by policy rule ${c.mask_policy}`}>masked<//><div class="mask-by muted">by ${c.mask_policy}</div>` : html`<span class="muted">clear</span>`}</td>
           <td class="doc">${c.description}</td>
         </tr>`)}</tbody>
       </table>
@@ -132,7 +132,7 @@ function Connect({ connect, table }) {
   const pg = c.pg;
   return html`<dl class="facts connect" data-connect>
     <dt>SQL name</dt><dd><code>${table}</code></dd>
-    <dt>HTTP</dt><dd><code>POST ${base}/api/v1/query</code> <span class="muted">with a bearer token from <code>${catalog}/v1/oauth/tokens</code></span></dd>
+    <dt>HTTP</dt><dd><code>POST ${base}/api/v1/query</code> <span class="muted">with a bearer token (<code>POST /catalog/v1/oauth/tokens</code>)</span></dd>
     <dt>psql</dt><dd>${pg
       ? html`<code data-psql>psql "host=${pg.host} port=${pg.port} dbname=${pg.database} user=CLIENT_ID${pg.tls ? ' sslmode=require' : ''}"</code> <span class="muted">password: the client secret</span>`
       : html`<span class="muted" data-psql-off>This server runs without the PostgreSQL wire server (<code>meshwork serve --pg off</code>): use HTTP or Iceberg REST.</span>`}</dd>
@@ -189,7 +189,7 @@ export function ProductPage({ domain, name }) {
       <p class="crumbs"><a href=${`#/domain/${seg(p.domain)}`}>${p.domain}</a> / ${p.name}</p>
       <h1>${p.title || p.product}</h1>
       <p><code>${p.product}</code> · version ${p.version} ${p.state !== 'active' ? html`<${Badge} kind="denied">${p.state}<//>` : null}
-        · owner <strong>${p.owner && p.owner.team}</strong>${p.owner && p.owner.email ? html` (<a href=${safeUrl('mailto:' + p.owner.email)}>${p.owner.email}</a>)` : null}
+        · owner <strong>${p.owner && p.owner.team}</strong>${p.owner && p.owner.email ? html` (<a href=${safeUrl('mailto:' + p.owner.email)}>${p.owner.email}</a>)` : null}${' '}
         · published ${formatTime(p.published_at_ms)} by ${p.published_by}</p>
       <p class="tags">${(p.tags || []).map((t) => html`<a class="badge" href=${`#/search?tag=${encodeURIComponent(t)}`}>${t}</a>`)}</p>
     </header>

@@ -57,8 +57,9 @@ function Steps({ stage }) {
   const kind = (outcome) => (outcome === 'ok' || outcome === 'passed' ? 'ok' : outcome === 'failed' ? 'denied' : outcome === 'warn' ? 'masked' : '');
   return html`<ol class="steps">${(stage.steps || []).map((s) => html`<li class=${`step step-${s.outcome}`} data-step=${s.step} data-outcome=${s.outcome}>
     ${s.outcome === 'running' ? html`<span class="spinner" aria-hidden="true"></span>` : html`<${Badge} kind=${kind(s.outcome)}>${s.outcome}<//>`}
-    <strong>${s.step}</strong>${s.outcome === 'running' ? html` <span class="muted">running…</span>` : s.seconds ? html` <span class="muted">${s.seconds < 1 ? `${Math.round(s.seconds * 1000)} ms` : `${s.seconds.toFixed(1)} s`}</span>` : null}
-    ${s.detail ? html`<div class="step-detail muted">${s.detail}</div>` : null}</li>`)}</ol>
+    <strong class="step-name">${s.step}</strong>
+    <span class="step-detail muted">${s.outcome === 'running' ? (s.detail || 'running…') : s.detail}</span>
+    <span class="step-time muted">${s.outcome === 'running' ? '' : s.seconds < 1 ? `${Math.round(s.seconds * 1000)} ms` : `${s.seconds.toFixed(1)} s`}</span></li>`)}</ol>
     ${(report.governance || []).map((g) => html`<p class=${g.severity === 'block' ? 'error' : 'notice'}>${g.rule}: ${g.where} ${g.message}${g.fix ? ` — ${g.fix}` : ''}</p>`)}`;
 }
 
@@ -86,6 +87,8 @@ export function WizardPage() {
   // stage streams its steps (application/x-ndjson) and they are shown as they happen.
   const run = async () => {
     const files = { 'dataproduct.yaml': base64url(yaml) };
+    // The progress is below the long form: bring it into view as the stages start.
+    requestAnimationFrame(() => document.getElementById('wizard-progress')?.scrollIntoView({ block: 'start' }));
     let stages = {};
     const show = (running, extra = {}) => setStage({ running, stages, error: null, done: false, ...extra });
     for (const mode of ['validate', 'plan', 'deploy']) {
@@ -152,7 +155,7 @@ export function WizardPage() {
         <div class="actions"><button type="submit" class="primary" disabled=${!!stage.running}>${stage.running ? `Running ${stage.running}…` : 'Validate, plan and deploy'}</button></div>
       </fieldset>
     </form>
-    <section class="card progress" aria-label="Progress">
+    <section class="card progress" id="wizard-progress" aria-label="Progress">
       ${Object.keys(stage.stages).length ? null : html`<p class="muted">Validate, plan and deploy run here step by step, the same pipeline as <code>meshwork product deploy</code>.</p>`}
       <div aria-live="polite">
       ${['validate', 'plan', 'deploy'].map((mode) => stage.stages[mode] ? html`<div class="stage" data-stage=${mode} data-running=${stage.running === mode ? 'true' : 'false'}>
