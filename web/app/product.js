@@ -83,27 +83,31 @@ function QualityChart({ versions }) {
 
 function Lineage({ graph, focus }) {
   if (!graph) return null;
-  // Columns by distance from the focus: upstream to the left, downstream to the right.
+  // Columns by distance from the focus along the longest path: upstream to the left, downstream
+  // to the right, so that an edge always runs left to right (a product that reads both the focus
+  // and one of its outputs sits right of both).
   const depth = new Map([[focus, 0]]);
   for (let grew = true, rounds = 0; grew && rounds < 50; rounds += 1) {
     grew = false;
     for (const e of graph.edges) {
-      if (depth.has(e.to) && depth.get(e.to) <= 0 && (!depth.has(e.from) || depth.get(e.from) > depth.get(e.to) - 1)) {
-        if (!depth.has(e.from)) { depth.set(e.from, depth.get(e.to) - 1); grew = true; }
+      if (depth.has(e.from) && depth.get(e.from) >= 0 && e.to !== focus && (!depth.has(e.to) || depth.get(e.to) < depth.get(e.from) + 1)) {
+        depth.set(e.to, depth.get(e.from) + 1); grew = true;
       }
-      if (depth.has(e.from) && depth.get(e.from) >= 0 && !depth.has(e.to)) { depth.set(e.to, depth.get(e.from) + 1); grew = true; }
+      if (depth.has(e.to) && depth.get(e.to) <= 0 && e.from !== focus && (!depth.has(e.from) || depth.get(e.from) > depth.get(e.to) - 1)) {
+        depth.set(e.from, depth.get(e.to) - 1); grew = true;
+      }
     }
   }
   const columns = new Map();
   for (const [id, d] of depth) { if (!columns.has(d)) columns.set(d, []); columns.get(d).push(id); }
   const depths = [...columns.keys()].sort((a, b) => a - b);
   const position = new Map();
-  const W = 210, H = 30, GX = 60, GY = 14;
+  const W = 230, H = 30, GX = 44, GY = 14;
   depths.forEach((d, ci) => columns.get(d).sort().forEach((id, ri) => position.set(id, { x: 8 + ci * (W + GX), y: 8 + ri * (H + GY) })));
   const width = 16 + depths.length * (W + GX) - GX;
   const height = 16 + Math.max(...depths.map((d) => columns.get(d).length)) * (H + GY) - GY;
   const href = (id) => { const [d, n] = id.split('.'); return n && !id.startsWith('file:') ? `#/product/${encodeURIComponent(d)}/${encodeURIComponent(n)}` : null; };
-  const label = (id) => (id.length > 30 ? id.slice(0, 29) + '…' : id);
+  const label = (id) => (id.length > 31 ? id.slice(0, 30) + '…' : id);
   const upstream = graph.edges.filter((e) => e.to === focus).map((e) => e.from);
   const downstream = graph.edges.filter((e) => e.from === focus).map((e) => e.to);
   const list = (ids) => ids.length ? html`<ul>${[...new Set(ids)].map((id) => html`<li>${href(id) ? html`<a href=${href(id)}>${id}</a>` : id}</li>`)}</ul>` : html`<p class="muted">none</p>`;
