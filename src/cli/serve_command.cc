@@ -167,11 +167,14 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
   server::AddGovernanceApiRoutes(router, **catalog, governance);
   // The developer portal at / (compiled in): login, search, product pages, SQL workbench.
   product::AccessRequests access_requests(**catalog, products);
+  // Where tools connect, for the product pages: the ports are set once the listeners are bound.
+  server::PortalEndpoints endpoints{.mesh = command.mesh, .http_host = address->first};
   server::AddPortalRoutes(router, **catalog, products,
                           {.tls = !command.tls_certificate.empty(),
                            .access_policy = access_policy.get(),
                            .access_requests = &access_requests,
-                           .governance = &governance});
+                           .governance = &governance,
+                           .endpoints = &endpoints});
   // Scheduled refreshes, freshness against the SLAs, webhooks on breaches.
   std::string webhook = command.sla_webhook;
   if (webhook.empty()) {
@@ -219,7 +222,10 @@ int RunServeCommand(ServeCommand& command, const config::Config& config) {
                                 .idle_timeout_seconds = command.pg_idle_timeout_seconds},
         **catalog, **queries);
     if (Status bound = pg->Bind(); !bound.ok()) return ReportError(bound);
+    endpoints.pg_host = pg_address->first;
+    endpoints.pg_port = pg->port();
   }
+  endpoints.http_port = http.port();
   const bool tls = !command.tls_certificate.empty();
   std::cout << "meshwork serving " << (tls ? "https" : "http") << "://" << address->first << ":"
             << http.port() << "/catalog (metastore: " << (*metastore)->backend()

@@ -1,13 +1,16 @@
 #include "server/portal.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <zlib.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "catalog/credentials.h"
+#include "governance/encryption.h"
 #include "iceberg/json_reader.h"
 #include "server/json_http.h"
 #include "server/mesh_api.h"
@@ -165,6 +168,83 @@ json ColumnJson(const product::Column& column) {
           {"primary_key", column.primary_key}};
 }
 
+// The columns of `table` (domain.table) its data files store encrypted, read as the query layer
+// reads them (the table's meshwork.encrypted.* properties, for columns of its current schema):
+// governance redacts those no mask covers for callers without UNMASK.
+Result<std::map<std::string, governance::EncryptionMode>> StoredEncrypted(
+    catalog::Catalog& catalog, const catalog::Caller& caller, const std::string& table) {
+  const size_t dot = table.find('.');
+  if (dot == std::string::npos) {
+    return Status::InvalidArgument("table {} has no domain", table)
+        .WithHint("republish the product: its ports are tables domain.name");
+  }
+  MW_ASSIGN_OR_RETURN(auto loaded,
+                      catalog.LoadTable(caller, {{table.substr(0, dot)}, table.substr(dot + 1)}));
+  const iceberg::Schema& schema = loaded.metadata.CurrentSchema();
+  std::map<std::string, governance::EncryptionMode> out;
+  for (const auto& [column, mode] : governance::EncryptedColumns(loaded.metadata.properties))
+    if (schema.FindField(std::string_view(column)) != nullptr) out[column] = mode;
+  return out;
+}
+
+// The host name in a Host header ("example.org:8181", "[::1]:8181"); empty when it is missing or
+// holds anything but a host name or address.
+std::string RequestHostName(const HttpRequest& request) {
+  const std::string host = request.Header("host").value_or("");
+  if (host.empty() || host.size() > 255) return "";
+  for (const char c : host) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
+                         c == ']';
+    if (!allowed) return "";
+  }
+  if (host.front() == '[') {
+    const size_t end = host.find(']');
+    return end == std::string::npos ? "" : host.substr(0, end + 1);
+  }
+  const size_t colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) != std::string::npos) return "";
+  return host.substr(0, colon);
+}
+
+bool Wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]" || host == "*";
+}
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
+}
+
+// How tools reach this server: the HTTP base the request came to (the Host header, which is how
+// this client reached it; else the listener), and the PostgreSQL listener (its own address
+// unless it listens on every interface, then the host this client used).
+json ConnectJson(const HttpRequest& request, const PortalOptions& options) {
+  const PortalEndpoints none;
+  const PortalEndpoints& at = options.endpoints != nullptr ? *options.endpoints : none;
+  const std::string scheme = options.tls ? "https" : "http";
+  const std::string asked = RequestHostName(request);
+  std::string base;
+  if (!asked.empty()) {
+    base = scheme + "://" + *request.Header("host");
+  } else if (at.http_port > 0) {
+    base = scheme + "://" +
+           UrlHost(Wildcard(at.http_host) ? std::string("127.0.0.1") : at.http_host) + ":" +
+           std::to_string(at.http_port);
+  }
+  json out = {
+      {"mesh", at.mesh}, {"http_base", base}, {"catalog_uri", base + "/catalog"}, {"pg", nullptr}};
+  if (at.pg_port > 0) {
+    const std::string host = !Wildcard(at.pg_host) ? at.pg_host
+                             : asked.empty()       ? std::string("127.0.0.1")
+                                                   : asked;
+    out["pg"] = {{"host", host.front() == '[' ? host.substr(1, host.size() - 2) : host},
+                 {"port", at.pg_port},
+                 {"database", at.mesh},
+                 {"tls", options.tls}};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string PortalContentSecurityPolicy() {
@@ -285,8 +365,19 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
           for (const auto& column : port->columns)
             names.push_back(column.name);
           std::map<std::string, std::string> masked;  // column → policy
-          if (options.access_policy != nullptr) {
-            auto access = options.access_policy->ForTable(caller, published.table, names, {});
+          auto encrypted = StoredEncrypted(catalog, caller, published.table);
+          if (!encrypted.ok()) {
+            // Without the table's properties the page cannot tell which columns are redacted.
+            const Status& error = encrypted.error();
+            view["access_error"] = fmt::format(
+                "cannot tell which columns of {} are masked for you: {}{}", published.table,
+                error.message(), error.hint().empty() ? "" : " (" + error.hint() + ")");
+          } else if (options.access_policy != nullptr) {
+            std::set<std::string> encrypted_names;
+            for (const auto& [column, mode] : *encrypted)
+              encrypted_names.insert(column);
+            auto access =
+                options.access_policy->ForTable(caller, published.table, names, encrypted_names);
             if (access.ok()) {
               for (const auto& mask : access->masks)
                 masked[mask.column] = mask.policy;
@@ -302,12 +393,18 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
             auto mask = masked.find(column.name);
             entry["masked"] = mask != masked.end();
             if (mask != masked.end()) entry["mask_policy"] = mask->second;
+            if (encrypted.ok()) {
+              if (auto stored = encrypted->find(column.name); stored != encrypted->end()) {
+                entry["encrypted"] = std::string(governance::EncryptionModeName(stored->second));
+              }
+            }
             columns.push_back(std::move(entry));
           }
           view["columns"] = columns;
           ports.push_back(std::move(view));
         }
         out["ports"] = ports;
+        out["connect"] = ConnectJson(request, options);
         return NoStore(Json(200, out));
       });
 

@@ -9,7 +9,8 @@
 //   GET    /api/v1/portal/products/{domain}/{product} → the product as its page shows it to the
 //          caller: its record, sample queries, links, and per column whether governance masks it
 //          for the caller (and by which policy), whether rows are filtered, whether the caller
-//          may read the data at all.
+//          may read the data at all; and "connect": the HTTP base URL, the Iceberg REST URI and
+//          warehouse, the PostgreSQL host, port and database (null when the wire server is off).
 //   GET  /api/v1/access-requests → {"requests": [...]}: the caller's own, and those it may decide
 //   POST /api/v1/access-requests {"product": "domain.name", "reason"} → 201, the request
 //   POST /api/v1/access-requests/{id}/approve|deny {"note"} → the decided request (approve
@@ -32,6 +33,19 @@
 
 namespace meshwork::server {
 
+/// Where other tools connect, as `meshwork serve` listens: the product page's "how to connect".
+/// The server fills the ports in after binding its listeners, before it serves a request.
+struct PortalEndpoints {
+  /// The mesh's name: the Iceberg REST warehouse and the PostgreSQL database.
+  std::string mesh = "mesh";
+  /// The HTTP listener (the API, the portal, /catalog).
+  std::string http_host;
+  int http_port = 0;
+  /// The PostgreSQL wire listener; pg_port 0: not running (`serve --pg off`).
+  std::string pg_host;
+  int pg_port = 0;
+};
+
 struct PortalOptions {
   /// HTTPS: the session cookie gets the Secure attribute.
   bool tls = false;
@@ -41,6 +55,9 @@ struct PortalOptions {
   product::AccessRequests* access_requests = nullptr;
   /// The council's policies for the governance page; null: not served.
   governance::Governance* governance = nullptr;
+  /// Where to connect, for the product view's "connect"; null: only the HTTP base the request
+  /// came to, and no PostgreSQL.
+  const PortalEndpoints* endpoints = nullptr;
 };
 
 void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::ProductService& products,

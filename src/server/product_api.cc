@@ -80,6 +80,42 @@ std::optional<int> MajorQuery(const HttpRequest& request, Status& error) {
   return value;
 }
 
+// `text` without the server's temporary folder of an upload: errors name the uploaded files.
+std::string WithoutFolder(std::string text, const std::string& folder) {
+  const std::string prefix = folder + "/";
+  for (size_t at; (at = text.find(prefix)) != std::string::npos;)
+    text.erase(at, prefix.size());
+  return text;
+}
+
+json UploadedReportJson(const product::DeployReport& report, const std::string& folder) {
+  json out = product::DeployReportToJson(report);
+  if (out.contains("error")) {
+    for (const char* member : {"where", "message"}) {
+      if (out["error"].contains(member) && out["error"][member].is_string()) {
+        out["error"][member] = WithoutFolder(out["error"][member].get<std::string>(), folder);
+      }
+    }
+  }
+  for (auto& step : out["steps"])
+    step["detail"] = WithoutFolder(step.value("detail", ""), folder);
+  return out;
+}
+
+// The uploaded folder of a deploy, removed with the last owner (a streamed deploy runs after the
+// handler returned).
+struct UploadFolder {
+  std::filesystem::path path;
+  ~UploadFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+std::string JsonLine(const json& line) {
+  return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace
 
 void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
@@ -254,51 +290,67 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
             deploy.variables[name] = value.is_string() ? value.get<std::string>() : value.dump();
           }
         }
-        const fs::path folder = fs::path(options.upload_root) / ("deploy-" + Uuid::V4().ToString());
-        std::error_code error;
-        auto cleanup = [&] { fs::remove_all(folder, error); };
+        auto folder = std::make_shared<UploadFolder>(
+            UploadFolder{fs::path(options.upload_root) / ("deploy-" + Uuid::V4().ToString())});
+        const std::string root = folder->path.string();
         for (const auto& [path, content] : files) {
-          const fs::path target = folder / path;
+          const fs::path target = folder->path / path;
+          std::error_code error;
           fs::create_directories(target.parent_path(), error);
           std::ofstream out(target, std::ios::binary | std::ios::trunc);
           out << content;
-          if (!out) {
-            cleanup();
-            return ErrorResponse(Status::IOError("cannot store the uploaded {}", path));
-          }
+          if (!out) return ErrorResponse(Status::IOError("cannot store the uploaded {}", path));
         }
-        auto spec = product::LoadSpec(folder.string());
+        auto spec = product::LoadSpec(root);
         if (!spec.ok()) {
-          cleanup();
           // Locations name the uploaded file, not the server's temporary folder.
           Status failure = spec.error();
           json error_json = {{"code", std::string(StatusCodeName(failure.code()))},
-                             {"message", failure.message()}};
+                             {"message", WithoutFolder(failure.message(), root)}};
           if (const auto* where = failure.location()) {
-            std::string file = where->file;
-            const std::string prefix = folder.string() + "/";
-            if (file.starts_with(prefix)) file = file.substr(prefix.size());
-            error_json["where"] = fmt::format("{}:{}:{}", file, where->line, where->column);
+            error_json["where"] = fmt::format("{}:{}:{}", WithoutFolder(where->file, root),
+                                              where->line, where->column);
           }
           if (!failure.hint().empty()) error_json["hint"] = failure.hint();
           return Json(422, {{"published", false}, {"error", error_json}});
         }
+        // Accept: application/x-ndjson: one JSON line per step as it starts and as it ends
+        // ({"step": {...}}), then {"status": HTTP status, "report": {...}} (or "error"): the
+        // same pipeline, watched live. The deploy runs to its end even if the client leaves.
+        if (request.Header("accept").value_or("").find("application/x-ndjson") !=
+            std::string::npos) {
+          HttpResponse response{.status = 200, .content_type = "application/x-ndjson"};
+          response.headers["Cache-Control"] = "no-store";
+          response.stream = [&products, caller, spec = std::move(*spec), deploy,
+                             folder](const HttpResponse::Writer& write) mutable {
+            const std::string root = folder->path.string();
+            bool connected = true;
+            const auto send = [&](const json& line) {
+              if (connected) connected = write(JsonLine(line));
+            };
+            deploy.progress = [&](const product::StepReport& step) {
+              send({{"step",
+                     {{"step", step.step},
+                      {"outcome", step.outcome},
+                      {"detail", WithoutFolder(step.detail, root)},
+                      {"seconds", step.seconds}}}});
+            };
+            auto report = products.Deploy(caller, spec, deploy);
+            if (!report.ok()) {
+              json line = json::parse(ErrorResponse(report.error()).body, nullptr, false);
+              line["status"] = line.value("/error/code"_json_pointer, 500);
+              send(line);
+              return;
+            }
+            send({{"status", report->failure.ok() ? 200 : FailureStatus(report->failure)},
+                  {"report", UploadedReportJson(*report, root)}});
+          };
+          return response;
+        }
         auto report = products.Deploy(caller, *spec, deploy);
-        cleanup();
         if (!report.ok()) return ErrorResponse(report.error());
-        json out = product::DeployReportToJson(*report);
-        if (out.contains("error") && out["error"].contains("where")) {
-          std::string where = out["error"]["where"].get<std::string>();
-          const std::string prefix = folder.string() + "/";
-          if (where.starts_with(prefix)) out["error"]["where"] = where.substr(prefix.size());
-        }
-        if (out.contains("error")) {
-          std::string message = out["error"]["message"].get<std::string>();
-          for (size_t at; (at = message.find(folder.string() + "/")) != std::string::npos;)
-            message.erase(at, folder.string().size() + 1);
-          out["error"]["message"] = message;
-        }
-        return Json(report->failure.ok() ? 200 : FailureStatus(report->failure), out);
+        return Json(report->failure.ok() ? 200 : FailureStatus(report->failure),
+                    UploadedReportJson(*report, root));
       }));
 
   router.Add("GET", "/api/v1/search", "search",

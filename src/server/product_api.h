@@ -13,7 +13,9 @@
 //   GET  /api/v1/openapi.json                  the OpenAPI 3.1 document of /api/v1
 //
 // A deploy uploads the product folder's files; they are written to a fresh folder under
-// `upload_root`, deployed, and removed.
+// `upload_root`, deployed, and removed. With `Accept: application/x-ndjson` the deploy streams
+// one JSON line per step as it starts and as it ends ({"step": {...}}), then {"status", "report"}
+// (or {"status", "error"}): the same ProductService::Deploy, watched live.
 
 #include <string>
 

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
@@ -21,27 +23,49 @@ namespace {
 using catalog::Caller;
 using nlohmann::json;
 
-// Running queries by id, for the cancel endpoint.
+// Running queries by id, for the cancel endpoint. A cancel is remembered for the query it names:
+// one that arrives while the statement is still being planned (nothing to interrupt yet) stops
+// it before its first rows.
 class RunningQueries {
  public:
-  void Add(const std::string& id, const std::string& principal,
+  static constexpr std::chrono::seconds kCancelWait{5};
+  using Flag = std::shared_ptr<std::atomic<bool>>;
+  Flag Add(const std::string& id, const std::string& principal,
            std::shared_ptr<query::Session> session) {
     std::lock_guard<std::mutex> lock(mutex_);
-    running_[id] = {principal, std::move(session)};
+    Flag cancelled = std::make_shared<std::atomic<bool>>(false);
+    running_[id] = {principal, std::move(session), cancelled};
+    return cancelled;
   }
   void Remove(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     running_.erase(id);
   }
+  // Interrupts the query until it has stopped (at most kCancelWait): an interrupt that reaches
+  // the engine before the statement executes (still planning, or starting) would be lost.
   Status Cancel(const std::string& id, const Caller& caller) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = running_.find(id);
-    if (found == running_.end() ||
-        (found->second.principal != caller.principal && !caller.is_root)) {
-      return Status::NotFound("no running query {} of yours", id)
-          .WithHint("it may have finished already");
+    std::shared_ptr<query::Session> session;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = running_.find(id);
+      if (found == running_.end() ||
+          (found->second.principal != caller.principal && !caller.is_root)) {
+        return Status::NotFound("no running query {} of yours", id)
+            .WithHint("it may have finished already");
+      }
+      *found->second.cancelled = true;
+      session = found->second.session;
     }
-    found->second.session->Cancel();
+    const auto until = std::chrono::steady_clock::now() + kCancelWait;
+    while (true) {
+      session->Cancel();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!running_.contains(id)) break;
+      }
+      if (std::chrono::steady_clock::now() > until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     return Status::OK();
   }
 
@@ -49,6 +73,7 @@ class RunningQueries {
   struct Entry {
     std::string principal;
     std::shared_ptr<query::Session> session;
+    Flag cancelled;
   };
   std::mutex mutex_;
   std::map<std::string, Entry> running_;
@@ -96,9 +121,18 @@ HttpResponse QueryError(const Status& status) {
       error["error"]["column"] = where->column;
     }
     if (!status.sqlstate().empty()) error["error"]["sqlstate"] = status.sqlstate();
+    // Cancelled by the cancel endpoint or a statement timeout: PostgreSQL's query_canceled.
+    if (status.sqlstate().empty() && status.code() == StatusCode::kCancelled) {
+      error["error"]["sqlstate"] = "57014";
+    }
     response.body = error.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   return response;
+}
+
+// The error of a statement cancelled through the cancel endpoint (the session's own words).
+Status CancelledByUser() {
+  return Status::Cancelled("canceling statement due to user request");
 }
 
 }  // namespace
@@ -149,11 +183,11 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
           auto set = session->Execute(fmt::format("SET statement_timeout = {}", timeout_ms));
           if (!set.ok()) return QueryError(set.error());
         }
-        running->Add(id, caller.principal, session);
+        const RunningQueries::Flag cancelled = running->Add(id, caller.principal, session);
         auto cursor = session->Execute(sql, parameters);
-        if (!cursor.ok()) {
+        if (!cursor.ok() || *cancelled) {
           running->Remove(id);
-          return QueryError(cursor.error());
+          return QueryError(cursor.ok() ? CancelledByUser() : cursor.error());
         }
         const auto elapsed = [started] {
           return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -171,8 +205,8 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
           session.reset();
           HttpResponse response{.status = 200, .content_type = "application/x-ndjson"};
           response.headers["X-Query-Id"] = id;
-          response.stream = [streamed, running, id, max_rows,
-                             elapsed](const HttpResponse::Writer& write) {
+          response.stream = [streamed, running, id, max_rows, elapsed,
+                             cancelled](const HttpResponse::Writer& write) {
             query::Cursor* shared = &streamed->cursor;
             if (!write(json({{"query-id", id}, {"columns", ColumnsJson(*shared)}}).dump() + "\n"))
               return running->Remove(id);
@@ -181,10 +215,11 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
             std::string lines;
             while (true) {
               auto chunk = shared->Fetch();
-              if (!chunk.ok()) {
+              if (!chunk.ok() || *cancelled) {
+                const Status error = chunk.ok() ? CancelledByUser() : chunk.error();
                 write(json({{"error",
-                             {{"message", chunk.error().message()},
-                              {"type", std::string(StatusCodeName(chunk.error().code()))}}}})
+                             {{"message", error.message()},
+                              {"type", std::string(StatusCodeName(error.code()))}}}})
                           .dump() +
                       "\n");
                 return running->Remove(id);
@@ -220,9 +255,9 @@ void AddQueryApiRoutes(Router& router, catalog::Catalog& catalog, query::QuerySe
         bool truncated = false;
         while (!truncated) {
           auto chunk = cursor->Fetch();
-          if (!chunk.ok()) {
+          if (!chunk.ok() || *cancelled) {
             running->Remove(id);
-            return QueryError(chunk.error());
+            return QueryError(chunk.ok() ? CancelledByUser() : chunk.error());
           }
           if (!*chunk) break;
           for (uint64_t row = 0; row < chunk->size(); ++row) {

@@ -44,6 +44,22 @@ await context.route('**/*', (route) => {
   if (url.origin !== base) { foreign.push(url.href); return route.abort(); }
   return route.continue();
 });
+// Every form control of the page has an accessible name: a <label for>, aria-label or
+// aria-labelledby (placeholders do not count).
+const unlabelled = () => page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map((el) => el.id || el.name || el.className || el.outerHTML.slice(0, 60)));
+const expectLabelled = async (where) => {
+  const missing = await unlabelled();
+  expect(missing.length === 0, `${where}: form controls without a label: ${missing.join(', ')}`);
+  return page.evaluate(() => document.querySelectorAll('input, select, textarea').length);
+};
+// The focused element shows a visible focus ring (:focus-visible outline).
+const focusRing = () => page.evaluate(() => {
+  const el = document.activeElement;
+  const style = el && getComputedStyle(el);
+  return el && el !== document.body ? { what: el.id || el.tagName + ':' + (el.textContent || '').trim().slice(0, 30), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) } : null;
+});
 const shot = (name) => page.screenshot({ path: join(artifacts, `portal-${name}.png`), fullPage: true });
 
 try {
@@ -92,10 +108,17 @@ try {
   await page.locator('.error').waitFor();
   ok(`wrong secret: "${(await page.locator('.error p').first().textContent()).trim()}"`);
 
-  // 3. Log in as the marketing analyst.
+  // 3. Log in as the marketing analyst, by keyboard: the fields are labelled, Tab moves between
+  // them with a visible focus ring, Enter submits.
+  const loginControls = await expectLabelled('login page');
+  await page.focus('#client-id');
+  await page.keyboard.press('Tab');
+  const ring = await focusRing();
+  expect(ring && ring.what === 'client-secret' && ring.outline !== 'none' && ring.width >= 2, `Tab from the client id: focus ${JSON.stringify(ring)}`);
   await page.fill('#client-secret', process.env.MKT_SECRET);
-  await page.click('button[type=submit]');
+  await page.press('#client-secret', 'Enter');
   await page.locator('#search-input').waitFor();
+  ok(`login by keyboard: ${loginControls} labelled fields, Tab shows a ${ring.width}px focus ring, Enter submits`);
   const cookies = await context.cookies(base);
   const session = cookies.find((c) => c.name === 'mw_session');
   expect(session && session.httpOnly && session.sameSite === 'Strict', `session cookie flags: ${JSON.stringify(session)}`);
@@ -117,6 +140,16 @@ try {
 
   // 5. Search "revenue" as you type.
   await shot('catalog');
+  const searchControls = await expectLabelled('catalog page');
+  // The first Tab from the top of the page reaches the skip link, which moves focus to the content.
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press('Tab');
+  const skip = await focusRing();
+  expect(skip && /Skip to content/.test(skip.what) && skip.outline !== 'none', `first Tab: ${JSON.stringify(skip)}`);
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate(() => document.activeElement && document.activeElement.id === 'main'), 'the skip link did not move focus to the content');
+  ok(`catalog page: ${searchControls} labelled controls; the first Tab reaches "Skip to content", Enter moves focus to the content`);
+  await page.locator('#search-input').focus();
   const typed = Date.now();
   await page.locator('#search-input').pressSequentially('revenue', { delay: 30 });
   const hit = page.locator('[data-product="finance.q3_revenue"]');
@@ -150,7 +183,13 @@ try {
   const maskedApi = view.ports[0].columns.filter((c) => c.masked).map((c) => c.name);
   const maskedShown = await page.locator('[data-port="q3_revenue"] tr.is-masked').evaluateAll((rows) => rows.map((r) => r.dataset.column));
   expect(JSON.stringify(maskedApi) === JSON.stringify(maskedShown), `masked columns: API ${maskedApi}, page ${maskedShown}`);
+  // How to connect: the PostgreSQL port this server really listens on, the mesh as database.
+  const psql = (await page.locator('[data-psql]').textContent()).trim();
+  expect(psql.includes(`port=${process.env.PG_PORT}`) && psql.includes('host=127.0.0.1') && psql.includes('dbname=mesh'),
+    `the psql line does not name the server's PostgreSQL listener 127.0.0.1:${process.env.PG_PORT}: ${psql}`);
+  expect(view.connect.http_base === base && view.connect.pg.port === Number(process.env.PG_PORT), `connect: ${JSON.stringify(view.connect)}`);
   await shot('product');
+  ok(`how to connect: ${psql}`);
   ok(`product page finance.q3_revenue: ${view.ports[0].columns.length} columns, masked for me: [${maskedShown.join(', ')}], can read: ${view.ports[0].can_read}`);
 
   // 7. Run a sample query from the page: without read access the refusal is worded; request
@@ -202,6 +241,14 @@ try {
   }));
   expect(!injected.flag && injected.images === 0 && injected.scripts === 0 && injected.scriptLinks === 0 && dialogs === 0, `markup ran: ${JSON.stringify(injected)}`);
   expect(injected.description.includes('<img') && injected.doc.includes('<script') && injected.cell.includes('<img'), `payloads not shown as text: ${JSON.stringify(injected)}`);
+  // An encrypted column no mask covers (pii.phone) is marked masked, and SQL redacts it.
+  const phone = page.locator('[data-column="sender_phone"]');
+  expect(await phone.evaluate((row) => row.classList.contains('is-masked')), 'sender_phone (encrypted, no mask) is not marked masked');
+  expect(/encrypted/.test(await phone.textContent()), `sender_phone does not say it is stored encrypted: ${await phone.textContent()}`);
+  const phones = await (await fetch(`${base}/api/v1/query`, { method: 'POST', headers: { ...cookieHeader, 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ sql: `SELECT DISTINCT sender_phone FROM ${xssDomain}.${xssName}` }) })).json();
+  expect(JSON.stringify(phones.rows) === '[["****"]]', `sender_phone through SQL: ${JSON.stringify(phones.rows)}`);
+  ok(`encrypted column without a mask: sender_phone marked "${(await phone.locator('td').nth(2).textContent()).trim()}", SQL returns ****`);
   await shot('xss');
   ok('stored XSS in the description, a column doc and a query result is shown as text and never runs');
 
@@ -231,11 +278,35 @@ try {
   expect((await page.inputValue('#sql-editor')) === 'SELECT * FROM marketing.campaign_performance', 'completion did not insert the name');
   ok('workbench: Ctrl+Space completes marketing.campaign_performance');
 
+  // 9b. Cancel: a query that would run for minutes is stopped; the page says so in the API's
+  // words, and the next query runs (its slot was given back).
+  await expectLabelled('SQL workbench');
+  await page.fill('#sql-editor', 'SELECT count(*) AS n FROM range(100000000000) t(i) WHERE i % 7 = 3');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.locator('.sql-main .loading').waitFor();
+  const cancelAt = Date.now();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const cancelled = page.locator('.sql-main .error', { hasText: 'The query was cancelled' });
+  await cancelled.waitFor({ timeout: 20000 });
+  const cancelMs = Date.now() - cancelAt;
+  const cancelText = (await cancelled.locator('p').first().textContent()).trim();
+  expect(/canceling statement due to user request/.test(cancelText), `the cancelled query says: ${cancelText}`);
+  expect(await page.locator('.sql-main .grid').count() === 0, 'a cancelled query shows a result grid');
+  await shot('sql-cancelled');
+  await page.fill('#sql-editor', 'SELECT 42 AS answer');
+  await page.keyboard.press('Control+Enter');
+  await page.locator('.sql-main .grid tbody tr').first().waitFor();
+  expect((await page.locator('.sql-main .grid tbody td').first().textContent()).trim() === '42', 'the query after the cancel did not answer 42');
+  console.log(`figure workbench cancel: the error shown ${cancelMs} ms after the click`);
+  ok(`workbench cancel: "${cancelText}" ${cancelMs} ms after Cancel; the next query answers 42`);
+
   // 10. Domain page.
   await page.goto(`${base}/#/domain/finance`);
   await page.locator('.domain .hit').first().waitFor();
+  const domainCard = (await page.locator('.domain [data-product="finance.q3_revenue"] .scorecard').textContent()).replace(/\s+/g, ' ').trim();
+  expect(/Score \d+\/100/.test(domainCard), `the domain page shows no scorecard: ${domainCard}`);
   await shot('domain');
-  ok('domain page finance lists its products');
+  ok(`domain page finance lists its products with their scorecards: "${domainCard}"`);
 
   // 11. Logout: the cookie is cleared and the old token refused.
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -280,14 +351,38 @@ try {
   await page.locator('.w-col-name').nth(1).fill('net_revenue');
   await page.locator('.w-col-type').nth(1).selectOption('decimal(38,2)');
   await page.locator('.w-col-doc').nth(1).fill('Net revenue in EUR');
+  const wizardControls = await expectLabelled('wizard');
+  // Every state the progress shows while the deploy stage runs, as the DOM changes.
+  await page.evaluate(() => {
+    window.__progress = [];
+    const started = performance.now();
+    const record = () => {
+      const stage = document.querySelector('[data-stage="deploy"]');
+      if (!stage) return;
+      const state = [...stage.querySelectorAll('.step')].map((s) => `${s.dataset.step}:${s.dataset.outcome}`).join(', ');
+      const last = window.__progress[window.__progress.length - 1];
+      if (!last || last.state !== state || last.running !== stage.dataset.running) {
+        window.__progress.push({ state, running: stage.dataset.running, ms: Math.round(performance.now() - started) });
+      }
+    };
+    new MutationObserver(record).observe(document.querySelector('.progress'), { subtree: true, childList: true, attributes: true, characterData: true });
+  });
   const wizardStarted = Date.now();
-  await page.getByRole('button', { name: 'Validate, plan and deploy' }).click();
+  // Enter in a field submits the form, like the button.
+  await page.press('#w-tags', 'Enter');
   await page.locator('[data-deployed="finance.revenue_by_segment"], .progress .error').first().waitFor({ timeout: 60000 });
   const wizardMs = Date.now() - wizardStarted;
   await shot('wizard');
   const wizardError = (await page.locator('.progress .error').count()) ? await page.locator('.progress .error').first().textContent() : '';
   expect(await page.locator('[data-deployed="finance.revenue_by_segment"]').count() === 1, `the wizard did not publish: ${wizardError}`);
-  ok(`wizard: finance.revenue_by_segment validated, planned and deployed in ${wizardMs} ms`);
+  const progress = await page.evaluate(() => window.__progress);
+  const live = progress.filter((p) => p.running === 'true');
+  expect(live.length >= 3 && live.some((p) => /:running/.test(p.state)) && live.some((p) => /:ok/.test(p.state)),
+    `the deploy's steps were not shown as they ran: ${JSON.stringify(progress)}`);
+  const final = progress[progress.length - 1];
+  expect(final.running === 'false' && !/:running/.test(final.state), `the deploy ended with steps still running: ${JSON.stringify(final)}`);
+  console.log(`figure wizard deploy stage: ${live.length} progress states shown while it ran (first at ${live[0].ms} ms, report at ${final.ms} ms): ${final.state}`);
+  ok(`wizard: ${wizardControls} labelled controls, Enter submits; finance.revenue_by_segment validated, planned and deployed in ${wizardMs} ms, the deploy's steps shown live (${live.length} states)`);
   await page.goto(`${base}/#/search?q=revenue_by_segment`);
   await page.locator('[data-product="finance.revenue_by_segment"]').waitFor();
   await page.locator('[data-product="finance.revenue_by_segment"] h2 a').click();

@@ -22,6 +22,7 @@ function DataDictionary({ port }) {
       ${masked ? html` <${Badge} kind="masked">${masked} column${masked === 1 ? '' : 's'} masked for you<//>` : null}
       ${port.row_filtered ? html` <${Badge} kind="masked" title=${(port.row_filter_policies || []).join(', ')}>Rows filtered for you<//>` : null}
     </p>
+    ${port.access_error ? html`<p class="notice" role="status">${port.access_error}</p>` : null}
 
     <div class="grid-scroll full" tabindex="0" role="region" aria-label=${`Columns of ${port.table}`}>
       <table class="dictionary">
@@ -29,8 +30,8 @@ function DataDictionary({ port }) {
         <tbody>${port.columns.map((c) => html`<tr data-column=${c.name} class=${c.masked ? 'is-masked' : ''}>
           <th scope="row"><code>${c.name}</code>${c.primary_key ? html` <${Badge} title="primary key">key<//>` : null}</th>
           <td><code>${c.type}</code>${c.nullable ? '' : html` <span class="muted">not null</span>`}</td>
-          <td>${c.classification ? html`<${Badge} kind="class">${c.classification}<//>` : html`<span class="muted">—</span>`}</td>
-          <td>${c.masked ? html`<${Badge} kind="masked" title=${`masked by policy rule ${c.mask_policy}`}>masked (${c.mask_policy})<//>` : html`<span class="muted">clear</span>`}</td>
+          <td>${c.classification ? html`<${Badge} kind="class">${c.classification}<//>` : html`<span class="muted">—</span>`}${c.encrypted ? html` <${Badge} title=${`the data files store this column encrypted (${c.encrypted}); meshwork decrypts it for queries`}>encrypted<//>` : null}</td>
+          <td>${c.masked ? html`<${Badge} kind="masked" title=${`masked by policy rule ${c.mask_policy}`}>masked<//><div class="mask-by muted">by ${c.mask_policy}</div>` : html`<span class="muted">clear</span>`}</td>
           <td class="doc">${c.description}</td>
         </tr>`)}</tbody>
       </table>
@@ -82,27 +83,31 @@ function QualityChart({ versions }) {
 
 function Lineage({ graph, focus }) {
   if (!graph) return null;
-  // Columns by distance from the focus: upstream to the left, downstream to the right.
+  // Columns by distance from the focus along the longest path: upstream to the left, downstream
+  // to the right, so that an edge always runs left to right (a product that reads both the focus
+  // and one of its outputs sits right of both).
   const depth = new Map([[focus, 0]]);
   for (let grew = true, rounds = 0; grew && rounds < 50; rounds += 1) {
     grew = false;
     for (const e of graph.edges) {
-      if (depth.has(e.to) && depth.get(e.to) <= 0 && (!depth.has(e.from) || depth.get(e.from) > depth.get(e.to) - 1)) {
-        if (!depth.has(e.from)) { depth.set(e.from, depth.get(e.to) - 1); grew = true; }
+      if (depth.has(e.from) && depth.get(e.from) >= 0 && e.to !== focus && (!depth.has(e.to) || depth.get(e.to) < depth.get(e.from) + 1)) {
+        depth.set(e.to, depth.get(e.from) + 1); grew = true;
       }
-      if (depth.has(e.from) && depth.get(e.from) >= 0 && !depth.has(e.to)) { depth.set(e.to, depth.get(e.from) + 1); grew = true; }
+      if (depth.has(e.to) && depth.get(e.to) <= 0 && e.from !== focus && (!depth.has(e.from) || depth.get(e.from) > depth.get(e.to) - 1)) {
+        depth.set(e.from, depth.get(e.to) - 1); grew = true;
+      }
     }
   }
   const columns = new Map();
   for (const [id, d] of depth) { if (!columns.has(d)) columns.set(d, []); columns.get(d).push(id); }
   const depths = [...columns.keys()].sort((a, b) => a - b);
   const position = new Map();
-  const W = 210, H = 30, GX = 60, GY = 14;
+  const W = 230, H = 30, GX = 44, GY = 14;
   depths.forEach((d, ci) => columns.get(d).sort().forEach((id, ri) => position.set(id, { x: 8 + ci * (W + GX), y: 8 + ri * (H + GY) })));
   const width = 16 + depths.length * (W + GX) - GX;
   const height = 16 + Math.max(...depths.map((d) => columns.get(d).length)) * (H + GY) - GY;
   const href = (id) => { const [d, n] = id.split('.'); return n && !id.startsWith('file:') ? `#/product/${encodeURIComponent(d)}/${encodeURIComponent(n)}` : null; };
-  const label = (id) => (id.length > 30 ? id.slice(0, 29) + '…' : id);
+  const label = (id) => (id.length > 31 ? id.slice(0, 30) + '…' : id);
   const upstream = graph.edges.filter((e) => e.to === focus).map((e) => e.from);
   const downstream = graph.edges.filter((e) => e.from === focus).map((e) => e.to);
   const list = (ids) => ids.length ? html`<ul>${[...new Set(ids)].map((id) => html`<li>${href(id) ? html`<a href=${href(id)}>${id}</a>` : id}</li>`)}</ul>` : html`<p class="muted">none</p>`;
@@ -119,6 +124,49 @@ function Lineage({ graph, focus }) {
     </svg></div>
     <div class="lineage-lists"><div><h3>Upstream</h3>${list(upstream)}</div><div><h3>Downstream</h3>${list(downstream)}</div></div>
   </div>`;
+}
+
+// As the server listens: its HTTP base (as this browser reached it), the Iceberg REST catalog,
+// the PostgreSQL wire server's own host and port (or that it is off).
+function Connect({ connect, table }) {
+  const c = connect || {};
+  const base = c.http_base || window.location.origin;
+  const catalog = c.catalog_uri || `${base}/catalog`;
+  const mesh = c.mesh || 'mesh';
+  const pg = c.pg;
+  return html`<dl class="facts connect" data-connect>
+    <dt>SQL name</dt><dd><code>${table}</code></dd>
+    <dt>HTTP</dt><dd><code>POST ${base}/api/v1/query</code> <span class="muted">with a bearer token (<code>POST /catalog/v1/oauth/tokens</code>)</span></dd>
+    <dt>psql</dt><dd>${pg
+      ? html`<code data-psql>psql "host=${pg.host} port=${pg.port} dbname=${pg.database} user=CLIENT_ID${pg.tls ? ' sslmode=require' : ''}"</code> <span class="muted">password: the client secret</span>`
+      : html`<span class="muted" data-psql-off>This server runs without the PostgreSQL wire server (<code>meshwork serve --pg off</code>): use HTTP or Iceberg REST.</span>`}</dd>
+    <dt>Iceberg REST</dt><dd><code>${catalog}</code> <span class="muted">warehouse <code>${mesh}</code>, table <code>${table}</code>, credential <code>CLIENT_ID:SECRET</code></span></dd>
+  </dl>
+  <details class="connect-more">
+    <summary>Spark, Trino and PyIceberg settings</summary>
+    <pre class="sql"><code>${`# Spark
+spark.sql.catalog.${mesh}=org.apache.iceberg.spark.SparkCatalog
+spark.sql.catalog.${mesh}.type=rest
+spark.sql.catalog.${mesh}.uri=${catalog}
+spark.sql.catalog.${mesh}.warehouse=${mesh}
+spark.sql.catalog.${mesh}.credential=CLIENT_ID:SECRET
+spark.sql.catalog.${mesh}.scope=PRINCIPAL_ROLE:ALL
+
+# Trino (etc/catalog/${mesh}.properties)
+connector.name=iceberg
+iceberg.catalog.type=rest
+iceberg.rest-catalog.uri=${catalog}
+iceberg.rest-catalog.warehouse=${mesh}
+iceberg.rest-catalog.security=OAUTH2
+iceberg.rest-catalog.oauth2.credential=CLIENT_ID:SECRET
+iceberg.rest-catalog.oauth2.scope=PRINCIPAL_ROLE:ALL
+
+# PyIceberg
+from pyiceberg.catalog import load_catalog
+mesh = load_catalog("${mesh}", type="rest", uri="${catalog}", warehouse="${mesh}",
+                    credential="CLIENT_ID:SECRET", scope="PRINCIPAL_ROLE:ALL")
+table = mesh.load_table("${table}")`}</code></pre>
+  </details>`;
 }
 
 export function ProductPage({ domain, name }) {
@@ -139,14 +187,13 @@ export function ProductPage({ domain, name }) {
   const extra = extras.data || {};
   const versions = (extra.versions && extra.versions.versions) || [];
   const card = extra.status && extra.status.scorecard;
-  const host = window.location.host;
   const primary = (p.ports && p.ports[0] && p.ports[0].table) || p.product;
   return html`<article class="product" data-product=${p.product}>
     <header class="product-head">
       <p class="crumbs"><a href=${`#/domain/${seg(p.domain)}`}>${p.domain}</a> / ${p.name}</p>
       <h1>${p.title || p.product}</h1>
       <p><code>${p.product}</code> · version ${p.version} ${p.state !== 'active' ? html`<${Badge} kind="denied">${p.state}<//>` : null}
-        · owner <strong>${p.owner && p.owner.team}</strong>${p.owner && p.owner.email ? html` (<a href=${safeUrl('mailto:' + p.owner.email)}>${p.owner.email}</a>)` : null}
+        · owner <strong>${p.owner && p.owner.team}</strong>${p.owner && p.owner.email ? html` (<a href=${safeUrl('mailto:' + p.owner.email)}>${p.owner.email}</a>)` : null}${' '}
         · published ${formatTime(p.published_at_ms)} by ${p.published_by}</p>
       <p class="tags">${(p.tags || []).map((t) => html`<a class="badge" href=${`#/search?tag=${encodeURIComponent(t)}`}>${t}</a>`)}</p>
     </header>
@@ -184,12 +231,7 @@ export function ProductPage({ domain, name }) {
           ${extras.loading ? null : html`<${QualityChart} versions=${versions} />`}
         <//>
         <${Section} id="connect" title="How to connect">
-          <dl class="facts connect">
-            <dt>SQL name</dt><dd><code>${primary}</code></dd>
-            <dt>HTTP</dt><dd><code>POST http://${host}/api/v1/query</code></dd>
-            <dt>psql</dt><dd><code>psql "host=${window.location.hostname} port=5433 dbname=mesh user=CLIENT_ID"</code></dd>
-            <dt>Iceberg REST</dt><dd><code>http://${host}/catalog</code> (warehouse <code>mesh</code>, table <code>${primary}</code>)</dd>
-          </dl>
+          <${Connect} connect=${p.connect} table=${primary} />
         <//>
         <${Section} id="versions" title="Versions">
           ${extras.loading ? html`<${Loading} what="versions" />` : html`<ol class="versions" reversed>${versions.slice().reverse().slice(0, 15).map((v) => html`<li>

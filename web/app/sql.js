@@ -107,17 +107,30 @@ export function SqlPage({ initialSql, autorun }) {
       const result = await post('/api/v1/query', { sql: statement, 'max-rows': 10000, 'query-id': id }, { signal: controller.current.signal });
       setState({ running: false, result, error: null, id: null });
     } catch (error) {
-      if (error.name === 'AbortError') {
-        setState({ running: false, result: null, error: { message: 'The query was cancelled.' }, id: null });
-      } else {
-        setState({ running: false, result: null, error, id: null });
-      }
+      // A cancelled query answers with the server's own words ("canceling statement due to user
+      // request"), shown like any other error.
+      setState({ running: false, result: null, error, id: null });
     }
   };
+  // Asks the server to stop the query; its answer to the query then says it was cancelled. A
+  // query not registered yet (its request still on the way) is asked again a few times.
   const cancel = async () => {
-    if (!state.id) return;
-    try { await post(`/api/v1/query/${seg(state.id)}/cancel`); } catch { /* it may have finished */ }
-    if (controller.current) controller.current.abort();
+    const id = state.id;
+    if (!id) return;
+    setState((s) => ({ ...s, cancelling: true }));
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await post(`/api/v1/query/${seg(id)}/cancel`);
+        return;
+      } catch (error) {
+        if (error.status !== 404 || attempt >= 4) {
+          // Finished meanwhile, or refused: say so unless the query's own answer came.
+          setState((s) => (s.id === id ? { ...s, cancelling: false, cancelError: error } : s));
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   };
   useEffect(() => { if (autorun && initialSql) run(initialSql); }, []);
   const explain = () => run(/^\s*explain\b/i.test(sql) ? sql : `EXPLAIN ${sql}`);
@@ -130,11 +143,12 @@ export function SqlPage({ initialSql, autorun }) {
         <div class="actions" role="toolbar" aria-label="Query">
           <button type="button" class="primary" onClick=${() => run()} disabled=${state.running}>Run</button>
           <button type="button" onClick=${explain} disabled=${state.running}>EXPLAIN</button>
-          <button type="button" onClick=${cancel} disabled=${!state.running}>Cancel</button>
+          <button type="button" onClick=${cancel} disabled=${!state.running || state.cancelling}>${state.cancelling ? 'Cancelling…' : 'Cancel'}</button>
           <button type="button" onClick=${() => downloadText('result.csv', toCsv(result), 'text/csv')} disabled=${!result || !result.columns}>Download CSV</button>
         </div>
         ${state.running ? html`<${Loading} what="the result" />` : null}
-        <${ErrorBox} error=${state.error} title="The query failed" />
+        <${ErrorBox} error=${state.cancelError} title="Cannot cancel the query" />
+        <${ErrorBox} error=${state.error} title=${state.error && state.error.details && state.error.details.sqlstate === '57014' ? 'The query was cancelled' : 'The query failed'} />
         ${result && result.explain ? html`<pre class="explain">${result.explain}</pre>` : html`<${ResultGrid} result=${result} />`}
       </div>
       <aside class="sql-side">

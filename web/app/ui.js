@@ -46,6 +46,8 @@ export function ErrorBox({ error, title }) {
   return html`<div class="error" role="alert">
     <strong>${title || 'Something went wrong'}</strong>
     <p>${error.message}</p>
+    ${error.details && error.details.where ? html`<p>Where: <code>${error.details.where}</code></p>` : null}
+    ${error.details && error.details.hint ? html`<p>What to do: ${error.details.hint}</p>` : null}
     ${error.status ? html`<p class="muted">HTTP ${error.status}${error.details && error.details.type ? ` · ${error.details.type}` : ''}</p>` : null}
   </div>`;
 }

@@ -1,10 +1,10 @@
 // New data product wizard: basics, inputs and transform, columns, then review. It writes the
 // dataproduct.yaml a developer would, and sends it through the same pipeline as
-// `meshwork product deploy` (POST /api/v1/products/deploy): validate, plan, deploy, showing each
-// stage's steps as they come back.
+// `meshwork product deploy` (POST /api/v1/products/deploy): validate, plan, deploy, each step
+// shown live as the server streams it.
 import { useState } from 'preact/hooks';
 import { html, ErrorBox, Loading, Badge, useAsync, navigate } from './ui.js';
-import { get, post, seg } from './api.js';
+import { get, postStream, seg, ApiError } from './api.js';
 
 const TYPES = ['string', 'long', 'int', 'double', 'decimal(38,2)', 'boolean', 'date', 'timestamp', 'uuid'];
 const CLASSIFICATIONS = ['', 'public', 'internal', 'confidential', 'pii.name', 'pii.email', 'pii.credit_card'];
@@ -40,11 +40,26 @@ function base64url(text) {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function Steps({ report }) {
-  if (!report) return null;
-  return html`<ol class="steps">${(report.steps || []).map((s) => html`<li class=${`step step-${s.outcome}`}>
-    <${Badge} kind=${s.outcome === 'ok' || s.outcome === 'passed' ? 'ok' : s.outcome === 'failed' ? 'denied' : ''}>${s.outcome}<//>
-    <strong>${s.step}</strong> <span class="muted">${s.detail}</span></li>`)}</ol>
+// A stage's steps as they stream in: each is listed when it starts (running) and gets its outcome
+// when it ends; steps nest (publish runs quality and governance on the staged data).
+export function applyStep(steps, step) {
+  const list = steps.slice();
+  let at = -1;
+  for (let i = list.length - 1; i >= 0; i -= 1) if (list[i].step === step.step && list[i].outcome === 'running') { at = i; break; }
+  if (at < 0) list.push(step);
+  else list[at] = step.outcome === 'running' ? { ...list[at], detail: step.detail || list[at].detail } : step;
+  return list;
+}
+
+function Steps({ stage }) {
+  if (!stage) return null;
+  const report = stage.report || {};
+  const kind = (outcome) => (outcome === 'ok' || outcome === 'passed' ? 'ok' : outcome === 'failed' ? 'denied' : outcome === 'warn' ? 'masked' : '');
+  return html`<ol class="steps">${(stage.steps || []).map((s) => html`<li class=${`step step-${s.outcome}`} data-step=${s.step} data-outcome=${s.outcome}>
+    ${s.outcome === 'running' ? html`<span class="spinner" aria-hidden="true"></span>` : html`<${Badge} kind=${kind(s.outcome)}>${s.outcome}<//>`}
+    <strong class="step-name">${s.step}</strong>
+    <span class="step-detail muted">${s.outcome === 'running' ? (s.detail || 'running…') : s.detail}</span>
+    <span class="step-time muted">${s.outcome === 'running' ? '' : s.seconds < 1 ? `${Math.round(s.seconds * 1000)} ms` : `${s.seconds.toFixed(1)} s`}</span></li>`)}</ol>
     ${(report.governance || []).map((g) => html`<p class=${g.severity === 'block' ? 'error' : 'notice'}>${g.rule}: ${g.where} ${g.message}${g.fix ? ` — ${g.fix}` : ''}</p>`)}`;
 }
 
@@ -56,7 +71,8 @@ export function WizardPage() {
     inputs: [''], sql: '', portDescription: '',
     columns: [{ name: '', type: 'string', description: '', classification: '' }],
   });
-  const [stage, setStage] = useState({ running: '', reports: {}, error: null, done: false });
+  // running: the stage in progress; stages: mode → {steps, report}; error: the API's, as worded.
+  const [stage, setStage] = useState({ running: '', stages: {}, error: null, done: false });
   const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.value });
   const setColumn = (i, key) => (e) => {
     const columns = form.columns.slice();
@@ -67,20 +83,38 @@ export function WizardPage() {
   for (const p of (products.data && products.data.products) || []) for (const port of p.ports || []) ports.push(port.table);
   const yaml = toYaml(form);
 
+  // validate → plan → deploy through POST /api/v1/products/deploy, the CLI's pipeline; each
+  // stage streams its steps (application/x-ndjson) and they are shown as they happen.
   const run = async () => {
     const files = { 'dataproduct.yaml': base64url(yaml) };
-    const reports = {};
-    setStage({ running: 'validate', reports, error: null, done: false });
+    // The progress is below the long form: bring it into view as the stages start.
+    requestAnimationFrame(() => document.getElementById('wizard-progress')?.scrollIntoView({ block: 'start' }));
+    let stages = {};
+    const show = (running, extra = {}) => setStage({ running, stages, error: null, done: false, ...extra });
     for (const mode of ['validate', 'plan', 'deploy']) {
-      setStage({ running: mode, reports: { ...reports }, error: null, done: false });
+      stages = { ...stages, [mode]: { steps: [], report: null } };
+      show(mode);
+      let failure = null;
       try {
-        reports[mode] = await post('/api/v1/products/deploy', { mode, files });
+        await postStream('/api/v1/products/deploy', { mode, files }, (line) => {
+          const current = stages[mode];
+          if (line.step) {
+            stages = { ...stages, [mode]: { ...current, steps: applyStep(current.steps, line.step) } };
+          } else if (line.report) {
+            // The report's steps are the truth (the non-streamed answer has only those).
+            stages = { ...stages, [mode]: { steps: line.report.steps || current.steps, report: line.report } };
+            if (line.status >= 400 && line.report.error) failure = new ApiError(line.status, line.report.error.message, line.report.error);
+          } else if (line.error) {
+            failure = new ApiError(line.status || 500, line.error.message, line.error);
+          }
+          show(mode);
+        });
       } catch (error) {
-        setStage({ running: '', reports: { ...reports }, error, done: false });
-        return;
+        failure = error;
       }
+      if (failure) { show('', { error: failure, failed: mode }); return; }
     }
-    setStage({ running: '', reports, error: null, done: true });
+    setStage({ running: '', stages, error: null, done: true });
   };
   if (domains.loading || products.loading) return html`<${Loading} what="domains and products" />`;
   const field = (id, label, input) => html`<div class="field"><label for=${id}>${label}</label>${input}</div>`;
@@ -121,11 +155,14 @@ export function WizardPage() {
         <div class="actions"><button type="submit" class="primary" disabled=${!!stage.running}>${stage.running ? `Running ${stage.running}…` : 'Validate, plan and deploy'}</button></div>
       </fieldset>
     </form>
-    <section class="card progress" aria-live="polite" aria-label="Progress">
-      ${['validate', 'plan', 'deploy'].map((mode) => stage.reports[mode] || stage.running === mode ? html`<div class="stage" data-stage=${mode}>
+    <section class="card progress" id="wizard-progress" aria-label="Progress">
+      ${Object.keys(stage.stages).length ? null : html`<p class="muted">Validate, plan and deploy run here step by step, the same pipeline as <code>meshwork product deploy</code>.</p>`}
+      <div aria-live="polite">
+      ${['validate', 'plan', 'deploy'].map((mode) => stage.stages[mode] ? html`<div class="stage" data-stage=${mode} data-running=${stage.running === mode ? 'true' : 'false'}>
         <h2>${mode}${stage.running === mode ? html` <span class="spinner" aria-hidden="true"></span>` : null}</h2>
-        <${Steps} report=${stage.reports[mode]} /></div>` : null)}
-      <${ErrorBox} error=${stage.error} title=${`The ${stage.running || 'pipeline'} stage failed`} />
+        <${Steps} stage=${stage.stages[mode]} /></div>` : null)}
+      </div>
+      <${ErrorBox} error=${stage.error} title=${`The ${stage.failed || 'pipeline'} stage failed`} />
       ${stage.done ? html`<p class="notice" role="status" data-deployed=${`${form.domain}.${form.name}`}>Published ${form.domain}.${form.name} ${form.version}.${" "}
         <a href=${`#/product/${seg(form.domain)}/${seg(form.name)}`}>Open its page</a></p>` : null}
     </section>
