@@ -566,8 +566,12 @@ Result<Cursor> Session::Execute(const std::string& sql,
                                 .details = json({{"statement", NormalizeStatement(sql)}}).dump()};
   catalog::AuditLog& log = service_.catalog().audit();
   if (!cursor.ok()) {
-    record.allowed = false;
-    record.reason = cursor.error().message();
+    // Only a refusal is a denied access; a statement that failed otherwise (syntax, a table
+    // that does not exist, a cancel or timeout while planning) is recorded as not run.
+    const bool refused = cursor.error().code() == StatusCode::kPermissionDenied;
+    record.allowed = !refused;
+    record.reason = refused ? cursor.error().message() : "not run: " + cursor.error().message();
+    record.rows = 0;
     log.Record(caller_, std::move(record));
     return cursor;
   }

@@ -141,6 +141,13 @@ TEST(QueryTest, MeshAuditReachesRecordsOlderThanTheNewestPage) {
   EXPECT_EQ(count("SELECT count(*) FROM mesh.audit WHERE principal = 'hay' AND happened_at < "
                   "now()::TIMESTAMP"),
             std::to_string(catalog::Catalog::kMaxAuditPage));
+  // A statement that fails for another reason than a refusal is not a denied access.
+  EXPECT_FALSE(session->Execute("SELECT * FROM nowhere.missing").ok());
+  ASSERT_OK_AND_ASSIGN(auto failed,
+                       catalog->ListAudit(root, {.principal = "root", .operation = "query"}));
+  ASSERT_FALSE(failed.empty());
+  EXPECT_TRUE(failed[0].allowed);
+  EXPECT_THAT(failed[0].reason, HasSubstr("not run: no data product port nowhere.missing"));
 }
 
 TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
