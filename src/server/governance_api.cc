@@ -44,26 +44,6 @@ json RuleJson(const governance::Rule& rule) {
   return out;
 }
 
-json AppliedJson(const governance::AppliedPolicies& applied, bool with_source) {
-  json policies = json::array();
-  for (const auto& policy : applied.policies) {
-    json rules = json::array();
-    for (const auto& rule : policy.rules)
-      rules.push_back(RuleJson(rule));
-    json entry = {{"name", policy.name},
-                  {"description", policy.description},
-                  {"owner", policy.owner},
-                  {"file", policy.file},
-                  {"rules", rules}};
-    if (with_source) entry["source"] = policy.source_text;
-    policies.push_back(std::move(entry));
-  }
-  return {{"version", applied.version},
-          {"applied-at-ms", applied.applied_at_ms},
-          {"applied-by", applied.applied_by},
-          {"policies", policies}};
-}
-
 json SplitList(const std::string& joined) {
   json out = json::array();
   size_t start = 0;
@@ -148,6 +128,26 @@ Result<metastore::AuditFilter> AuditFilterOf(const HttpRequest& request) {
 
 }  // namespace
 
+json AppliedPoliciesJson(const governance::AppliedPolicies& applied, bool with_source) {
+  json policies = json::array();
+  for (const auto& policy : applied.policies) {
+    json rules = json::array();
+    for (const auto& rule : policy.rules)
+      rules.push_back(RuleJson(rule));
+    json entry = {{"name", policy.name},
+                  {"description", policy.description},
+                  {"owner", policy.owner},
+                  {"file", policy.file},
+                  {"rules", rules}};
+    if (with_source) entry["source"] = policy.source_text;
+    policies.push_back(std::move(entry));
+  }
+  return {{"version", applied.version},
+          {"applied-at-ms", applied.applied_at_ms},
+          {"applied-by", applied.applied_by},
+          {"policies", policies}};
+}
+
 void AddGovernanceApiRoutes(Router& router, catalog::Catalog& catalog,
                             governance::Governance& governance) {
   auto authed = [&catalog](AuthenticatedHandler body) { return RequireCaller(catalog, body); };
@@ -157,7 +157,7 @@ void AddGovernanceApiRoutes(Router& router, catalog::Catalog& catalog,
              authed([&governance](HttpRequest&, const Caller&) {
                auto current = governance.Current();
                if (!current.ok()) return ErrorResponse(current.error());
-               return Json(200, AppliedJson(*current, /*with_source=*/true));
+               return Json(200, AppliedPoliciesJson(*current, /*with_source=*/true));
              }));
 
   router.Add("GET", "/api/v1/policies/history", "policyHistory",
@@ -166,7 +166,7 @@ void AddGovernanceApiRoutes(Router& router, catalog::Catalog& catalog,
                if (!history.ok()) return ErrorResponse(history.error());
                json versions = json::array();
                for (const auto& applied : *history)
-                 versions.push_back(AppliedJson(applied, /*with_source=*/false));
+                 versions.push_back(AppliedPoliciesJson(applied, /*with_source=*/false));
                return Json(200, {{"versions", versions}});
              }));
 

@@ -11,11 +11,18 @@
 //                    &since=&until=&before_id=&limit=   (READ_AUDIT; newest first; since/until
 //                    are RFC 3339 instants or epoch milliseconds)
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 #include "governance/governance.h"
 #include "server/http.h"
 
 namespace meshwork::server {
+
+/// A set of policies as the API shows it: version, applied-at-ms, applied-by and the policies
+/// with their rules (each rule's check: sql, detector, mask or mode) and, with `with_source`,
+/// each policy's YAML as applied.
+nlohmann::json AppliedPoliciesJson(const governance::AppliedPolicies& applied, bool with_source);
 
 void AddGovernanceApiRoutes(Router& router, catalog::Catalog& catalog,
                             governance::Governance& governance);

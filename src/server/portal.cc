@@ -12,6 +12,7 @@
 #include "catalog/credentials.h"
 #include "governance/encryption.h"
 #include "iceberg/json_reader.h"
+#include "server/governance_api.h"
 #include "server/json_http.h"
 #include "server/mesh_api.h"
 #include "server/portal_assets.h"
@@ -423,35 +424,9 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
                                          allowed.message())
                     .WithHint("ask an administrator for a role with READ_AUDIT on the mesh")));
           }
-          json policies = json::array();
-          json applied = {{"version", 0}};
+          json applied = {{"version", 0}, {"policies", json::array()}};
           if (auto current = council.Current(); current.ok()) {
-            applied = {{"version", current->version},
-                       {"applied_at_ms", current->applied_at_ms},
-                       {"applied_by", current->applied_by}};
-            for (const auto& policy : current->policies) {
-              json rules = json::array();
-              for (const auto& rule : policy.rules) {
-                json scope = json::object();
-                if (!rule.scope.domains.empty()) scope["domains"] = rule.scope.domains;
-                if (!rule.scope.products.empty()) scope["products"] = rule.scope.products;
-                if (!rule.scope.tables.empty()) scope["tables"] = rule.scope.tables;
-                if (!rule.scope.classifications.empty()) {
-                  scope["classifications"] = rule.scope.classifications;
-                }
-                if (!rule.scope.columns.empty()) scope["columns"] = rule.scope.columns;
-                rules.push_back({{"id", rule.id},
-                                 {"description", rule.description},
-                                 {"rationale", rule.rationale},
-                                 {"severity", rule.blocking ? "block" : "warn"},
-                                 {"kind", std::string(governance::CheckKindName(rule.kind))},
-                                 {"scope", scope}});
-              }
-              policies.push_back({{"name", policy.name},
-                                  {"description", policy.description},
-                                  {"owner", policy.owner},
-                                  {"rules", rules}});
-            }
+            applied = AppliedPoliciesJson(*current, /*with_source=*/true);
           }
           auto listed = products.ListProducts(caller);
           if (!listed.ok()) return NoStore(ErrorResponse(listed.error()));
@@ -492,6 +467,8 @@ void AddPortalRoutes(Router& router, catalog::Catalog& catalog, product::Product
                                 {"details", it->details}});
             }
           }
+          json policies = applied["policies"];
+          applied.erase("policies");
           return NoStore(Json(200, {{"policies", policies},
                                     {"applied", applied},
                                     {"products", cards},

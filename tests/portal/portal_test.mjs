@@ -415,6 +415,11 @@ try {
   await page.getByRole('link', { name: 'Governance' }).click();
   await page.locator('[data-policy="personal-data"]').waitFor();
   await page.locator('.scorecards [data-product="finance.q3_revenue"]').waitFor();
+  // Policies with their code: the rule's check and the policy's YAML as applied.
+  const rowFilterCode = await page.locator('[data-policy="personal-data"] tr', { hasText: 'customers-by-country' }).locator('.rule-check').textContent();
+  expect(/principal_attr\('country'\)/.test(rowFilterCode), `row filter code shown: ${rowFilterCode}`);
+  const policySource = await page.locator('[data-policy="personal-data"] .policy-source').textContent();
+  expect(/kind: Policy/.test(policySource) && /detector: national_id/.test(policySource), 'the policy YAML as applied');
   await page.fill('#audit-search', 'approveAccess');
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('.audit tbody tr')];
@@ -430,7 +435,7 @@ try {
       rows.some((row) => row.textContent.includes('READ_DATA') && row.textContent.includes('finance.q3_revenue'));
   });
   await shot('governance');
-  ok('governance officer: policies, scorecards, the change search finds the approval, and the access decisions show the analyst\'s refused READ_DATA on finance.q3_revenue');
+  ok('governance officer: policies with their code, scorecards, the change search finds the approval, and the access decisions show the analyst\'s refused READ_DATA on finance.q3_revenue');
 
   expect(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);
   expect(pageErrors.length === 0, `errors in the page: ${pageErrors.join(' | ')}`);

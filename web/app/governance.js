@@ -42,6 +42,17 @@ function AccessDecisions() {
   </section>`;
 }
 
+// Masks, row filters and encryption apply on every read: they have no block/warn severity.
+const isEnforcement = (kind) => kind === 'mask' || kind === 'row_filter' || kind === 'encrypt';
+// The rule's check as the council wrote it.
+function ruleCode(rule) {
+  if (rule.sql) return rule.sql;
+  if (rule.detector) return `detector ${rule.detector}${rule['sample-rows'] === 0 ? ', every row' : rule['sample-rows'] ? `, ${rule['sample-rows']} rows sampled` : ''}`;
+  if (rule.mask) return `mask ${rule.mask}`;
+  if (rule.mode) return `mode ${rule.mode}`;
+  return '';
+}
+
 export function GovernancePage() {
   const [audit, setAudit] = useState('');
   const [state, setState] = useState({ data: null, error: null, loading: true });
@@ -60,15 +71,17 @@ export function GovernancePage() {
   const { policies, applied, products, events } = state.data;
   return html`<div class="governance">
     <h1>Governance</h1>
-    <p class="muted">Policies v${applied.version}${applied.applied_by ? ` applied by ${applied.applied_by} ${formatTime(applied.applied_at_ms)}` : ''}</p>
+    <p class="muted">Policies v${applied.version}${applied['applied-by'] ? ` applied by ${applied['applied-by']} ${formatTime(applied['applied-at-ms'])}` : ''}</p>
     <section class="card section" aria-labelledby="g-policies"><h2 id="g-policies">Policies</h2>
       ${policies.map((p) => html`<div class="policy" data-policy=${p.name}>
         <h3>${p.name} <span class="muted">· ${p.owner}</span></h3><p>${p.description}</p>
-        <table><thead><tr><th scope="col">Rule</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Scope</th><th scope="col">Description</th></tr></thead>
+        <table><thead><tr><th scope="col">Rule</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Scope</th><th scope="col">Description</th><th scope="col">Check</th></tr></thead>
         <tbody>${p.rules.map((r) => html`<tr><th scope="row"><code>${r.id}</code></th><td>${r.kind}</td>
-          <td><${Badge} kind=${r.severity === 'block' ? 'denied' : 'masked'}>${r.severity}<//></td>
-          <td>${Object.entries(r.scope).map(([k, v]) => html`<div><span class="muted">${k}:</span> ${v.join(', ')}</div>`)}</td>
-          <td>${r.description}</td></tr>`)}</tbody></table></div>`)}
+          <td>${isEnforcement(r.kind) ? html`<${Badge} kind="ok">enforced<//>` : html`<${Badge} kind=${r.severity === 'block' ? 'denied' : 'masked'}>${r.severity}<//>`}</td>
+          <td>${Object.entries(r.scope).filter(([, v]) => v && v.length).map(([k, v]) => html`<div><span class="muted">${k}:</span> ${v.join(', ')}</div>`)}</td>
+          <td>${r.description}${r.rationale ? html`<div class="muted">${r.rationale}</div>` : ''}</td>
+          <td class="rule-check"><code>${ruleCode(r)}</code></td></tr>`)}</tbody></table>
+        ${p.source ? html`<details><summary>${p.file || p.name} as applied</summary><pre class="policy-source">${p.source}</pre></details>` : ''}</div>`)}
     </section>
     <section class="card section" aria-labelledby="g-cards"><h2 id="g-cards">Scorecards and violations</h2>
       <div class="grid-scroll full"><table class="scorecards"><thead><tr><th scope="col">Product</th><th scope="col">Score</th><th scope="col">Documentation</th><th scope="col">Freshness</th><th scope="col">Quality</th><th scope="col">Governance warnings</th></tr></thead>
