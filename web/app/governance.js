@@ -81,7 +81,7 @@ export function GovernancePage() {
           <td>${Object.entries(r.scope).filter(([, v]) => v && v.length).map(([k, v]) => html`<div><span class="muted">${k}:</span> ${v.join(', ')}</div>`)}</td>
           <td>${r.description}${r.rationale ? html`<div class="muted">${r.rationale}</div>` : ''}</td>
           <td class="rule-check"><code>${ruleCode(r)}</code></td></tr>`)}</tbody></table>
-        ${p.source ? html`<details><summary>${p.file || p.name} as applied</summary><pre class="policy-source">${p.source}</pre></details>` : ''}</div>`)}
+        ${p.source ? html`<details><summary>${(p.file || p.name).split('/').pop()} as applied</summary><pre class="policy-source">${p.source}</pre></details>` : ''}</div>`)}
     </section>
     <section class="card section" aria-labelledby="g-cards"><h2 id="g-cards">Scorecards and violations</h2>
       <div class="grid-scroll full"><table class="scorecards"><thead><tr><th scope="col">Product</th><th scope="col">Score</th><th scope="col">Documentation</th><th scope="col">Freshness</th><th scope="col">Quality</th><th scope="col">Governance warnings</th></tr></thead>
