@@ -54,6 +54,8 @@ std::string ErrorType(const Status& status) {
     case StatusCode::kUnavailable:
       return status.hint().starts_with("CommitStateUnknown") ? "CommitStateUnknownException"
                                                              : "ServiceUnavailableException";
+    case StatusCode::kCancelled:
+      return "CancelledException";
     default:
       return "InternalServerErrorException";
   }
@@ -78,6 +80,10 @@ int HttpStatus(const Status& status) {
       return status.message().find("not empty") != std::string::npos ? 409 : 400;
     case StatusCode::kUnavailable:
       return 503;
+    case StatusCode::kCancelled:
+      // A statement cancelled on request or by its timeout: the request's outcome, not a fault
+      // of the server (PostgreSQL's 57014 comes with it in the query API).
+      return 409;
     default:
       return 500;
   }

@@ -282,6 +282,7 @@ try {
   // words, and the next query runs (its slot was given back).
   await expectLabelled('SQL workbench');
   await page.fill('#sql-editor', 'SELECT count(*) AS n FROM range(100000000000) t(i) WHERE i % 7 = 3');
+  const cancelledResponse = page.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/v1\/query$/.test(new URL(r.url()).pathname), { timeout: 30000 });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.locator('.sql-main .loading').waitFor();
   const cancelAt = Date.now();
@@ -291,6 +292,8 @@ try {
   const cancelMs = Date.now() - cancelAt;
   const cancelText = (await cancelled.locator('p').first().textContent()).trim();
   expect(/canceling statement due to user request/.test(cancelText), `the cancelled query says: ${cancelText}`);
+  const cancelledStatus = (await cancelledResponse).status();
+  expect(cancelledStatus === 409, `a cancelled query answers HTTP ${cancelledStatus}, not 409`);
   expect(await page.locator('.sql-main .grid').count() === 0, 'a cancelled query shows a result grid');
   await shot('sql-cancelled');
   await page.fill('#sql-editor', 'SELECT 42 AS answer');
