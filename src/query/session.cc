@@ -145,6 +145,15 @@ struct Session::State {
   std::atomic<engine::Connection*> running_on{nullptr};
   std::atomic<int64_t> deadline_ms{0};
   std::atomic<bool> timed_out{false};
+  /// Numbers the statements; Cancel() names the one it is for. The watchdog interrupts that
+  /// statement until it ends: an interrupt that arrives while it is still being planned (before
+  /// DuckDB runs anything) would otherwise be lost, and the statement would run on.
+  std::atomic<uint64_t> statement{0};
+  std::atomic<uint64_t> cancelled_statement{0};
+  bool CancelRequested() const {
+    return timed_out.load() ||
+           (cancelled_statement.load() == statement.load() && cancelled_statement.load() != 0);
+  }
 };
 
 // Held while a statement runs, also while its result streams (DuckDB executes as it is
@@ -154,6 +163,7 @@ struct CursorLease {
               int64_t timeout_ms)
       : service(service), principal(std::move(principal)), state(state), timeout_ms(timeout_ms) {
     state.timed_out = false;
+    ++state.statement;
     state.deadline_ms = timeout_ms > 0 ? time::NowMillis() + timeout_ms : 0;
   }
   ~CursorLease() {
@@ -328,9 +338,12 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(catalog::Catalog& catal
       impl->wake.wait_for(lock, std::chrono::milliseconds(20));
       const int64_t now = time::NowMillis();
       for (Session* session : impl->watched) {
-        const int64_t deadline = session->state_->deadline_ms.load();
-        if (deadline > 0 && now >= deadline && !session->state_->timed_out.exchange(true)) {
-          if (auto* connection = session->state_->running_on.load()) connection->Interrupt();
+        Session::State& state = *session->state_;
+        const int64_t deadline = state.deadline_ms.load();
+        if (deadline > 0 && now >= deadline) state.timed_out = true;
+        // Again every tick until the statement ends (see State::statement).
+        if (state.CancelRequested()) {
+          if (auto* connection = state.running_on.load()) connection->Interrupt();
         }
       }
     }
@@ -387,6 +400,7 @@ Session::~Session() {
 }
 
 void Session::Cancel() {
+  state_->cancelled_statement = state_->statement.load();
   if (auto* connection = state_->running_on.load()) connection->Interrupt();
 }
 
@@ -648,6 +662,8 @@ Result<Cursor> Session::Run(const std::string& sql,
     auto columns = ColumnsOf(result);
     return Cursor("EXPLAIN", std::move(columns), std::move(result), std::move(planned.tables));
   }
+  // Cancelled (or timed out) while it was being planned: nothing was running to interrupt.
+  if (state_->CancelRequested()) return failed(Status::Cancelled("cancelled while planning"));
   auto prepared = connection.Prepare(planned.sql);
   if (!prepared.ok()) return failed(prepared.error());
   if (prepared->parameter_count() != parameters.size()) {

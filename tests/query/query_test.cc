@@ -150,6 +150,47 @@ TEST(QueryTest, MeshAuditReachesRecordsOlderThanTheNewestPage) {
   EXPECT_THAT(failed[0].reason, HasSubstr("not run: no data product port nowhere.missing"));
 }
 
+// An access policy that cancels the statement it is asked about: a cancel that arrives while
+// the statement is planned, before DuckDB runs anything.
+class CancellingPolicy : public AccessPolicy {
+ public:
+  Session* session = nullptr;
+  Result<TableAccess> ForTable(const catalog::Caller&, const std::string&,
+                               const std::vector<std::string>&,
+                               const std::set<std::string>&) override {
+    if (session != nullptr) session->Cancel();
+    return TableAccess{};
+  }
+};
+
+TEST(QueryTest, ACancelWhileTheStatementIsPlannedStopsIt) {
+  testing::ScratchDir scratch("query-cancel");
+  auto metastore = *metastore::Metastore::Open({.url = (scratch.path() / "meshwork.db").string()});
+  auto catalog = std::move(*catalog::Catalog::Open(
+      *metastore, {.warehouse_root = (scratch.path() / "warehouse").string()}));
+  product::ProductService products(*catalog);
+  const catalog::Caller root{"root", true, "test"};
+  const auto folder = scratch.path() / "numbers";
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "dataproduct.yaml")
+      << "apiVersion: meshwork/v1\nkind: DataProduct\ndomain: math\nname: numbers\nversion: "
+         "1.0.0\nowner: {team: math}\ntransform:\n  sql: SELECT i AS n FROM range(10) t(i)\n"
+         "ports:\n  - name: numbers\n    columns:\n      - {name: n, type: long, description: N}\n";
+  ASSERT_OK(
+      products.Deploy(root, *product::LoadSpec(folder.string()), {.create_domain = true})->failure);
+  CancellingPolicy policy;
+  ASSERT_OK_AND_ASSIGN(auto service, QueryService::Open(*catalog, {.access_policy = &policy}));
+  ASSERT_OK_AND_ASSIGN(auto session, service->OpenSession(root));
+  policy.session = session.get();
+  EXPECT_THAT(session->Execute("SELECT count(*) FROM math.numbers"),
+              IsError(StatusCode::kCancelled, "canceling statement due to user request"));
+  // The cancel was for that statement only: the next one runs.
+  policy.session = nullptr;
+  ASSERT_OK_AND_ASSIGN(auto cursor, session->Execute("SELECT count(*) FROM math.numbers"));
+  ASSERT_OK_AND_ASSIGN(auto rows, ReadAll(cursor, 10));
+  EXPECT_THAT(rows.rows, ElementsAre(ElementsAre("10")));
+}
+
 TEST(QueryTest, ResolvesPinsAndAuthorizesEveryTable) {
   testing::ScratchDir scratch("query");
   auto metastore = *metastore::Metastore::Open({.url = (scratch.path() / "meshwork.db").string()});
