@@ -338,7 +338,31 @@ cli append sales.orders --from "$scratch/rows.csv" >/dev/null 2>&1 || fail "the 
 echo "ok   once the store answers again the next append succeeds (8 rows)"
 node -e 'let s="id,region,amount,channel\n";for(let i=0;i<1500000;i++)s+=`${i},r${i%97},${i*0.5},c${i%13}\n`;
   require("fs").writeFileSync(process.argv[1],s)' "$scratch/big.csv"
-# 2. s3rver killed in the middle of an upload (a file large enough for a multipart upload).
+# 2. Multipart uploads (threshold lowered so the big file's Parquet goes up in 1 MiB parts): every
+#    part upload fails → retried, then AbortMultipartUpload, a clear error, no commit.
+export MESHWORK_S3_MULTIPART_THRESHOLD=2097152 MESHWORK_S3_PART_SIZE=1048576
+cli create sales.big --schema 'id long, region string, amount double, channel string' >/dev/null 2>&1 || fail "create sales.big"
+big_snapshots() { cli snapshots sales.big --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).length))'; }
+echo parts >"$scratch/fail-writes"
+: >"$scratch/writes.log"
+cli append sales.big --from "$scratch/big.csv" >"$scratch/fault-parts.log" 2>&1 && fail "an append succeeded while part uploads fail"
+rm -f "$scratch/fail-writes"
+grep -q "uploads" "$scratch/writes.log" || fail "no multipart upload was started: $(head -5 "$scratch/writes.log")"
+[[ $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") -ge 5 ]] || fail "the failed part was not retried"
+grep -q '^DELETE .*uploadId=' "$scratch/writes.log" || fail "the failed multipart upload was not aborted"
+grep -q "part 1 of\|part [0-9]* of" "$scratch/fault-parts.log" && grep -q "HTTP 503 SlowDown" "$scratch/fault-parts.log" ||
+  { cat "$scratch/fault-parts.log" >&2; fail "the multipart failure is unclear"; }
+grep -q '^POST .*uploadId=' "$scratch/writes.log" && fail "a failed multipart upload was completed"
+[[ $(big_snapshots) == 0 ]] || fail "a snapshot was committed although the multipart upload failed"
+[[ -z $(find "$cli_staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after a failed multipart upload"
+echo "ok   multipart: every part fails → $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") part attempts, aborted (DELETE ?uploadId), no commit: $(grep -o 'part [0-9]* of [0-9]*' "$scratch/fault-parts.log" | head -1)"
+: >"$scratch/writes.log"
+cli append sales.big --from "$scratch/big.csv" >"$scratch/multipart-ok.log" 2>&1 || fail "multipart append: $(cat "$scratch/multipart-ok.log")"
+grep -q '^POST .*uploadId=' "$scratch/writes.log" || fail "the healthy append did not complete a multipart upload"
+[[ $(big_snapshots) == 1 ]] || fail "sales.big has $(big_snapshots) snapshots after the multipart append"
+unset MESHWORK_S3_MULTIPART_THRESHOLD MESHWORK_S3_PART_SIZE
+echo "ok   the same file with the store healthy goes up in $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") parts, completed, committed"
+# 3. s3rver killed in the middle of an upload (a file large enough for a multipart upload).
 before=$(snapshots)
 : >"$scratch/writes.log"
 cli append sales.orders --from "$scratch/big.csv" >"$scratch/fault2.log" 2>&1 &
