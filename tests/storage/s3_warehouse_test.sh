@@ -4,7 +4,8 @@
 # through the metastore; SQL over the server reads through the read-through cache; icebird reads
 # the table straight from s3rver; REST remote signing (authorized, refused outside the table's
 # location or for a read-only principal); faults (503s for a while, s3rver killed mid-upload):
-# retries, a clear error, no commit, staging cleaned; the next append after recovery succeeds.
+# retries, a clear error, no commit, staging cleaned; the next append after recovery succeeds;
+# multipart uploads whose parts all fail are retried, aborted and commit nothing.
 # Per-domain storage: a domain created with its own bucket on a second s3rver that accepts only
 # the domain's key (storage profile), tables created through REST land there, CLI append/scan,
 # SQL and remote signing use the domain's credentials; cross-domain placements are refused.
