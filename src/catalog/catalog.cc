@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -130,7 +132,45 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
   if (options.audit_retention_days > 0) {
     catalog->audit_->SetRetention(options.audit_retention_days * 86'400'000);
   }
+  catalog->MountDomainStorage();
   return catalog;
+}
+
+void Catalog::MountDomainStorage() {
+  catalog::MountDomainStorage(metastore_, *warehouse_);
+}
+
+void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse) {
+  if (!warehouse.remote()) return;
+  metastore::PageRequest page{.token = "", .size = 1000};
+  for (;;) {
+    auto listed = metastore.ListNamespaces({}, page);
+    if (!listed.ok()) {
+      logging::Warn("cannot list the domains to mount their own storage: {}",
+                    listed.error().ToString());
+      return;
+    }
+    for (const metastore::NamespaceRecord& record : listed->items) {
+      auto profile = record.properties.find(std::string(Catalog::kStorageProfileProperty));
+      auto location = record.properties.find("location");
+      if (profile == record.properties.end() || location == record.properties.end() ||
+          record.levels.size() != 1) {
+        continue;
+      }
+      const std::string folder = iceberg::Warehouse::MountFolder(record.levels[0]);
+      auto store = warehouse.OpenDomainStorage(folder, location->second, profile->second);
+      Status mounted =
+          store.ok() ? warehouse.MountDomainStorage(folder, std::move(*store)) : store.error();
+      if (!mounted.ok()) {
+        logging::Warn(
+            "domain {} keeps its tables in {} (storage profile '{}'), which this server "
+            "cannot reach: {}",
+            record.levels[0], location->second, profile->second, mounted.ToString());
+      }
+    }
+    if (listed->next_token.empty()) return;
+    page.token = listed->next_token;
+  }
 }
 
 Status Catalog::Bootstrap() {
@@ -393,7 +433,36 @@ Result<metastore::NamespaceRecord> Catalog::CreateNamespace(
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kCreateDomain,
                                parent.empty() ? Securable::Mesh() : Securable::Namespace(parent)));
   metastore::Properties checked = properties;
-  if (auto location = checked.find("location"); location != checked.end()) {
+  auto location = checked.find("location");
+  auto profile = checked.find(std::string(kStorageProfileProperty));
+  if (profile != checked.end()) {
+    // A bucket of its own, reached with a profile's credentials.
+    const std::string where = fmt::format("namespace {}", fmt::join(levels, "."));
+    if (levels.size() != 1) {
+      return Status::InvalidArgument(
+                 "{} cannot have storage of its own: only domains (top-level "
+                 "namespaces) can",
+                 where)
+          .WithHint("leave out meshwork.storage-profile; the namespace uses its domain's storage");
+    }
+    if (location == checked.end() || location->second.empty()) {
+      return Status::InvalidArgument("{} names storage profile '{}' but no location", where,
+                                     profile->second)
+          .WithHint("give the bucket and prefix too: location=s3://bucket/prefix");
+    }
+    std::lock_guard lock(domain_storage_mutex_);
+    const std::string folder = iceberg::Warehouse::MountFolder(levels[0]);
+    auto store = warehouse_->OpenDomainStorage(folder, location->second, profile->second);
+    if (!store.ok()) {
+      return std::move(store).error().WithContext(
+          fmt::format("cannot give {} the storage {}", where, location->second));
+    }
+    location->second = (*store)->RootUri();
+    MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, checked));
+    MW_RETURN_IF_ERROR(warehouse_->MountDomainStorage(folder, std::move(*store)));
+    return metastore_.LoadNamespace(levels);
+  }
+  if (location != checked.end()) {
     MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
   }
   MW_RETURN_IF_ERROR(metastore_.CreateNamespace(caller.actor(), levels, checked));
@@ -412,6 +481,19 @@ Result<metastore::PropertiesUpdate> Catalog::UpdateNamespaceProperties(
     const metastore::Properties& updates) {
   MW_RETURN_IF_ERROR(ValidateNamespace(levels));
   MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter, Securable::Namespace(levels)));
+  const std::string profile_key(kStorageProfileProperty);
+  MW_ASSIGN_OR_RETURN(metastore::NamespaceRecord current, metastore_.LoadNamespace(levels));
+  const bool own_storage = current.properties.count(profile_key) != 0;
+  const auto changes = [&](const std::string& key) {
+    return updates.count(key) != 0 ||
+           std::find(removals.begin(), removals.end(), key) != removals.end();
+  };
+  if (changes(profile_key) || (own_storage && changes("location"))) {
+    return Status::FailedPrecondition(
+               "the storage of namespace {} is fixed when it is created; {} cannot be changed",
+               fmt::join(levels, "."), changes(profile_key) ? profile_key : "location")
+        .WithHint("create a new domain with the storage you want and move the products there");
+  }
   metastore::Properties checked = updates;
   if (auto location = checked.find("location"); location != checked.end()) {
     MW_ASSIGN_OR_RETURN(location->second, NamespaceLocation(location->second));
@@ -452,16 +534,32 @@ Result<metastore::Page<std::string>> Catalog::ListTables(const Caller& caller,
 
 Result<std::string> Catalog::NamespaceLocation(const std::string& location) {
   auto inside = warehouse_->Resolve(location);
-  if (!inside.ok() || inside->empty()) {
-    return Status::NotImplemented(
+  if (!inside.ok() || inside->empty() || warehouse_->MountOf(*inside)) {
+    return Status::InvalidArgument(
                "namespace location {} is not a folder inside this catalog's warehouse {}", location,
                warehouse_->root())
         .WithHint(fmt::format(
-            "give the domain a prefix of its own inside the warehouse, e.g. {}/domains/NAME; "
-            "buckets with credentials of their own per domain are not supported yet",
-            warehouse_->root()));
+            "give the domain a prefix inside the warehouse (e.g. {}/domains/NAME), or a bucket "
+            "of its own with the property {}=PROFILE (a profile of storage.profiles_file)",
+            warehouse_->root(), kStorageProfileProperty));
   }
   return warehouse_->FileUri(*inside);
+}
+
+Status Catalog::CheckStorageBoundary(const TableIdentifier& identifier, const std::string& relative,
+                                     const std::string& domain_folder) {
+  const auto mount = warehouse_->MountOf(relative);
+  const auto domain_mount = warehouse_->MountOf(domain_folder);
+  if (!mount && !domain_mount) return Status::OK();
+  if (relative.starts_with(domain_folder + "/")) return Status::OK();
+  return Status::PermissionDenied(
+             "table {} cannot be placed at {}: it is outside its domain's "
+             "storage {}",
+             identifier.ToString(), warehouse_->FileUri(relative),
+             warehouse_->FileUri(domain_folder))
+      .WithHint(
+          "leave out the location (the catalog places tables under their domain), or give "
+          "one below the domain's own location");
 }
 
 std::string Catalog::DomainFolder(const Levels& levels) {
@@ -519,6 +617,7 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
     if (!inside.ok() || inside->empty()) {
       return CheckLocation(identifier, asked, location);
     }
+    MW_RETURN_IF_ERROR(CheckStorageBoundary(identifier, *inside, DomainFolder(namespace_levels)));
     location = warehouse_->FileUri(*inside);
   }
   nlohmann::json updates = nlohmann::json::array({
@@ -740,6 +839,17 @@ Status Catalog::RenameTable(const Caller& caller, const TableIdentifier& from,
       Authorize(caller, Privilege::kAlter, Securable::Table(from.namespace_levels, from.name)));
   MW_RETURN_IF_ERROR(
       Authorize(caller, Privilege::kCreateTable, Securable::Namespace(to.namespace_levels)));
+  // A table keeps its files where they are: moving it between domains when either keeps its
+  // tables in a bucket of its own would leave one domain's table in the other's storage.
+  if (!from.namespace_levels.empty() && !to.namespace_levels.empty() &&
+      from.namespace_levels[0] != to.namespace_levels[0] &&
+      (warehouse_->MountOf(DomainFolder({from.namespace_levels[0]})) ||
+       warehouse_->MountOf(DomainFolder({to.namespace_levels[0]})))) {
+    return Status::FailedPrecondition(
+               "cannot move table {} to {}: domain {} or {} keeps its tables in storage of its own",
+               from.ToString(), to.ToString(), from.namespace_levels[0], to.namespace_levels[0])
+        .WithHint("copy the data into a new table in the target domain instead");
+  }
   return metastore_.RenameObject(caller.actor(), ObjectKind::kTable, from.namespace_levels,
                                  from.name, to.namespace_levels, to.name);
 }
@@ -762,6 +872,8 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
     return Status::InvalidArgument("the table's location {} is outside this catalog's warehouse",
                                    metadata->location);
   }
+  MW_RETURN_IF_ERROR(
+      CheckStorageBoundary(identifier, *table_folder, DomainFolder(identifier.namespace_levels)));
   std::optional<std::string> expected;
   if (overwrite) {
     MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter,
@@ -1258,13 +1370,15 @@ Result<Catalog::SignedRequest> Catalog::SignRemoteRequest(const Caller& caller,
       Authorize(caller, privilege, Securable::Table(identifier.namespace_levels, identifier.name))
           .WithContext(fmt::format("cannot sign {} {} for table {}", method, uri.substr(0, 200),
                                    table_name)));
-  storage::S3FileIO* s3 = warehouse_->s3();
-  if (s3 == nullptr) {
+  if (warehouse_->s3() == nullptr) {
     return Status::FailedPrecondition("this catalog's warehouse {} is not in object storage",
                                       warehouse_->root())
         .WithHint("remote signing is for s3:// warehouses; read local tables' files directly");
   }
   MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTableUnchecked(identifier));
+  // Signed with the credentials of the store that holds the table: a domain's own, or the
+  // warehouse's.
+  storage::S3FileIO* s3 = warehouse_->S3For(table.metadata.location);
   if (privilege == Privilege::kReadData) {
     MW_RETURN_IF_ERROR(AuthorizeRawAccess(caller, table, identifier));
   }

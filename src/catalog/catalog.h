@@ -82,6 +82,11 @@ struct WhoAmI {
   std::vector<metastore::GrantRecord> grants;
 };
 
+/// Mounts the own storage of every domain (top-level namespace) that names a storage profile,
+/// for processes that use a warehouse without a Catalog (`meshwork table --metastore`). Domains
+/// whose profile is missing or whose store cannot be opened are logged and skipped.
+void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse);
+
 class Catalog {
  public:
   /// `metastore` must outlive the catalog.
@@ -233,6 +238,15 @@ class Catalog {
   /// "location" property when set (per-domain storage), else the namespace path.
   std::string DomainFolder(const metastore::Levels& levels);
 
+  /// The namespace property naming the storage profile of a domain with a bucket of its own
+  /// (its "location" is then outside the warehouse). Only the name is stored: the credentials
+  /// stay in the server's profiles file.
+  static constexpr std::string_view kStorageProfileProperty = "meshwork.storage-profile";
+  /// Mounts the own storage of every domain that has one (done by Open; servers sharing the
+  /// metastore call it again to pick up domains others created). A domain whose profile is
+  /// missing here is logged and skipped: its tables fail with an error naming the profile.
+  void MountDomainStorage();
+
   /// OK when no guard is set or it allows `caller` the files of `table` (its columns given).
   Status AuthorizeRawAccess(const Caller& caller, const iceberg::LoadedTable& table,
                             const iceberg::TableIdentifier& identifier);
@@ -258,6 +272,14 @@ class Catalog {
   std::string DefaultLocation(const iceberg::TableIdentifier& identifier);
   /// A namespace "location" property checked and normalized (a URI inside the warehouse).
   Result<std::string> NamespaceLocation(const std::string& location);
+  /// Refuses a table location inside a domain's own storage unless it is below `domain_folder`
+  /// (and one inside the warehouse when the domain has storage of its own): a principal allowed
+  /// to create tables in one domain must not write into another domain's bucket.
+  Status CheckStorageBoundary(const iceberg::TableIdentifier& identifier,
+                              const std::string& relative, const std::string& domain_folder);
+  /// Domains created with storage of their own, one at a time (the overlap check and the mount
+  /// must not interleave with another creation's).
+  std::mutex domain_storage_mutex_;
   Result<LoadedView> LoadViewUnchecked(const iceberg::TableIdentifier& identifier);
   /// Writes view metadata as the next version in its location's metadata folder.
   Result<std::string> WriteViewMetadata(const iceberg::ViewMetadata& metadata,

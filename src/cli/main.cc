@@ -132,7 +132,7 @@ int Run(int argc, char** argv) {
   }
 
   if (doctor->parsed()) return RunDoctor(*config, doctor_json);
-  if (TableCommandParsed(*table)) return RunTableCommand(*table);
+  if (TableCommandParsed(*table)) return RunTableCommand(*table, *config);
   if (ServeCommandParsed(*serve)) return RunServeCommand(*serve, *config);
   if (AccessCommandParsed(*access)) return RunAccessCommand(*access);
   if (ProductCommandParsed(*products)) return RunProductCommand(*products, *config);

@@ -85,6 +85,8 @@ struct ProductCommands {
   std::string owner;
   std::string description;
   std::string storage_prefix;
+  std::string domain_location;
+  std::string storage_profile;
   std::vector<std::string> facets;
   std::vector<std::string> variables;
   std::string server;  // remote mode
@@ -248,6 +250,10 @@ ProductCommands* AddProductCommands(CLI::App& app) {
   c.domain_create->add_option("--description", c.description, "What the domain is");
   c.domain_create->add_option("--storage-prefix", c.storage_prefix,
                               "Its folder in the warehouse (default: its name)");
+  c.domain_create->add_option("--location", c.domain_location,
+                              "A bucket of its own: s3://bucket/prefix (with --storage-profile)");
+  c.domain_create->add_option("--storage-profile", c.storage_profile,
+                              "The profile (storage.profiles_file) that reaches --location");
   json_flag(c.domain_create);
   c.domain_list = c.domain->add_subcommand("list", "Domains");
   json_flag(c.domain_list);
@@ -325,9 +331,12 @@ Result<LocalMesh> OpenLocalMesh(const config::Config& config,
   if (warehouse.empty()) warehouse = data_dir + "/warehouse";
   MW_ASSIGN_OR_RETURN(mesh.metastore,
                       metastore::Metastore::Open({.url = metastore_url, .max_connections = 4}));
+  MW_ASSIGN_OR_RETURN(iceberg::WarehouseStorage storage,
+                      WarehouseStorageSettings(config, data_dir));
   MW_ASSIGN_OR_RETURN(
       mesh.catalog,
       catalog::Catalog::Open(*mesh.metastore, {.warehouse_root = warehouse,
+                                               .storage = std::move(storage),
                                                .bootstrap_credentials = bootstrap_credentials}));
   const auto& bootstrap = mesh.catalog->bootstrap();
   if (!bootstrap.generated_secret.empty()) {
@@ -768,14 +777,19 @@ int RunDomain(ProductCommands& c, LocalMesh& mesh) {
   auto domain = mesh.service->CreateDomain(mesh.caller, {.name = c.name,
                                                          .description = c.description,
                                                          .owner = c.owner,
-                                                         .storage_prefix = c.storage_prefix});
+                                                         .storage_prefix = c.storage_prefix,
+                                                         .location = c.domain_location,
+                                                         .storage_profile = c.storage_profile});
   if (!domain.ok()) return Fail(domain.error());
   if (c.json) {
     Print(product::DomainInfoToJson(*domain));
     return kExitOk;
   }
-  std::printf("domain %s created: namespace %s at %s\n", domain->name.c_str(), domain->name.c_str(),
-              domain->location.c_str());
+  std::printf("domain %s created: namespace %s at %s%s\n", domain->name.c_str(),
+              domain->name.c_str(), domain->location.c_str(),
+              domain->storage_profile.empty()
+                  ? ""
+                  : (" (storage profile " + domain->storage_profile + ")").c_str());
   std::printf("  roles %s (publish) and %s (read); owner %s holds %s\n", domain->owner_role.c_str(),
               domain->consumer_role.c_str(), domain->owner.c_str(), domain->owner_role.c_str());
   if (domain->owner_credentials) {
@@ -904,7 +918,9 @@ int RunRemote(ProductCommands& c) {
                 nlohmann::json({{"name", c.name},
                                 {"owner", c.owner},
                                 {"description", c.description},
-                                {"storage-prefix", c.storage_prefix}})
+                                {"storage-prefix", c.storage_prefix},
+                                {"location", c.domain_location},
+                                {"storage-profile", c.storage_profile}})
                     .dump());
   }
   if (c.search->parsed()) {

@@ -1,5 +1,11 @@
 #include "cli/settings.h"
 
+#include <fmt/format.h>
+
+#include <type_traits>
+
+#include "storage/storage_profiles.h"
+
 namespace meshwork::cli {
 
 std::vector<config::SettingSpec> MeshworkSettings() {
@@ -24,9 +30,18 @@ std::vector<config::SettingSpec> MeshworkSettings() {
       {"s3.profile", SettingType::kString, "", "profile in ~/.aws/credentials (default: default)"},
       {"s3.conditional_writes", SettingType::kBool, "true",
        "If-None-Match on create-only writes; false for stores that ignore it (s3rver)"},
+      {"s3.multipart_threshold", SettingType::kInt, "67108864",
+       "files of at least this many bytes are uploaded in parts"},
+      {"s3.part_size", SettingType::kInt, "16777216",
+       "bytes per uploaded part (S3: 5 MiB or more)"},
+      {"storage.profiles_file", SettingType::kString, "",
+       "YAML file of named object stores that domains may keep their tables in"},
       {"cache.directory", SettingType::kString, "",
        "read-through cache of object-store files (default: data_dir/cache)"},
       {"cache.max_bytes", SettingType::kInt, "10737418240", "bound of the read-through cache"},
+      {"cache.download_part_size", SettingType::kInt, "8388608",
+       "files larger than this are downloaded into the cache as ranged parts of this size"},
+      {"cache.download_concurrency", SettingType::kInt, "4", "ranged parts fetched at once"},
       {"engine.threads", SettingType::kInt, "", "DuckDB worker threads (default: all cores)"},
       {"engine.memory_limit", SettingType::kString, "", "DuckDB memory limit, e.g. 4GB"},
       {"engine.temp_directory", SettingType::kString, "", "DuckDB spill folder"},
@@ -74,7 +89,26 @@ Result<iceberg::WarehouseStorage> WarehouseStorageSettings(const config::Config&
     }
     storage.cache_bytes = static_cast<uint64_t>(*bytes);
   }
+  const auto positive = [&](const char* key, auto& target) -> Status {
+    auto value = config.GetInt(key);
+    if (!value.ok()) return Status::OK();
+    if (*value <= 0) {
+      return Status::InvalidArgument("{} is {}, not a positive number", key, *value)
+          .WithHint(fmt::format("set {} ({}) above zero, or leave it unset for the default", key,
+                                config::EnvironmentName(key)));
+    }
+    target = static_cast<std::remove_reference_t<decltype(target)>>(*value);
+    return Status::OK();
+  };
+  MW_RETURN_IF_ERROR(positive("s3.multipart_threshold", storage.s3.multipart_threshold));
+  MW_RETURN_IF_ERROR(positive("s3.part_size", storage.s3.part_size));
+  MW_RETURN_IF_ERROR(positive("cache.download_part_size", storage.cache_download_part_size));
+  MW_RETURN_IF_ERROR(positive("cache.download_concurrency", storage.cache_download_concurrency));
   storage.staging_directory = data_dir + "/staging";
+  if (const std::string profiles = Setting(config, "", "storage.profiles_file");
+      !profiles.empty()) {
+    MW_ASSIGN_OR_RETURN(storage.profiles, storage::LoadStorageProfiles(profiles));
+  }
   return storage;
 }
 

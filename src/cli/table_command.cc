@@ -11,8 +11,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "catalog/catalog.h"
 #include "catalog/metastore_pointer_store.h"
 #include "cli/exit_codes.h"
+#include "cli/settings.h"
 #include "common/logging.h"
 #include "common/time.h"
 #include "engine/database.h"
@@ -869,7 +871,7 @@ int RunOnTableFolder(TableCommand& options) {
   return Snapshots(options, opened->table, options.history->parsed());
 }
 
-int RunTableCommand(TableCommand& options) {
+int RunTableCommand(TableCommand& options, const config::Config& config) {
   if (iceberg::LooksLikeTablePath(options.name)) return RunOnTableFolder(options);
   // Only create makes a warehouse folder: a typo in --warehouse must not leave empty folders.
   std::error_code missing;
@@ -897,8 +899,19 @@ int RunTableCommand(TableCommand& options) {
       return std::make_unique<catalog::MetastorePointerStore>(*store, actor);
     };
   }
-  auto warehouse = iceberg::Warehouse::Open(options.warehouse, pointers);
+  iceberg::WarehouseStorage storage;
+  if (object_store) {
+    // The CLI has no data dir of its own: cache and staging stay in the system temp folder.
+    auto configured = WarehouseStorageSettings(config, "");
+    if (!configured.ok()) return Fail(configured.error());
+    storage = std::move(*configured);
+    storage.cache_directory = Setting(config, "", "cache.directory");
+    storage.staging_directory.clear();
+  }
+  auto warehouse = iceberg::Warehouse::Open(options.warehouse, pointers, storage);
   if (!warehouse.ok()) return Fail(warehouse.error());
+  // Tables of domains with buckets of their own are reached through their storage profiles.
+  if (metastore != nullptr) catalog::MountDomainStorage(*metastore, **warehouse);
   if (options.list->parsed()) {
     std::vector<std::string> levels;
     for (size_t start = 0;;) {

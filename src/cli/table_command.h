@@ -4,6 +4,9 @@
 namespace CLI {
 class App;
 }
+namespace meshwork::config {
+class Config;
+}
 
 namespace meshwork::cli {
 
@@ -14,6 +17,7 @@ TableCommand* AddTableCommand(CLI::App& app);
 /// True when the user ran a `table` subcommand.
 bool TableCommandParsed(const TableCommand& command);
 /// Runs the parsed subcommand; returns the exit code.
-int RunTableCommand(TableCommand& command);
+/// `config` gives the object-store settings (s3.*, storage.profiles_file) of s3:// warehouses.
+int RunTableCommand(TableCommand& command, const config::Config& config);
 
 }  // namespace meshwork::cli

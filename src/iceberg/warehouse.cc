@@ -59,9 +59,17 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root,
     if (storage.staging_directory.empty()) {
       storage.staging_directory = DefaultLocalFolder("staging");
     }
-    MW_ASSIGN_OR_RETURN(auto cached, storage::CachedFileIO::Make(
-                                         std::move(s3), {.directory = storage.cache_directory,
-                                                         .max_bytes = storage.cache_bytes}));
+    warehouse->s3_settings_ = storage.s3;
+    warehouse->profiles_ = storage.profiles;
+    auto mounted = std::make_unique<storage::MountedFileIO>(std::move(s3));
+    warehouse->mounted_ = mounted.get();
+    MW_ASSIGN_OR_RETURN(
+        auto cached,
+        storage::CachedFileIO::Make(std::move(mounted),
+                                    {.directory = storage.cache_directory,
+                                     .max_bytes = storage.cache_bytes,
+                                     .download_part_size = storage.cache_download_part_size,
+                                     .download_concurrency = storage.cache_download_concurrency}));
     auto staging = storage::LocalFileIO::Make(storage.staging_directory);
     if (!staging.ok()) {
       return std::move(staging).error().WithContext(
@@ -86,7 +94,100 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root,
 
 Result<std::string> Warehouse::Resolve(std::string_view path) const {
   if (local_ != nullptr) return local_->Resolve(path);
+  if (auto mounted = mounted_->MountedRelative(path)) return *mounted;
   return s3_->Relative(path);
+}
+
+storage::S3FileIO* Warehouse::S3For(std::string_view location) {
+  if (local_ != nullptr) return nullptr;
+  auto relative = Resolve(location);
+  if (relative.ok()) {
+    if (auto folder = MountOf(*relative)) return mounted_->MountAt(*folder);
+  }
+  return s3_;
+}
+
+std::string Warehouse::MountFolder(std::string_view domain) {
+  return "@" + std::string(domain);
+}
+
+std::optional<std::string> Warehouse::MountOf(std::string_view relative) const {
+  if (mounted_ == nullptr || !relative.starts_with('@')) return std::nullopt;
+  const std::string folder(relative.substr(0, relative.find('/')));
+  if (mounted_->MountAt(folder) == nullptr) return std::nullopt;
+  return folder;
+}
+
+Result<std::unique_ptr<storage::S3FileIO>> Warehouse::OpenDomainStorage(
+    const std::string& folder, const std::string& location, const std::string& profile) {
+  if (local_ != nullptr) {
+    return Status::FailedPrecondition(
+               "domain storage {} needs an object-store warehouse; this one is the local folder {}",
+               location, root_)
+        .WithHint(
+            "serve with --warehouse s3://bucket/prefix, or give the domain a folder inside "
+            "the warehouse (--storage-prefix)");
+  }
+  if (!IsObjectStoreUri(location)) {
+    return Status::InvalidArgument("domain storage {} is not an s3:// location", location)
+        .WithHint("give the bucket and prefix as s3://bucket/prefix");
+  }
+  auto found = profiles_.find(profile);
+  if (found == profiles_.end()) {
+    std::string known;
+    for (const auto& [name, ignored] : profiles_)
+      known += (known.empty() ? "" : ", ") + name;
+    return Status::NotFound("storage profile '{}' is not configured", profile)
+        .WithHint(known.empty()
+                      ? std::string("define it in the storage profiles file "
+                                    "(storage.profiles_file, MESHWORK_STORAGE_PROFILES_FILE)")
+                      : fmt::format("configured profiles: {}; add '{}' to storage.profiles_file",
+                                    known, profile));
+  }
+  // The profile says how to reach the store; parts, retries and timeouts stay the warehouse's.
+  storage::S3Config config = s3_settings_;
+  const storage::S3Config& reach = found->second;
+  config.warehouse = location;
+  config.endpoint = reach.endpoint;
+  config.region = reach.region;
+  config.addressing = reach.addressing;
+  config.credentials = reach.credentials;
+  config.profile = reach.profile;
+  config.credentials_file = reach.credentials_file;
+  config.create_only = reach.create_only;
+  auto store = storage::S3FileIO::Make(config);
+  if (!store.ok()) {
+    return std::move(store).error().WithContext(
+        fmt::format("cannot use storage profile '{}' for {}", profile, location));
+  }
+  const std::string store_root = (*store)->RootUri();
+  if (s3_->Relative(store_root).ok() || (*store)->Relative(root_).ok()) {
+    return Status::InvalidArgument("domain storage {} overlaps the warehouse {}", location, root_)
+        .WithHint(
+            "a prefix inside the warehouse needs no storage profile (it uses the "
+            "warehouse's credentials); otherwise choose a bucket or prefix outside it");
+  }
+  for (const auto& [mounted_folder, mounted] : mounted_->Mounts()) {
+    if (mounted_folder == folder) continue;
+    if (mounted->Relative(store_root).ok() || (*store)->Relative(mounted->RootUri()).ok()) {
+      return Status::AlreadyExists("domain storage {} overlaps {}, the storage of domain {}",
+                                   location, mounted->RootUri(), mounted_folder.substr(1))
+          .WithHint("give each domain a bucket or prefix that does not contain another's");
+    }
+  }
+  return std::move(*store);
+}
+
+Status Warehouse::MountDomainStorage(const std::string& folder,
+                                     std::unique_ptr<storage::S3FileIO> store) {
+  if (mounted_ == nullptr) return Status::FailedPrecondition("the warehouse {} is local", root_);
+  if (storage::S3FileIO* existing = mounted_->MountAt(folder); existing != nullptr) {
+    if (existing->RootUri() == store->RootUri() &&
+        existing->config().endpoint == store->config().endpoint) {
+      return Status::OK();
+    }
+  }
+  return mounted_->Mount(folder, std::move(store));
 }
 
 std::vector<std::string> Warehouse::ReadableDirectories() const {
@@ -133,7 +234,14 @@ std::string Warehouse::TableLocation(const TableIdentifier& identifier) const {
 
 std::string Warehouse::FileUri(std::string_view relative) const {
   // Object keys are written as they are: Iceberg's S3 readers do not decode s3:// URIs.
-  if (local_ == nullptr) return root_ + "/" + std::string(relative);
+  if (local_ == nullptr) {
+    if (auto folder = MountOf(relative)) {
+      const std::string root = mounted_->MountAt(*folder)->RootUri();
+      const std::string_view rest = relative.substr(folder->size());
+      return rest.size() <= 1 ? root : root + std::string(rest);
+    }
+    return root_ + "/" + std::string(relative);
+  }
   const std::string path = root_ + "/" + std::string(relative);
   std::string uri = "file://";
   for (unsigned char c : path) {

@@ -14,6 +14,7 @@
 #include "iceberg/filesystem_pointer_store.h"
 #include "iceberg/table_metadata.h"
 #include "storage/local_file_io.h"
+#include "storage/mounted_file_io.h"
 #include "storage/s3_file_io.h"
 
 namespace meshwork::iceberg {
@@ -34,8 +35,14 @@ struct WarehouseStorage {
   /// Empty: <system temp>/meshwork-<uid>/cache.
   std::string cache_directory;
   uint64_t cache_bytes = uint64_t{10} << 30;
+  /// Ranged, parallel downloads into the cache (CacheOptions).
+  uint64_t cache_download_part_size = uint64_t{8} << 20;
+  int cache_download_concurrency = 4;
   /// Empty: <system temp>/meshwork-<uid>/staging.
   std::string staging_directory;
+  /// Named stores that domains may keep their tables in (storage.profiles_file): connection and
+  /// credentials only; transfer tuning (parts, retries, timeouts) comes from `s3`.
+  std::map<std::string, storage::S3Config> profiles;
 };
 
 class Warehouse {
@@ -60,6 +67,28 @@ class Warehouse {
   bool remote() const { return local_ == nullptr; }
   /// The S3 backend of a remote warehouse (null when local).
   storage::S3FileIO* s3() { return s3_; }
+  /// The S3 backend that holds `location` (a URI or a relative path): a domain's own store when
+  /// the location is in one, else the warehouse's; null when local.
+  storage::S3FileIO* S3For(std::string_view location);
+
+  // Domains with storage of their own. Their bucket/prefix is mounted at the folder "@<domain>"
+  // of the warehouse's relative path space, so table folders, staging and the cache work for
+  // them unchanged; FileUri and Resolve translate between that folder and the store's s3:// URIs.
+  /// The mount folder of a domain: "@finance".
+  static std::string MountFolder(std::string_view domain);
+  /// Checks that `location` (s3://bucket[/prefix]) can hold a domain's tables through storage
+  /// profile `profile` and opens (does not contact) that store. failed_precondition for a local
+  /// warehouse; invalid_argument for a location that is not s3://, lies inside the warehouse or
+  /// contains it; not_found for an unknown profile; the store's own errors (no credentials).
+  /// already_exists when it overlaps the storage another domain than `folder` has mounted.
+  Result<std::unique_ptr<storage::S3FileIO>> OpenDomainStorage(const std::string& folder,
+                                                               const std::string& location,
+                                                               const std::string& profile);
+  /// Mounts a store that OpenDomainStorage opened. Idempotent for the same location (several
+  /// callers may mount a domain they found); already_exists for another one, or an overlap.
+  Status MountDomainStorage(const std::string& folder, std::unique_ptr<storage::S3FileIO> store);
+  /// Whether `relative` (a Resolve result) is inside a domain's own store; its folder if so.
+  std::optional<std::string> MountOf(std::string_view relative) const;
   /// The local folder root, or "s3://bucket/prefix".
   const std::string& root() const { return root_; }
   /// Where DuckDB writes new data files under the same relative paths as in the warehouse: the
@@ -117,8 +146,12 @@ class Warehouse {
   std::unique_ptr<storage::FileIO> io_;
   /// The warehouse's own LocalFileIO (io_) when local, else null.
   storage::LocalFileIO* local_ = nullptr;
-  /// Remote only: the S3 backend inside io_, the staging folder, and the cache folder.
+  /// Remote only: the S3 backend inside io_, the router in front of it (domains' own stores),
+  /// the staging folder, the cache folder, and the profiles domains may use.
   storage::S3FileIO* s3_ = nullptr;
+  storage::MountedFileIO* mounted_ = nullptr;
+  storage::S3Config s3_settings_;
+  std::map<std::string, storage::S3Config> profiles_;
   std::unique_ptr<storage::LocalFileIO> staging_;
   std::string cache_directory_;
   std::unique_ptr<PointerStore> pointers_;

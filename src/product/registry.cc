@@ -706,6 +706,7 @@ json DomainInfoToJson(const DomainInfo& domain) {
               {"ci_principal", domain.ci_principal},
               {"location", domain.location},
               {"created_at_ms", domain.created_at_ms}};
+  if (!domain.storage_profile.empty()) out["storage_profile"] = domain.storage_profile;
   const auto credentials = [](const catalog::NewCredentials& c) {
     return json{
         {"principal", c.principal}, {"client_id", c.client_id}, {"client_secret", c.client_secret}};

@@ -260,13 +260,34 @@ Result<DomainInfo> ProductService::CreateDomain(const Caller& caller,
   info.owner_role = request.name + "_owner";
   info.consumer_role = request.name + "_consumer";
   info.ci_principal = request.name + "_ci";
-  const std::string prefix = request.storage_prefix.empty() ? request.name : request.storage_prefix;
-  if (prefix.find("..") != std::string::npos || prefix.starts_with("/") ||
-      prefix.find("://") != std::string::npos) {
-    return Status::InvalidArgument("storage prefix '{}' must be a folder inside the warehouse",
-                                   prefix);
+  if (!request.location.empty() && !request.storage_prefix.empty()) {
+    return Status::InvalidArgument(
+               "domain {}: give either a storage prefix inside the warehouse or a location of its "
+               "own, not both",
+               request.name)
+        .WithHint("--storage-prefix FOLDER, or --location s3://bucket/prefix --storage-profile P");
   }
-  info.location = catalog_.warehouse().FileUri(prefix);
+  if (!request.storage_profile.empty() && request.location.empty()) {
+    return Status::InvalidArgument("domain {}: storage profile '{}' needs a location", request.name,
+                                   request.storage_profile)
+        .WithHint("add --location s3://bucket/prefix (the bucket the profile reaches)");
+  }
+  if (!request.location.empty()) {
+    // Inside the warehouse it is a prefix; elsewhere the catalog mounts it with the profile.
+    info.location = request.location;
+  } else {
+    const std::string prefix =
+        request.storage_prefix.empty() ? request.name : request.storage_prefix;
+    if (prefix.find("..") != std::string::npos || prefix.starts_with("/") ||
+        prefix.find("://") != std::string::npos) {
+      return Status::InvalidArgument("storage prefix '{}' must be a folder inside the warehouse",
+                                     prefix)
+          .WithHint(
+              "for a bucket of its own use --location s3://bucket/prefix --storage-profile P");
+    }
+    info.location = catalog_.warehouse().FileUri(prefix);
+  }
+  info.storage_profile = request.storage_profile;
   metastore::Properties properties = {{"owner", info.owner},
                                       {"description", request.description},
                                       {"location", info.location},
@@ -274,8 +295,13 @@ Result<DomainInfo> ProductService::CreateDomain(const Caller& caller,
                                       {"meshwork.owner-role", info.owner_role},
                                       {"meshwork.consumer-role", info.consumer_role},
                                       {"meshwork.ci-principal", info.ci_principal}};
+  if (!info.storage_profile.empty()) {
+    properties.emplace(std::string(catalog::Catalog::kStorageProfileProperty),
+                       info.storage_profile);
+  }
   MW_ASSIGN_OR_RETURN(auto created, catalog_.CreateNamespace(platform, {request.name}, properties));
   info.created_at_ms = created.created_at_ms;
+  info.location = created.properties["location"];
 
   const Securable domain = Securable::Namespace({request.name});
   const auto ignore_exists = [](Status status) {
@@ -326,6 +352,7 @@ DomainInfo DomainFromNamespace(const metastore::NamespaceRecord& record) {
   info.consumer_role = get("meshwork.consumer-role");
   info.ci_principal = get("meshwork.ci-principal");
   info.location = get("location");
+  info.storage_profile = get(catalog::Catalog::kStorageProfileProperty.data());
   info.created_at_ms = record.created_at_ms;
   return info;
 }

@@ -150,6 +150,10 @@ struct DomainRequest {
   std::string owner;
   /// The domain's storage prefix inside the warehouse (default: the domain's name).
   std::string storage_prefix;
+  /// Storage of its own instead: s3://bucket/prefix, reached through `storage_profile` (a
+  /// profile of the server's storage.profiles_file; only its name is recorded).
+  std::string location;
+  std::string storage_profile;
 };
 
 struct DomainInfo {
@@ -160,6 +164,8 @@ struct DomainInfo {
   std::string consumer_role;  // "<domain>_consumer": read data inside
   std::string ci_principal;   // "<domain>_ci": a service principal holding the owner role
   std::string location;
+  /// Set for a domain with storage of its own: the profile its bucket is reached with.
+  std::string storage_profile;
   int64_t created_at_ms = 0;
   /// Only when created now: shown once.
   std::optional<catalog::NewCredentials> ci_credentials;

@@ -141,7 +141,9 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                    .name = iceberg::json::StringOr(*body, "name", ""),
                    .description = iceberg::json::StringOr(*body, "description", ""),
                    .owner = iceberg::json::StringOr(*body, "owner", ""),
-                   .storage_prefix = iceberg::json::StringOr(*body, "storage-prefix", "")};
+                   .storage_prefix = iceberg::json::StringOr(*body, "storage-prefix", ""),
+                   .location = iceberg::json::StringOr(*body, "location", ""),
+                   .storage_profile = iceberg::json::StringOr(*body, "storage-profile", "")};
                if (domain.owner.empty()) {
                  return ErrorResponse(Status::InvalidArgument("owner: required string is missing"));
                }

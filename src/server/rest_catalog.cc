@@ -164,9 +164,11 @@ json NamespaceJson(const metastore::Levels& levels) {
 
 // What an engine needs to reach an object-store warehouse without its credentials: the store,
 // and remote signing through this catalog (per table: the signer checks the table's grants).
-json StorageConfig(catalog::Catalog& catalog) {
+// With a table location, the store that holds it (a domain's own bucket may be elsewhere).
+json StorageConfig(catalog::Catalog& catalog, std::string_view location = "") {
   json config = json::object();
-  storage::S3FileIO* s3 = catalog.warehouse().s3();
+  storage::S3FileIO* s3 =
+      location.empty() ? catalog.warehouse().s3() : catalog.warehouse().S3For(location);
   if (s3 == nullptr) return config;
   const storage::S3Config& settings = s3->config();
   config["s3.remote-signing-enabled"] = "true";
@@ -194,7 +196,8 @@ std::string EncodePathSegment(std::string_view text) {
 
 json LoadTableResult(const iceberg::LoadedTable& table, catalog::Catalog* catalog = nullptr,
                      const std::string& prefix = "") {
-  json config = catalog != nullptr ? StorageConfig(*catalog) : json::object();
+  json config =
+      catalog != nullptr ? StorageConfig(*catalog, table.metadata.location) : json::object();
   if (!config.empty()) {
     std::string ns;
     for (const std::string& level : table.identifier.namespace_levels)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "common/uuid.h"
 #include "storage/s3_file_io.h"
@@ -110,7 +113,8 @@ class CachedFileIO::State {
 
   // Downloads `name` once however many callers ask at the same time.
   Result<std::string> Fetch(FileIO& backend, std::string_view path, const std::string& name,
-                            uint64_t size) {
+                            const FileVersion& version) {
+    const uint64_t size = version.size;
     std::shared_future<Status> pending;
     bool download = false;
     std::promise<Status> promise;
@@ -127,7 +131,7 @@ class CachedFileIO::State {
       }
     }
     if (download) {
-      Status status = Download(backend, path, name, size);
+      Status status = Download(backend, path, name, version);
       {
         std::lock_guard lock(mutex_);
         if (status.ok()) {
@@ -163,40 +167,107 @@ class CachedFileIO::State {
     std::list<std::string>::iterator position;
   };
 
-  Status Download(FileIO& backend, std::string_view path, const std::string& name, uint64_t size) {
-    MW_ASSIGN_OR_RETURN(std::string contents, backend.ReadFile(path));
-    if (contents.size() != size) {
-      // The object changed between the lookup and the read; the next call looks it up again.
-      return Status::IOError(
-                 "'{}' changed while it was downloaded into the cache ({} bytes "
-                 "expected, {} read)",
-                 path, size, contents.size())
-          .WithResource(std::string(path))
-          .WithHint("retry; a writer replaced the file meanwhile");
-    }
+  Status Download(FileIO& backend, std::string_view path, const std::string& name,
+                  const FileVersion& version) {
     const std::string random = Uuid::V4().ToString();
     const std::string temp =
         options_.directory + "/." + name.substr(0, 16) + std::string(kTempMarker) + random;
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return CacheError(errno, "create", temp);
-    size_t written = 0;
-    int error = 0;
-    while (written < contents.size()) {
-      const ssize_t result = ::write(fd, contents.data() + written, contents.size() - written);
-      if (result < 0 && errno == EINTR) continue;
-      if (result <= 0) {
-        error = result < 0 ? errno : EIO;
-        break;
-      }
-      written += static_cast<size_t>(result);
-    }
-    if (error == 0 && ::fsync(fd) != 0) error = errno;
+    Status status = version.size > options_.download_part_size
+                        ? DownloadInParts(backend, path, version, fd, temp)
+                        : DownloadWhole(backend, path, version.size, fd, temp);
+    if (status.ok() && ::fsync(fd) != 0) status = CacheError(errno, "write", temp);
     ::close(fd);
     const std::string file = options_.directory + "/" + name;
-    if (error == 0 && ::rename(temp.c_str(), file.c_str()) != 0) error = errno;
-    if (error != 0) {
-      ::unlink(temp.c_str());
-      return CacheError(error, "write", file);
+    if (status.ok() && ::rename(temp.c_str(), file.c_str()) != 0) {
+      status = CacheError(errno, "write", file);
+    }
+    // Whatever failed, only the complete file may ever carry the cached name.
+    if (!status.ok()) ::unlink(temp.c_str());
+    return status;
+  }
+
+  static Status WriteAt(int fd, std::string_view bytes, uint64_t offset, const std::string& temp) {
+    size_t written = 0;
+    while (written < bytes.size()) {
+      const ssize_t result = ::pwrite(fd, bytes.data() + written, bytes.size() - written,
+                                      static_cast<off_t>(offset + written));
+      if (result < 0 && errno == EINTR) continue;
+      if (result <= 0) return CacheError(result < 0 ? errno : EIO, "write", temp);
+      written += static_cast<size_t>(result);
+    }
+    return Status::OK();
+  }
+
+  static Status Changed(std::string_view path, std::string_view detail) {
+    // The next LocalPath looks the object up again and downloads the new version.
+    return Status::IOError("'{}' changed while it was downloaded into the cache ({})", path, detail)
+        .WithResource(std::string(path))
+        .WithHint("retry; a writer replaced the file meanwhile");
+  }
+
+  Status DownloadWhole(FileIO& backend, std::string_view path, uint64_t size, int fd,
+                       const std::string& temp) {
+    MW_ASSIGN_OR_RETURN(std::string contents, backend.ReadFile(path));
+    if (contents.size() != size) {
+      return Changed(path, fmt::format("{} bytes expected, {} read", size, contents.size()));
+    }
+    return WriteAt(fd, contents, 0, temp);
+  }
+
+  // Parts go to their offsets in the temp file from `download_concurrency` threads; the first
+  // failure stops the others from starting new parts.
+  Status DownloadInParts(FileIO& backend, std::string_view path, const FileVersion& version, int fd,
+                         const std::string& temp) {
+    const uint64_t part_size = options_.download_part_size;
+    const uint64_t parts = (version.size + part_size - 1) / part_size;
+    std::atomic<uint64_t> next_part{0};
+    std::atomic<bool> failed{false};
+    std::mutex failure_mutex;
+    Status failure;
+    const auto fetch_parts = [&] {
+      for (;;) {
+        const uint64_t part = next_part.fetch_add(1);
+        if (part >= parts || failed.load()) return;
+        const uint64_t offset = part * part_size;
+        const uint64_t length = std::min(part_size, version.size - offset);
+        auto bytes = backend.ReadRange(path, offset, length);
+        Status status;
+        if (!bytes.ok()) {
+          status = std::move(bytes).error().WithContext(fmt::format(
+              "cannot download part {} of {} of '{}' into the cache", part + 1, parts, path));
+        } else if (bytes->size() != length) {
+          status = Changed(path, fmt::format("part {} of {}: {} bytes at {} expected, {} read",
+                                             part + 1, parts, length, offset, bytes->size()));
+        } else {
+          status = WriteAt(fd, *bytes, offset, temp);
+        }
+        {
+          std::lock_guard lock(mutex_);
+          ++stats_.ranged_reads;
+        }
+        if (!status.ok()) {
+          std::lock_guard lock(failure_mutex);
+          if (!failed.exchange(true)) failure = std::move(status);
+          return;
+        }
+      }
+    };
+    const int threads =
+        static_cast<int>(std::min<uint64_t>(std::max(options_.download_concurrency, 1), parts));
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i)
+      workers.emplace_back(fetch_parts);
+    fetch_parts();
+    for (std::thread& worker : workers)
+      worker.join();
+    if (failed.load()) return failure;
+    // Ranges of one object read at different moments: make sure they all were of one version.
+    MW_ASSIGN_OR_RETURN(FileVersion after, backend.Version(path));
+    if (after.size != version.size || after.etag != version.etag) {
+      return Changed(path, fmt::format("size {} ETag '{}' at the start, size {} ETag '{}' after",
+                                       version.size, version.etag, after.size, after.etag));
     }
     return Status::OK();
   }
@@ -240,6 +311,11 @@ class CachedFileIO::State {
 
 Result<std::unique_ptr<CachedFileIO>> CachedFileIO::Make(std::unique_ptr<FileIO> backend,
                                                          CacheOptions options) {
+  if (options.download_part_size == 0 || options.download_concurrency < 1) {
+    return Status::InvalidArgument(
+               "the read-through cache's download part size and concurrency must be positive")
+        .WithHint("e.g. 8 MiB parts, 4 at a time");
+  }
   if (options.directory.empty() || options.max_bytes == 0) {
     return Status::InvalidArgument("the read-through cache needs a directory and a size bound")
         .WithHint("set the cache directory and a maximum size above zero");
@@ -307,18 +383,12 @@ Result<uint64_t> CachedFileIO::Size(std::string_view path) {
 
 Result<std::string> CachedFileIO::LocalPath(std::string_view path) {
   // The version the cache must hold: size always, the ETag where the backend has one.
-  uint64_t size = 0;
-  std::string etag;
-  if (auto* s3 = dynamic_cast<S3FileIO*>(backend_.get()); s3 != nullptr) {
-    MW_ASSIGN_OR_RETURN(S3FileIO::ObjectInfo info, s3->Head(path));
-    size = info.size;
-    etag = std::move(info.etag);
-  } else {
-    MW_ASSIGN_OR_RETURN(size, backend_->Size(path));
-  }
+  MW_ASSIGN_OR_RETURN(FileVersion version, backend_->Version(path));
+  const uint64_t size = version.size;
+  const std::string& etag = version.etag;
   const std::string name = CacheName(path, size, etag);
   if (std::string file = state_->Lookup(name, size); !file.empty()) return file;
-  return state_->Fetch(*backend_, path, name, size);
+  return state_->Fetch(*backend_, path, name, version);
 }
 
 CacheStats CachedFileIO::stats() const {

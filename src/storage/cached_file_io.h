@@ -6,7 +6,9 @@
 //
 // - Verified: each LocalPath() looks the object up (size, and the ETag when the backend is S3)
 //   and the cached file's name is derived from path + size + ETag, so a replaced object is never
-//   served from an old copy; a download whose size differs from the lookup is refused.
+//   served from an old copy; a download whose size differs from the lookup is refused, and a
+//   ranged download looks the object up again at the end: parts of two versions (an object
+//   replaced mid-download) are never kept.
 // - Crash-safe: downloads go to a temp name inside the cache directory, are fsynced, then renamed;
 //   a crash leaves only temp files, which Make() removes. A cached name is never a partial file.
 // - Bounded: least recently used files are deleted once the cache exceeds max_bytes (one file
@@ -29,6 +31,11 @@ struct CacheOptions {
   /// temp files of crashed downloads removed.
   std::string directory;
   uint64_t max_bytes = uint64_t{10} << 30;
+  /// Files larger than one part are fetched as ranged reads of this size, `download_concurrency`
+  /// at a time, written in place into the temp file (so memory holds a few parts, never the
+  /// whole file); smaller ones in one read.
+  uint64_t download_part_size = uint64_t{8} << 20;
+  int download_concurrency = 4;
 };
 
 struct CacheStats {
@@ -37,6 +44,8 @@ struct CacheStats {
   uint64_t evictions = 0;
   uint64_t bytes = 0;
   uint64_t files = 0;
+  /// Ranged reads made by downloads (0 for files fetched in one read).
+  uint64_t ranged_reads = 0;
 };
 
 class CachedFileIO final : public FileIO {

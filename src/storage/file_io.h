@@ -19,6 +19,14 @@ struct FileInfo {
   int64_t modified_micros = 0;
 };
 
+/// What identifies one version of a file: its size, and where the store has one a tag that
+/// changes whenever the contents do (S3's ETag). Caches name their copies after it.
+struct FileVersion {
+  uint64_t size = 0;
+  /// Empty where the backend has no such tag (local files: the size is all there is).
+  std::string etag;
+};
+
 struct WriteOptions {
   /// Fail with already_exists instead of replacing an existing file. Iceberg metadata and
   /// manifest files are immutable: a writer that loses a race must not overwrite the winner.
@@ -63,6 +71,12 @@ class FileIO {
   virtual Result<bool> Exists(std::string_view path) = 0;
   /// Size in bytes. Errors as ReadFile.
   virtual Result<uint64_t> Size(std::string_view path) = 0;
+  /// Size plus the store's version tag (one HEAD on S3). Errors as ReadFile. The default has
+  /// no tag: backends that have one override it.
+  virtual Result<FileVersion> Version(std::string_view path) {
+    MW_ASSIGN_OR_RETURN(uint64_t size, Size(path));
+    return FileVersion{size, ""};
+  }
   /// The absolute local path of a file (which need not exist yet), for readers that open files
   /// themselves (DuckDB). permission_denied for paths outside the warehouse or through a symlink.
   virtual Result<std::string> LocalPath(std::string_view path) = 0;

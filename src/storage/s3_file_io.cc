@@ -954,6 +954,11 @@ Result<uint64_t> S3FileIO::Size(std::string_view path) {
   return info.size;
 }
 
+Result<FileVersion> S3FileIO::Version(std::string_view path) {
+  MW_ASSIGN_OR_RETURN(ObjectInfo info, Head(path));
+  return FileVersion{info.size, std::move(info.etag)};
+}
+
 Result<std::string> S3FileIO::LocalPath(std::string_view path) {
   MW_RETURN_IF_ERROR(Key(path));
   return Status::FailedPrecondition("'{}' in {} has no local path: it is an S3 object", path,

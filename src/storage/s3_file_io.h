@@ -110,6 +110,8 @@ class S3FileIO final : public FileIO {
   /// HeadObject.
   Result<bool> Exists(std::string_view path) override;
   Result<uint64_t> Size(std::string_view path) override;
+  /// HeadObject: size and ETag.
+  Result<FileVersion> Version(std::string_view path) override;
   /// failed_precondition: S3 objects have no local path (the read-through cache provides one).
   Result<std::string> LocalPath(std::string_view path) override;
 

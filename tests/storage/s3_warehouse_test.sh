@@ -4,7 +4,11 @@
 # through the metastore; SQL over the server reads through the read-through cache; icebird reads
 # the table straight from s3rver; REST remote signing (authorized, refused outside the table's
 # location or for a read-only principal); faults (503s for a while, s3rver killed mid-upload):
-# retries, a clear error, no commit, staging cleaned; the next append after recovery succeeds.
+# retries, a clear error, no commit, staging cleaned; the next append after recovery succeeds;
+# multipart uploads whose parts all fail are retried, aborted and commit nothing.
+# Per-domain storage: a domain created with its own bucket on a second s3rver that accepts only
+# the domain's key (storage profile), tables created through REST land there, CLI append/scan,
+# SQL and remote signing use the domain's credentials; cross-domain placements are refused.
 # Usage: s3_warehouse_test.sh BUILD_DIR   (exit 77 = skipped: node or the e2e clients missing)
 set -uo pipefail
 build_dir="$1"
@@ -16,9 +20,9 @@ if ! command -v node >/dev/null || [[ ! -d "$e2e/node_modules/iceberg-js" || ! -
   exit 77
 fi
 scratch=$(mktemp -d)
-server_pid="" s3_pid="" proxy_pid="" append_pid=""
+server_pid="" s3_pid="" proxy_pid="" append_pid="" fin_pid=""
 cleanup() {
-  for pid in "$append_pid" "$server_pid" "$proxy_pid" "$s3_pid"; do
+  for pid in "$append_pid" "$server_pid" "$proxy_pid" "$s3_pid" "$fin_pid"; do
     [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
   rm -rf "$scratch"
@@ -57,6 +61,28 @@ node "$e2e/s3_fault_proxy.mjs" "$proxy_port" "http://127.0.0.1:$s3_port" "$scrat
 proxy_pid=$!
 wait_port "$proxy_port" || fail "the fault proxy did not start"
 echo "ok   s3rver on $s3_port, fault proxy on $proxy_port"
+# The finance domain's own store: another s3rver that knows only the key FINKEY.
+fin_port=$(free_port)
+mkdir -p "$scratch/fin-s3"
+node --openssl-legacy-provider "$e2e/s3rver_with_keys.mjs" "$fin_port" "$scratch/fin-s3" findata FINKEY fin-secret \
+  >"$scratch/fin-s3rver.log" 2>&1 &
+fin_pid=$!
+wait_port "$fin_port" || fail "the finance s3rver did not start: $(tail -5 "$scratch/fin-s3rver.log")"
+cat >"$scratch/profiles.yaml" <<PROFILES
+profiles:
+  finance:
+    endpoint: http://127.0.0.1:$fin_port
+    path_style: true
+    conditional_writes: false
+    access_key_id: FINKEY
+    secret_access_key: fin-secret
+  wrong-keys:
+    endpoint: http://127.0.0.1:$fin_port
+    conditional_writes: false
+    access_key_id: S3RVER
+    secret_access_key: S3RVER
+PROFILES
+export MESHWORK_STORAGE_PROFILES_FILE="$scratch/profiles.yaml"
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$proxy_port"
@@ -219,10 +245,76 @@ grep -q '"location":"s3://meshwh/mesh/domains/finance/ledger"' "$scratch/rest.ou
 [[ -n $(find "$scratch/s3/meshwh/mesh/domains/finance/ledger/metadata" -type f 2>/dev/null) ]] ||
   fail "no metadata object under the domain's prefix"
 [[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
-  -d '{"namespace":["hr"],"properties":{"location":"s3://other-bucket/hr"}}') == 406 ]] ||
+  -d '{"namespace":["hr"],"properties":{"location":"s3://other-bucket/hr"}}') == 400 ]] ||
   fail "a namespace in another bucket: $(cat "$scratch/rest.out")"
-grep -q "not a folder inside this catalog's warehouse" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
-echo "ok   a domain's namespace location (its own prefix) places its tables, through REST; other buckets 406 (UnsupportedOperation)"
+grep -q "not a folder inside this catalog's warehouse" "$scratch/rest.out" && grep -q "meshwork.storage-profile" "$scratch/rest.out" ||
+  fail "unclear: $(cat "$scratch/rest.out")"
+echo "ok   a domain's namespace location (its own prefix) places its tables, through REST; another bucket without a profile 400"
+
+# ---- Per-domain storage: a bucket of its own with credentials of its own ----
+as_admin domain create treasury --owner treasurer --location s3://findata/mesh --storage-profile finance \
+  >"$scratch/domain.out" 2>&1 || fail "domain create with its own storage: $(cat "$scratch/domain.out")"
+grep -q '"storage_profile": "finance"' "$scratch/domain.out" && grep -q '"location": "s3://findata/mesh"' "$scratch/domain.out" ||
+  fail "domain create output: $(cat "$scratch/domain.out")"
+[[ $(rest "$base/catalog/v1/mesh/namespaces/treasury") == 200 ]] || fail "load the treasury namespace"
+grep -q '"meshwork.storage-profile":"finance"' "$scratch/rest.out" || fail "the profile is not recorded: $(cat "$scratch/rest.out")"
+grep -q 'fin-secret' "$scratch/rest.out" "$data/meshwork.db"* && fail "the domain's secret is stored in the catalog"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/treasury/tables" \
+  -d '{"name":"ledger","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"},{"id":2,"name":"account","required":false,"type":"string"}]}}') == 200 ]] ||
+  fail "createTable in the treasury domain: $(cat "$scratch/rest.out")"
+grep -q '"location":"s3://findata/mesh/ledger"' "$scratch/rest.out" || fail "not under the domain's bucket: $(head -c 400 "$scratch/rest.out")"
+grep -q "\"s3.endpoint\":\"http://127.0.0.1:$fin_port\"" "$scratch/rest.out" || fail "loadTable config names another store: $(head -c 600 "$scratch/rest.out")"
+[[ -n $(find "$scratch/fin-s3/findata/mesh/ledger/metadata" -type f 2>/dev/null) ]] || fail "no metadata object in the domain's bucket"
+[[ -z $(find "$scratch/s3/meshwh" -path '*ledger*' -path '*treasury*' 2>/dev/null) ]] || fail "treasury files in the warehouse bucket"
+printf 'id,account\n1,cash\n2,bank\n3,\n' >"$scratch/ledger.csv"
+cli append treasury.ledger --from "$scratch/ledger.csv" >"$scratch/ledger.log" 2>&1 ||
+  fail "CLI append to the treasury table: $(cat "$scratch/ledger.log")"
+[[ -n $(find "$scratch/fin-s3/findata/mesh/ledger/data" -name '*.parquet*' 2>/dev/null) ]] || fail "no data object in the domain's bucket"
+[[ $(cli scan treasury.ledger --format csv | tail -n +2 | sort | tr '\n' ' ') == "1,cash 2,bank 3, " ]] ||
+  fail "scan of the treasury table: $(cli scan treasury.ledger --format csv 2>&1)"
+rows=$(node -e 'console.log(JSON.stringify({sql: "SELECT count(*), sum(id) FROM treasury.ledger"}))' |
+  curl -sf -X POST -H "Authorization: Bearer $token" "$base/api/v1/query" --data-binary @- |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows.map(r=>r.join(",")).join(";")))') ||
+  fail "SQL over the treasury table"
+[[ "$rows" == "3,6" ]] || fail "SQL over the treasury table gave '$rows'"
+echo "ok   domain treasury in s3://findata/mesh (profile finance, a store that knows only its key): REST createTable, CLI append/scan and SQL go there"
+ledger_key=$(cd "$scratch/fin-s3/findata" && find mesh/ledger/data -name '*.parquet._S3rver_object' | head -1)
+ledger_key=${ledger_key%._S3rver_object}
+fin_url="http://127.0.0.1:$fin_port"
+sign_for() {  # sign_for TABLE_PATH METHOD URL -> HTTP status; body in $scratch/signed
+  node -e 'console.log(JSON.stringify({region:"us-east-1",method:process.argv[1],uri:process.argv[2],
+    headers:{"x-amz-content-sha256":["UNSIGNED-PAYLOAD"]}}))' "$2" "$3" |
+    curl -s -o "$scratch/signed" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
+      "$base/catalog/v1/mesh/namespaces/$1/sign" --data-binary @-
+}
+[[ $(sign_for treasury/tables/ledger GET "$fin_url/findata/$ledger_key") == 200 ]] || fail "signing for the treasury table: $(cat "$scratch/signed")"
+grep -q '"Authorization":\["AWS4-HMAC-SHA256 Credential=FINKEY/' "$scratch/signed" || fail "not signed with the domain's key: $(cat "$scratch/signed")"
+[[ $(send_signed GET "$fin_url/findata/$ledger_key") == 200 ]] || fail "the domain's store refused the signed GET: $(head -c 300 "$scratch/store.out")"
+cmp -s "$scratch/store.out" "$scratch/fin-s3/findata/$ledger_key._S3rver_object" || fail "the signed GET returned other bytes"
+[[ $(sign_for sales/tables/orders GET "$fin_url/findata/$ledger_key") == 400 ]] || fail "sales.orders signs for the finance store: $(cat "$scratch/signed")"
+echo "ok   remote signing for treasury.ledger uses the domain's key (FINKEY), accepted by its store; sales.orders cannot sign there"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/sales/tables" \
+  -d '{"name":"sneaky","location":"s3://findata/mesh/sneaky","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"}]}}') == 403 ]] ||
+  fail "a sales table placed in the treasury bucket: $(cat "$scratch/rest.out")"
+grep -q "outside its domain's storage" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
+  -d '{"namespace":["audit"],"properties":{"location":"s3://findata/audit","meshwork.storage-profile":"nope"}}') == 404 ]] ||
+  fail "an unknown storage profile: $(cat "$scratch/rest.out")"
+grep -q "storage profile 'nope' is not configured" "$scratch/rest.out" && grep -q "finance" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
+  -d '{"namespace":["audit"],"properties":{"location":"s3://findata/mesh/audit","meshwork.storage-profile":"finance"}}') == 409 ]] ||
+  fail "storage overlapping treasury's: $(cat "$scratch/rest.out")"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/treasury/properties" -d '{"updates":{"location":"s3://findata/other"}}') == 400 ]] || fail "moving a domain's storage: $(cat "$scratch/rest.out")"
+grep -q "fixed when it is created" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
+  -d '{"namespace":["audit"],"properties":{"location":"s3://findata/audit","meshwork.storage-profile":"wrong-keys"}}') == 200 ]] ||
+  fail "a domain on the wrong-keys profile: $(cat "$scratch/rest.out")"
+# (HEAD answers carry no error body: s3rver's InvalidAccessKeyId shows as a bare 403.)
+[[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/audit/tables" \
+  -d '{"name":"log","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"}]}}') == 403 ]] ||
+  fail "the store accepted the warehouse's key: $(cat "$scratch/rest.out")"
+grep -q "S3 warehouse s3://findata/audit at http://127.0.0.1:$fin_port" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+echo "ok   refused: a sales table in treasury's bucket (403), an unknown profile (404), overlapping storage (409), moving it; a profile with the wrong key is refused by the store"
 
 # ---- Faults ----
 snapshots() { cli snapshots sales.orders --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).length))'; }
@@ -245,9 +337,33 @@ rm -f "$scratch/fail-writes"
 cli append sales.orders --from "$scratch/rows.csv" >/dev/null 2>&1 || fail "the append after the 503s stopped"
 [[ $(count_rows) == 8 ]] || fail "the append after recovery did not add 4 rows"
 echo "ok   once the store answers again the next append succeeds (8 rows)"
-# 2. s3rver killed in the middle of an upload (a file large enough for a multipart upload).
 node -e 'let s="id,region,amount,channel\n";for(let i=0;i<1500000;i++)s+=`${i},r${i%97},${i*0.5},c${i%13}\n`;
   require("fs").writeFileSync(process.argv[1],s)' "$scratch/big.csv"
+# 2. Multipart uploads (threshold lowered so the big file's Parquet goes up in 1 MiB parts): every
+#    part upload fails → retried, then AbortMultipartUpload, a clear error, no commit.
+export MESHWORK_S3_MULTIPART_THRESHOLD=2097152 MESHWORK_S3_PART_SIZE=1048576
+cli create sales.big --schema 'id long, region string, amount double, channel string' >/dev/null 2>&1 || fail "create sales.big"
+big_snapshots() { cli snapshots sales.big --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).length))'; }
+echo parts >"$scratch/fail-writes"
+: >"$scratch/writes.log"
+cli append sales.big --from "$scratch/big.csv" >"$scratch/fault-parts.log" 2>&1 && fail "an append succeeded while part uploads fail"
+rm -f "$scratch/fail-writes"
+grep -q "uploads" "$scratch/writes.log" || fail "no multipart upload was started: $(head -5 "$scratch/writes.log")"
+[[ $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") -ge 5 ]] || fail "the failed part was not retried"
+grep -q '^DELETE .*uploadId=' "$scratch/writes.log" || fail "the failed multipart upload was not aborted"
+grep -q "part 1 of\|part [0-9]* of" "$scratch/fault-parts.log" && grep -q "HTTP 503 SlowDown" "$scratch/fault-parts.log" ||
+  { cat "$scratch/fault-parts.log" >&2; fail "the multipart failure is unclear"; }
+grep -q '^POST .*uploadId=' "$scratch/writes.log" && fail "a failed multipart upload was completed"
+[[ $(big_snapshots) == 0 ]] || fail "a snapshot was committed although the multipart upload failed"
+[[ -z $(find "$cli_staging" -type f 2>/dev/null) ]] || fail "staging not cleaned after a failed multipart upload"
+echo "ok   multipart: every part fails → $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") part attempts, aborted (DELETE ?uploadId), no commit: $(grep -o 'part [0-9]* of [0-9]*' "$scratch/fault-parts.log" | head -1)"
+: >"$scratch/writes.log"
+cli append sales.big --from "$scratch/big.csv" >"$scratch/multipart-ok.log" 2>&1 || fail "multipart append: $(cat "$scratch/multipart-ok.log")"
+grep -q '^POST .*uploadId=' "$scratch/writes.log" || fail "the healthy append did not complete a multipart upload"
+[[ $(big_snapshots) == 1 ]] || fail "sales.big has $(big_snapshots) snapshots after the multipart append"
+unset MESHWORK_S3_MULTIPART_THRESHOLD MESHWORK_S3_PART_SIZE
+echo "ok   the same file with the store healthy goes up in $(grep -c '^PUT .*partNumber=' "$scratch/writes.log") parts, completed, committed"
+# 3. s3rver killed in the middle of an upload (a file large enough for a multipart upload).
 before=$(snapshots)
 : >"$scratch/writes.log"
 cli append sales.orders --from "$scratch/big.csv" >"$scratch/fault2.log" 2>&1 &
