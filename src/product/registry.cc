@@ -101,6 +101,18 @@ Result<std::vector<HistoryEntry>> ProductService::History(const Caller& caller,
     entry.by = value.value("by", "");
     entry.action = value.value("action", "");
     entry.summary = value.value("summary", "");
+    if (value.contains("changes") && value["changes"].is_array()) {
+      for (const auto& change : value["changes"]) {
+        if (!change.is_object()) continue;
+        ContractChange parsed{.port = change.value("port", ""),
+                              .column = change.value("column", ""),
+                              .what = change.value("what", "")};
+        const std::string bump = change.value("bump", "");
+        for (const Bump candidate : {Bump::kNone, Bump::kPatch, Bump::kMinor, Bump::kMajor})
+          if (BumpName(candidate) == bump) parsed.bump = candidate;
+        entry.changes.push_back(std::move(parsed));
+      }
+    }
     if (value.contains("ports") && value["ports"].is_array()) {
       for (const auto& port : value["ports"])
         if (port.is_object()) entry.ports.push_back(PortFromJson(port));
@@ -746,6 +758,17 @@ json SearchResultsToJson(const SearchResults& results) {
   return {{"hits", hits}, {"facets", results.facets}};
 }
 
+json ChangesToJson(const std::vector<ContractChange>& changes) {
+  json out = json::array();
+  for (const auto& change : changes) {
+    out.push_back({{"port", change.port},
+                   {"column", change.column},
+                   {"bump", std::string(BumpName(change.bump))},
+                   {"what", change.what}});
+  }
+  return out;
+}
+
 json HistoryToJson(const std::vector<HistoryEntry>& history) {
   json out = json::array();
   for (const auto& entry : history) {
@@ -758,6 +781,7 @@ json HistoryToJson(const std::vector<HistoryEntry>& history) {
                    {"by", entry.by},
                    {"action", entry.action},
                    {"summary", entry.summary},
+                   {"changes", ChangesToJson(entry.changes)},
                    {"ports", ports},
                    {"quality_passed", entry.quality_passed},
                    {"quality_total", entry.quality_total}});

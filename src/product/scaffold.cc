@@ -124,16 +124,10 @@ jobs:
 
 }  // namespace
 
-Result<std::vector<std::string>> WriteScaffold(const std::string& folder, const std::string& domain,
-                                               const std::string& name, bool force) {
-  namespace fs = std::filesystem;
+Result<std::vector<std::pair<std::string, std::string>>> ScaffoldFiles(const std::string& domain,
+                                                                       const std::string& name) {
   MW_RETURN_IF_ERROR(ValidateProductName("domain", domain));
   MW_RETURN_IF_ERROR(ValidateProductName("product", name));
-  std::error_code error;
-  if (fs::exists(folder, error) && !fs::is_empty(folder, error) && !force) {
-    return Status::AlreadyExists("{} exists and is not empty", folder)
-        .WithHint("pick another --dir, or pass --force to write into it");
-  }
   std::string title = name;
   for (char& c : title)
     if (c == '_') c = ' ';
@@ -142,12 +136,23 @@ Result<std::vector<std::string>> WriteScaffold(const std::string& folder, const 
     return fmt::format(fmt::runtime(text), fmt::arg("domain", domain), fmt::arg("name", name),
                        fmt::arg("title", title));
   };
-  const std::vector<std::pair<std::string, std::string>> files = {
+  return std::vector<std::pair<std::string, std::string>>{
       {"dataproduct.yaml", render(kSpec)},
       {"transform.sql", render(kTransform)},
       {"data/orders.csv", kData},
       {"README.md", render(kReadme)},
       {".github/workflows/dataproduct.yml", render(kWorkflow)}};
+}
+
+Result<std::vector<std::string>> WriteScaffold(const std::string& folder, const std::string& domain,
+                                               const std::string& name, bool force) {
+  namespace fs = std::filesystem;
+  MW_ASSIGN_OR_RETURN(auto files, ScaffoldFiles(domain, name));
+  std::error_code error;
+  if (fs::exists(folder, error) && !fs::is_empty(folder, error) && !force) {
+    return Status::AlreadyExists("{} exists and is not empty", folder)
+        .WithHint("pick another --dir, or pass --force to write into it");
+  }
   std::vector<std::string> written;
   for (const auto& [relative, content] : files) {
     const fs::path path = fs::path(folder) / relative;

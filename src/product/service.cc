@@ -1270,6 +1270,7 @@ Status ProductService::Run::Record(std::string& detail) {
       {"by", caller_.principal},
       {"action", "deploy"},
       {"summary", report_.diff.verdict},
+      {"changes", ChangesToJson(report_.diff.changes)},
       {"ports", ports},
       {"quality_passed", std::count_if(report_.quality.begin(), report_.quality.end(),
                                        [](const QualityResult& result) { return result.passed; })},

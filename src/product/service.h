@@ -205,6 +205,9 @@ struct HistoryEntry {
   std::string by;
   std::string action;  // deploy | deprecate | rollback
   std::string summary;
+  /// A deploy's contract diff against the version it replaced (empty for other actions, a first
+  /// publication, and deploys recorded before the diff was kept).
+  std::vector<ContractChange> changes;
   std::vector<PublishedPort> ports;
   int64_t quality_passed = 0;
   int64_t quality_total = 0;
@@ -319,6 +322,8 @@ nlohmann::json DomainInfoToJson(const DomainInfo& domain);
 nlohmann::json LineageToJson(const LineageGraph& graph);
 nlohmann::json SearchResultsToJson(const SearchResults& results);
 nlohmann::json HistoryToJson(const std::vector<HistoryEntry>& history);
+/// A contract diff's changes: [{port, column, bump, what}].
+nlohmann::json ChangesToJson(const std::vector<ContractChange>& changes);
 nlohmann::json ScorecardToJson(const Scorecard& scorecard);
 
 }  // namespace meshwork::product

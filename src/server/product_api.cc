@@ -8,6 +8,7 @@
 #include "catalog/credentials.h"
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
+#include "product/scaffold.h"
 #include "query/query.h"
 #include "server/json_http.h"
 #include "server/mesh_api.h"
@@ -158,6 +159,17 @@ void AddProductApiRoutes(Router& router, catalog::Catalog& catalog,
                return Json(200, product::DomainInfoToJson(*domain));
              }));
 
+  // The `meshwork product init` files for domain.name (templates, no data): what the portal's
+  // wizard puts beside the spec it wrote, for teams that keep products in git.
+  router.Add("GET", "/api/v1/scaffold", "scaffold", authed([](HttpRequest& request, const Caller&) {
+               auto files = product::ScaffoldFiles(request.Query("domain").value_or(""),
+                                                   request.Query("name").value_or(""));
+               if (!files.ok()) return ErrorResponse(files.error());
+               json out = json::array();
+               for (const auto& [path, content] : *files)
+                 out.push_back({{"path", path}, {"content", content}});
+               return Json(200, {{"files", out}});
+             }));
   router.Add("GET", "/api/v1/products", "listProducts",
              authed([&products](HttpRequest& request, const Caller& caller) {
                auto listed = products.ListProducts(caller, request.Query("domain").value_or(""));

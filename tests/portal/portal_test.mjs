@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const require = createRequire(join(process.env.E2E_DIR, 'package.json'));
@@ -386,6 +387,20 @@ try {
   expect(final.running === 'false' && !/:running/.test(final.state), `the deploy ended with steps still running: ${JSON.stringify(final)}`);
   console.log(`figure wizard deploy stage: ${live.length} progress states shown while it ran (first at ${live[0].ms} ms, report at ${final.ms} ms): ${final.state}`);
   ok(`wizard: ${wizardControls} labelled controls, Enter submits; finance.revenue_by_segment validated, planned and deployed in ${wizardMs} ms, the deploy's steps shown live (${live.length} states)`);
+  // The scaffold for git: the wizard's spec (transform in transform.sql), the SQL and the CI
+  // workflow, as a tar that tar unpacks.
+  const [scaffoldDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-scaffold')]);
+  const tarPath = join(profile, scaffoldDownload.suggestedFilename());
+  await scaffoldDownload.saveAs(tarPath);
+  const listing = spawnSync('tar', ['-tf', tarPath], { encoding: 'utf8' });
+  expect(listing.status === 0, `tar -tf the scaffold: ${listing.stderr}`);
+  const entries = listing.stdout.trim().split('\n').sort();
+  expect(JSON.stringify(entries) === JSON.stringify(['.github/workflows/dataproduct.yml', 'dataproduct.yaml', 'transform.sql']), `scaffold entries: ${entries}`);
+  const unpacked = (name) => spawnSync('tar', ['-xOf', tarPath, name], { encoding: 'utf8' }).stdout;
+  expect(/sql_file: transform.sql/.test(unpacked('dataproduct.yaml')) && /name: "revenue_by_segment"/.test(unpacked('dataproduct.yaml')), 'the scaffold\'s spec');
+  expect(/sum\(net_revenue\)/.test(unpacked('transform.sql')), 'the scaffold\'s transform.sql');
+  expect(/meshwork product validate/.test(unpacked('.github/workflows/dataproduct.yml')), 'the scaffold\'s CI workflow');
+  ok(`wizard scaffold: ${scaffoldDownload.suggestedFilename()} holds ${entries.join(', ')}`);
   await page.goto(`${base}/#/search?q=revenue_by_segment`);
   await page.locator('[data-product="finance.revenue_by_segment"]').waitFor();
   await page.locator('[data-product="finance.revenue_by_segment"] h2 a').click();

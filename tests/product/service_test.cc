@@ -231,6 +231,18 @@ TEST_F(ProductServiceTest, BreakingChangesNeedAMajorVersionPublishedBesideTheOld
   ASSERT_OK(evolved.failure);
   EXPECT_EQ(evolved.diff.required, Bump::kMinor);
   EXPECT_THAT(Rows("customers", "customers", "customer_id")[0], SizeIs(4));
+  // The changelog keeps each deploy's contract diff (what the portal's versions list shows).
+  ASSERT_OK_AND_ASSIGN(auto history, service_->History(root_, "customers", "customers"));
+  const auto minor_entry = std::find_if(history.begin(), history.end(),
+                                        [](const HistoryEntry& e) { return e.version == "1.1.0"; });
+  ASSERT_NE(minor_entry, history.end());
+  const auto& changes = minor_entry->changes;
+  const auto score = std::find_if(changes.begin(), changes.end(),
+                                  [](const ContractChange& c) { return c.column == "score"; });
+  ASSERT_NE(score, changes.end());
+  EXPECT_EQ(score->bump, Bump::kMinor);
+  const auto as_json = HistoryToJson(history);
+  EXPECT_NE(as_json.dump().find(R"("bump":"minor")"), std::string::npos);
 
   ASSERT_OK_AND_ASSIGN(
       ProductRecord deprecated,

@@ -236,7 +236,8 @@ export function ProductPage({ domain, name }) {
         <${Section} id="versions" title="Versions">
           ${extras.loading ? html`<${Loading} what="versions" />` : html`<ol class="versions" reversed>${versions.slice().reverse().slice(0, 15).map((v) => html`<li>
             <strong>${v.version}</strong> <span class="muted">${v.action} · ${formatTime(v.at_ms)} · ${v.by}</span>
-            ${v.summary ? html`<div class="muted">${v.summary}</div>` : null}</li>`)}</ol>`}
+            ${v.summary ? html`<div class="muted">${v.summary}</div>` : null}
+            ${(v.changes || []).length ? html`<ul class="contract-diff" aria-label=${`contract changes of ${v.version}`}>${v.changes.map((c) => html`<li data-bump=${c.bump}><code>${c.port}${c.column ? `.${c.column}` : ''}</code> ${c.what} <span class="muted">(${c.bump})</span></li>`)}</ul>` : null}</li>`)}</ol>`}
         <//>
       </aside>
     </div>

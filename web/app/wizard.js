@@ -10,7 +10,9 @@ const TYPES = ['string', 'long', 'int', 'double', 'decimal(38,2)', 'boolean', 'd
 const CLASSIFICATIONS = ['', 'public', 'internal', 'confidential', 'pii.name', 'pii.email', 'pii.credit_card'];
 const q = (text) => JSON.stringify(String(text));  // a JSON string is a valid YAML scalar
 
-export function toYaml(form) {
+// `sqlFile`: the transform as transform.sql beside the spec (the scaffold for git) instead of
+// inline.
+export function toYaml(form, { sqlFile = false } = {}) {
   const lines = [
     'apiVersion: meshwork/v1', 'kind: DataProduct',
     `domain: ${q(form.domain)}`, `name: ${q(form.name)}`, `version: ${q(form.version)}`,
@@ -23,7 +25,7 @@ export function toYaml(form) {
     lines.push('inputs:');
     for (const port of inputs) lines.push(`  - {name: ${q(port.split('.')[1])}, port: ${q(port)}}`);
   }
-  lines.push('transform:', `  sql: ${q(form.sql)}`, 'ports:', `  - name: ${q(form.name)}`,
+  lines.push('transform:', sqlFile ? '  sql_file: transform.sql' : `  sql: ${q(form.sql)}`, 'ports:', `  - name: ${q(form.name)}`,
     `    description: ${q(form.portDescription || form.title)}`, '    columns:');
   for (const c of form.columns) {
     const parts = [`name: ${q(c.name)}`, `type: ${q(c.type)}`, `description: ${q(c.description)}`];
@@ -73,6 +75,7 @@ export function WizardPage() {
   });
   // running: the stage in progress; stages: mode → {steps, report}; error: the API's, as worded.
   const [stage, setStage] = useState({ running: '', stages: {}, error: null, done: false });
+  const [scaffoldError, setScaffoldError] = useState(null);
   const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.value });
   const setColumn = (i, key) => (e) => {
     const columns = form.columns.slice();
@@ -152,7 +155,9 @@ export function WizardPage() {
       </fieldset>
       <fieldset><legend>4. Review and deploy</legend>
         <details><summary>dataproduct.yaml</summary><pre class="sql">${yaml}</pre></details>
-        <div class="actions"><button type="submit" class="primary" disabled=${!!stage.running}>${stage.running ? `Running ${stage.running}…` : 'Validate, plan and deploy'}</button></div>
+        <div class="actions"><button type="submit" class="primary" disabled=${!!stage.running}>${stage.running ? `Running ${stage.running}…` : 'Validate, plan and deploy'}</button>
+          <button type="button" id="download-scaffold" onClick=${() => downloadScaffold(form, setScaffoldError)}>Download the scaffold (.tar) for git</button></div>
+        <${ErrorBox} error=${scaffoldError} title="The scaffold could not be made" />
       </fieldset>
     </form>
     <section class="card progress" id="wizard-progress" aria-label="Progress">
@@ -168,4 +173,55 @@ export function WizardPage() {
     </section>
   </div>`;
 }
+// A POSIX ustar archive of { path: text } (no compression): what `tar xf` unpacks into the
+// product folder.
+export function tarArchive(files) {
+  const encoder = new TextEncoder();
+  const blocks = [];
+  const field = (block, offset, length, text) => { block.set(encoder.encode(text).subarray(0, length), offset); };
+  const octal = (value, length) => value.toString(8).padStart(length - 1, '0') + '\0';
+  for (const [path, text] of Object.entries(files)) {
+    const data = encoder.encode(text);
+    const header = new Uint8Array(512);
+    const slash = path.length > 100 ? path.lastIndexOf('/', 155) : -1;
+    field(header, 0, 100, slash > 0 ? path.slice(slash + 1) : path);
+    field(header, 100, 8, '0000644\0');
+    field(header, 108, 8, octal(0, 8));
+    field(header, 116, 8, octal(0, 8));
+    field(header, 124, 12, octal(data.length, 12));
+    field(header, 136, 12, octal(Math.floor(Date.now() / 1000), 12));
+    field(header, 148, 8, '        ');  // the checksum counts itself as spaces
+    field(header, 156, 1, '0');
+    field(header, 257, 8, 'ustar\u000000');
+    if (slash > 0) field(header, 345, 155, path.slice(0, slash));
+    const sum = header.reduce((total, byte) => total + byte, 0);
+    field(header, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+    blocks.push(header, data, new Uint8Array((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  return new Blob(blocks, { type: 'application/x-tar' });
+}
+
+// The wizard's product as a folder for git: its spec (transform in transform.sql), the SQL, and
+// the CI workflow of `meshwork product init` (validate on pull requests, deploy on main).
+async function downloadScaffold(form, setError) {
+  try {
+    const scaffold = await get(`/api/v1/scaffold?domain=${encodeURIComponent(form.domain)}&name=${encodeURIComponent(form.name)}`);
+    const files = { 'dataproduct.yaml': toYaml(form, { sqlFile: true }), 'transform.sql': `${form.sql.trim()}\n` };
+    for (const file of scaffold.files) {
+      if (file.path === '.github/workflows/dataproduct.yml') files[file.path] = file.content;
+    }
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(tarArchive(files));
+    link.download = `${form.domain}.${form.name}.tar`;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    setError(null);
+  } catch (error) {
+    setError(error);
+  }
+}
+
 export { navigate };
