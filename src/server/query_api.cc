@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "common/uuid.h"
 #include "iceberg/json_reader.h"
@@ -23,12 +22,11 @@ namespace {
 using catalog::Caller;
 using nlohmann::json;
 
-// Running queries by id, for the cancel endpoint. A cancel is remembered for the query it names:
-// one that arrives while the statement is still being planned (nothing to interrupt yet) stops
-// it before its first rows.
+// Running queries by id, for the cancel endpoint. A cancel is remembered for the query it names
+// (the handler checks it once the statement is planned, for a cancel that came before the
+// session began it); the session keeps interrupting a statement it cancelled until it ends.
 class RunningQueries {
  public:
-  static constexpr std::chrono::seconds kCancelWait{5};
   using Flag = std::shared_ptr<std::atomic<bool>>;
   Flag Add(const std::string& id, const std::string& principal,
            std::shared_ptr<query::Session> session) {
@@ -41,8 +39,6 @@ class RunningQueries {
     std::lock_guard<std::mutex> lock(mutex_);
     running_.erase(id);
   }
-  // Interrupts the query until it has stopped (at most kCancelWait): an interrupt that reaches
-  // the engine before the statement executes (still planning, or starting) would be lost.
   Status Cancel(const std::string& id, const Caller& caller) {
     std::shared_ptr<query::Session> session;
     {
@@ -56,16 +52,7 @@ class RunningQueries {
       *found->second.cancelled = true;
       session = found->second.session;
     }
-    const auto until = std::chrono::steady_clock::now() + kCancelWait;
-    while (true) {
-      session->Cancel();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!running_.contains(id)) break;
-      }
-      if (std::chrono::steady_clock::now() > until) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    session->Cancel();
     return Status::OK();
   }
 
