@@ -133,14 +133,26 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(metastore::Metastore& metastore,
     catalog->audit_->SetRetention(options.audit_retention_days * 86'400'000);
   }
   catalog->MountDomainStorage();
+  // Domains that other servers on this metastore create later are mounted when first named.
+  catalog->warehouse_->SetMountFinder([raw = catalog.get()] { raw->RefreshDomainStorage(); });
   return catalog;
 }
 
 void Catalog::MountDomainStorage() {
+  std::lock_guard lock(domain_storage_mutex_);
   catalog::MountDomainStorage(metastore_, *warehouse_);
 }
 
-void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse) {
+void Catalog::RefreshDomainStorage() {
+  // Unknown locations can come in bursts (every file of a scan): one listing a second at most.
+  std::lock_guard lock(domain_storage_mutex_);
+  const int64_t now = time::NowMillis();
+  if (now - last_domain_refresh_ms_ < 1000) return;
+  last_domain_refresh_ms_ = now;
+  catalog::MountDomainStorage(metastore_, *warehouse_, /*warn=*/false);
+}
+
+void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse, bool warn) {
   if (!warehouse.remote()) return;
   metastore::PageRequest page{.token = "", .size = 1000};
   for (;;) {
@@ -161,7 +173,7 @@ void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& war
       auto store = warehouse.OpenDomainStorage(folder, location->second, profile->second);
       Status mounted =
           store.ok() ? warehouse.MountDomainStorage(folder, std::move(*store)) : store.error();
-      if (!mounted.ok()) {
+      if (!mounted.ok() && warn) {
         logging::Warn(
             "domain {} keeps its tables in {} (storage profile '{}'), which this server "
             "cannot reach: {}",
@@ -562,13 +574,36 @@ Status Catalog::CheckStorageBoundary(const TableIdentifier& identifier, const st
           "one below the domain's own location");
 }
 
-std::string Catalog::DomainFolder(const Levels& levels) {
-  auto record = metastore_.LoadNamespace(levels);
-  if (record.ok()) {
-    if (auto location = record->properties.find("location"); location != record->properties.end()) {
-      auto inside = warehouse_->Resolve(location->second);
-      if (inside.ok() && !inside->empty()) return *inside;
+Result<std::string> Catalog::DomainFolder(const Levels& levels) {
+  // A namespace without a location of its own lives inside its parent's: a domain's sub-namespaces
+  // follow it into its prefix, or into its bucket.
+  for (size_t depth = levels.size(); depth >= 1; --depth) {
+    const Levels ancestor(levels.begin(), levels.begin() + static_cast<std::ptrdiff_t>(depth));
+    auto record = metastore_.LoadNamespace(ancestor);
+    if (!record.ok()) {
+      if (record.error().code() == StatusCode::kNotFound) continue;
+      return record.error();
     }
+    auto location = record->properties.find("location");
+    if (location == record->properties.end()) continue;
+    auto inside = warehouse_->Resolve(location->second);
+    if (!inside.ok() || inside->empty()) {
+      auto profile = record->properties.find(std::string(kStorageProfileProperty));
+      if (profile != record->properties.end()) {
+        return Status::FailedPrecondition(
+                   "domain {} keeps its tables in {} (storage profile '{}'), which this server "
+                   "cannot reach",
+                   fmt::join(ancestor, "."), location->second, profile->second)
+            .WithHint(
+                "define the profile in this server's storage.profiles_file (every server of a "
+                "mesh needs the same profiles) and check it with `meshwork doctor`");
+      }
+      continue;  // a location elsewhere (set by another tool): tables still go to the warehouse
+    }
+    std::string folder = *inside;
+    for (size_t level = depth; level < levels.size(); ++level)
+      folder += "/" + levels[level];
+    return folder;
   }
   std::string folder;
   for (const std::string& level : levels)
@@ -576,10 +611,12 @@ std::string Catalog::DomainFolder(const Levels& levels) {
   return folder;
 }
 
-std::string Catalog::DefaultLocation(const TableIdentifier& identifier) {
-  std::string folder = DomainFolder(identifier.namespace_levels) + "/" + identifier.name;
-  // A renamed or unpurged table may still own the folder: never share one.
-  // A listing, not Exists: object stores have no folders to find.
+Result<std::string> Catalog::DefaultLocation(const TableIdentifier& identifier) {
+  MW_ASSIGN_OR_RETURN(std::string domain, DomainFolder(identifier.namespace_levels));
+  std::string folder = domain + "/" + identifier.name;
+  // A renamed or unpurged table may still own the folder: never share one. A listing, not
+  // Exists: object stores have no folders to find. When the listing fails (a store that allows
+  // writes but not listings) the folder gets a suffix: sharing is the one thing to avoid.
   auto taken = warehouse_->io().List(folder + "/metadata/");
   if (!taken.ok() || !taken->empty()) folder += "-" + Uuid::V4().ToString().substr(0, 8);
   return warehouse_->FileUri(folder);
@@ -609,7 +646,7 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
   const TableIdentifier identifier{namespace_levels, name};
   if (!request.contains("schema")) return Status::InvalidArgument("schema: required, missing");
 
-  std::string location = DefaultLocation(identifier);
+  MW_ASSIGN_OR_RETURN(std::string location, DefaultLocation(identifier));
   if (request.contains("location") && request["location"].is_string()) {
     // A client that staged a create sends back the location it was given.
     std::string asked = request["location"].get<std::string>();
@@ -617,7 +654,8 @@ Result<LoadedTable> Catalog::CreateTable(const Caller& caller, const Levels& nam
     if (!inside.ok() || inside->empty()) {
       return CheckLocation(identifier, asked, location);
     }
-    MW_RETURN_IF_ERROR(CheckStorageBoundary(identifier, *inside, DomainFolder(namespace_levels)));
+    MW_ASSIGN_OR_RETURN(std::string domain_folder, DomainFolder(namespace_levels));
+    MW_RETURN_IF_ERROR(CheckStorageBoundary(identifier, *inside, domain_folder));
     location = warehouse_->FileUri(*inside);
   }
   nlohmann::json updates = nlohmann::json::array({
@@ -785,7 +823,9 @@ Result<std::vector<CommitOutcome>> Catalog::CommitTransaction(
       } else {
         auto inside = warehouse_->Resolve(updated->location);
         if (!inside.ok() || inside->empty()) {
-          prepared = CheckLocation(id, updated->location, DefaultLocation(id));
+          auto expected = DefaultLocation(id);
+          prepared =
+              expected.ok() ? CheckLocation(id, updated->location, *expected) : expected.error();
         }
       }
       if (!prepared.ok()) break;
@@ -841,10 +881,18 @@ Status Catalog::RenameTable(const Caller& caller, const TableIdentifier& from,
       Authorize(caller, Privilege::kCreateTable, Securable::Namespace(to.namespace_levels)));
   // A table keeps its files where they are: moving it between domains when either keeps its
   // tables in a bucket of its own would leave one domain's table in the other's storage.
+  const auto own_storage = [&](const std::string& domain) -> Result<bool> {
+    MW_ASSIGN_OR_RETURN(std::string folder, DomainFolder({domain}));
+    return warehouse_->MountOf(folder).has_value();
+  };
+  bool either_own = false;
   if (!from.namespace_levels.empty() && !to.namespace_levels.empty() &&
-      from.namespace_levels[0] != to.namespace_levels[0] &&
-      (warehouse_->MountOf(DomainFolder({from.namespace_levels[0]})) ||
-       warehouse_->MountOf(DomainFolder({to.namespace_levels[0]})))) {
+      from.namespace_levels[0] != to.namespace_levels[0]) {
+    MW_ASSIGN_OR_RETURN(bool from_own, own_storage(from.namespace_levels[0]));
+    MW_ASSIGN_OR_RETURN(bool to_own, own_storage(to.namespace_levels[0]));
+    either_own = from_own || to_own;
+  }
+  if (either_own) {
     return Status::FailedPrecondition(
                "cannot move table {} to {}: domain {} or {} keeps its tables in storage of its own",
                from.ToString(), to.ToString(), from.namespace_levels[0], to.namespace_levels[0])
@@ -872,8 +920,8 @@ Result<LoadedTable> Catalog::RegisterTable(const Caller& caller, const TableIden
     return Status::InvalidArgument("the table's location {} is outside this catalog's warehouse",
                                    metadata->location);
   }
-  MW_RETURN_IF_ERROR(
-      CheckStorageBoundary(identifier, *table_folder, DomainFolder(identifier.namespace_levels)));
+  MW_ASSIGN_OR_RETURN(std::string domain_folder, DomainFolder(identifier.namespace_levels));
+  MW_RETURN_IF_ERROR(CheckStorageBoundary(identifier, *table_folder, domain_folder));
   std::optional<std::string> expected;
   if (overwrite) {
     MW_RETURN_IF_ERROR(Authorize(caller, Privilege::kAlter,
@@ -1011,7 +1059,7 @@ Result<Catalog::LoadedView> Catalog::CreateView(const Caller& caller,
   for (const char* field : {"schema", "view-version"}) {
     if (!request.contains(field)) return Status::InvalidArgument("{}: required, missing", field);
   }
-  std::string location = DefaultLocation(identifier);
+  MW_ASSIGN_OR_RETURN(std::string location, DefaultLocation(identifier));
   if (request.contains("location") && request["location"].is_string()) {
     MW_RETURN_IF_ERROR(CheckLocation(identifier, request["location"].get<std::string>(), location));
   }

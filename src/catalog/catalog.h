@@ -85,7 +85,8 @@ struct WhoAmI {
 /// Mounts the own storage of every domain (top-level namespace) that names a storage profile,
 /// for processes that use a warehouse without a Catalog (`meshwork table --metastore`). Domains
 /// whose profile is missing or whose store cannot be opened are logged and skipped.
-void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse);
+void MountDomainStorage(metastore::Metastore& metastore, iceberg::Warehouse& warehouse,
+                        bool warn = true);
 
 class Catalog {
  public:
@@ -234,9 +235,11 @@ class Catalog {
                                           const iceberg::TableIdentifier& identifier,
                                           const nlohmann::json& request);
 
-  /// The folder (relative to the warehouse root) where a domain's tables go: its namespace's
-  /// "location" property when set (per-domain storage), else the namespace path.
-  std::string DomainFolder(const metastore::Levels& levels);
+  /// The folder (relative to the warehouse root) where a namespace's tables go: the "location"
+  /// property of the namespace or of its nearest ancestor that has one (per-domain storage), with
+  /// the levels below it appended; else the namespace path. failed_precondition when that
+  /// location is a domain's own bucket this server cannot reach (its profile is missing here).
+  Result<std::string> DomainFolder(const metastore::Levels& levels);
 
   /// The namespace property naming the storage profile of a domain with a bucket of its own
   /// (its "location" is then outside the warehouse). Only the name is stored: the credentials
@@ -246,6 +249,9 @@ class Catalog {
   /// metastore call it again to pick up domains others created). A domain whose profile is
   /// missing here is logged and skipped: its tables fail with an error naming the profile.
   void MountDomainStorage();
+  /// MountDomainStorage again, at most once a second and without warnings: the warehouse's mount
+  /// finder, for a location in a domain bucket this server has not mounted yet.
+  void RefreshDomainStorage();
 
   /// OK when no guard is set or it allows `caller` the files of `table` (its columns given).
   Status AuthorizeRawAccess(const Caller& caller, const iceberg::LoadedTable& table,
@@ -269,7 +275,7 @@ class Catalog {
   Result<iceberg::LoadedTable> LoadTableUnchecked(const iceberg::TableIdentifier& identifier);
   Status CheckLocation(const iceberg::TableIdentifier& identifier, const std::string& location,
                        const std::string& expected);
-  std::string DefaultLocation(const iceberg::TableIdentifier& identifier);
+  Result<std::string> DefaultLocation(const iceberg::TableIdentifier& identifier);
   /// A namespace "location" property checked and normalized (a URI inside the warehouse).
   Result<std::string> NamespaceLocation(const std::string& location);
   /// Refuses a table location inside a domain's own storage unless it is below `domain_folder`
@@ -280,6 +286,7 @@ class Catalog {
   /// Domains created with storage of their own, one at a time (the overlap check and the mount
   /// must not interleave with another creation's).
   std::mutex domain_storage_mutex_;
+  int64_t last_domain_refresh_ms_ = 0;  // guarded by domain_storage_mutex_
   Result<LoadedView> LoadViewUnchecked(const iceberg::TableIdentifier& identifier);
   /// Writes view metadata as the next version in its location's metadata folder.
   Result<std::string> WriteViewMetadata(const iceberg::ViewMetadata& metadata,

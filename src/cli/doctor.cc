@@ -1,5 +1,6 @@
 #include "cli/doctor.h"
 
+#include <fmt/ranges.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -7,17 +8,21 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "cli/exit_codes.h"
 #include "cli/settings.h"
 #include "cli/version.h"
 #include "common/uuid.h"
 #include "engine/connection.h"
 #include "engine/database.h"
+#include "metastore/metastore.h"
 #include "storage/local_file_io.h"
 #include "storage/s3_file_io.h"
+#include "storage/storage_profiles.h"
 
 namespace meshwork::cli {
 namespace {
@@ -126,9 +131,144 @@ std::vector<Check> CheckTools() {
   return checks;
 }
 
-// The configured object store, step by step, so that the failing step names the problem:
-// credentials found, endpoint reachable (and the keys accepted), then a probe object written,
-// read back and deleted.
+// One object store, step by step, so that the failing step names the problem: credentials
+// found, endpoint reachable (and the keys accepted), then a probe object written, read back and
+// deleted. `label` starts each check's name ("s3", "s3 finance").
+void ProbeObjectStore(const std::string& label, storage::S3Config s3, const std::string& context,
+                      std::vector<Check>& checks) {
+  // A doctor answers quickly: two attempts, short timeouts.
+  s3.max_attempts = 2;
+  s3.connect_timeout = std::chrono::milliseconds(3000);
+  s3.request_timeout = std::chrono::milliseconds(15000);
+  const std::string suffix = context.empty() ? "" : " (" + context + ")";
+  auto credentials = storage::ResolveS3Credentials(s3);
+  if (!credentials.ok()) {
+    checks.push_back(
+        {label + " credentials", Outcome::kFail, credentials.error().ToString() + suffix});
+    return;
+  }
+  checks.push_back(
+      {label + " credentials", Outcome::kOk,
+       fmt::format("access key {}…{}", credentials->access_key_id.substr(0, 4), suffix)});
+  auto io = storage::S3FileIO::Make(s3);
+  if (!io.ok()) {
+    checks.push_back({label + " store", Outcome::kFail, io.error().ToString() + suffix});
+    return;
+  }
+  const std::string where = (*io)->Describe();
+  const std::string probe = ".meshwork-doctor-probe-" + Uuid::V4().ToString();
+  auto exists = (*io)->Exists(probe);
+  if (!exists.ok()) {
+    checks.push_back({label + " reachable", Outcome::kFail, exists.error().ToString() + suffix});
+    return;
+  }
+  checks.push_back(
+      {label + " reachable", Outcome::kOk, where + " answers, credentials accepted" + suffix});
+  const std::string payload = "meshwork doctor probe " + probe;
+  Status written = (*io)->WriteFileAtomic(probe, payload);
+  if (!written.ok()) {
+    checks.push_back({label + " write", Outcome::kFail, written.ToString()});
+    return;
+  }
+  checks.push_back(
+      {label + " write", Outcome::kOk, fmt::format("PUT {}/{}", (*io)->RootUri(), probe)});
+  auto read = (*io)->ReadFile(probe);
+  if (!read.ok()) {
+    checks.push_back({label + " read", Outcome::kFail, read.error().ToString()});
+  } else if (*read != payload) {
+    checks.push_back({label + " read", Outcome::kFail,
+                      fmt::format("GET {} returned {} bytes that differ from the {} written (a "
+                                  "proxy or the store altered them)",
+                                  probe, read->size(), payload.size())});
+  } else {
+    checks.push_back({label + " read", Outcome::kOk, "the probe object reads back unchanged"});
+  }
+  Status deleted = (*io)->Delete(probe);
+  if (!deleted.ok()) {
+    checks.push_back({label + " delete", Outcome::kFail,
+                      deleted.ToString() + " (delete " + probe + " by hand)"});
+  } else {
+    checks.push_back({label + " delete", Outcome::kOk, "the probe object is gone"});
+  }
+}
+
+// Domains that keep their tables in a bucket of their own (the catalog database says which, and
+// through which storage profile): each store probed as the warehouse's is. Profiles that no
+// domain uses have their credentials checked only.
+void CheckDomainStorage(const config::Config& config, const iceberg::WarehouseStorage& storage,
+                        std::vector<Check>& checks) {
+  const std::string data_dir = config.GetString("data_dir").value_or(".meshwork");
+  std::string url = config.GetString("metastore").value_or("");
+  const bool sqlite = url.empty() || (!url.starts_with("postgres") && url.find('=') == url.npos);
+  if (url.empty()) url = data_dir + "/meshwork.db";
+  std::set<std::string> unused;
+  for (const auto& [name, ignored] : storage.profiles)
+    unused.insert(name);
+  std::error_code missing;
+  const std::string sqlite_path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  if (sqlite && !std::filesystem::exists(sqlite_path, missing)) {
+    // Opening would create (and migrate) a database: a doctor changes nothing.
+    checks.push_back({"metastore", Outcome::kOk,
+                      fmt::format("{} does not exist yet (`meshwork serve` creates it)", url)});
+  } else if (auto metastore = metastore::Metastore::Open({.url = url, .max_connections = 1});
+             !metastore.ok()) {
+    checks.push_back({"metastore", Outcome::kFail, metastore.error().ToString()});
+  } else {
+    size_t domains = 0, own = 0;
+    metastore::PageRequest page{.token = "", .size = 1000};
+    for (;;) {
+      auto listed = (*metastore)->ListNamespaces({}, page);
+      if (!listed.ok()) {
+        checks.push_back({"metastore", Outcome::kFail, listed.error().ToString()});
+        return;
+      }
+      for (const metastore::NamespaceRecord& record : listed->items) {
+        ++domains;
+        auto profile =
+            record.properties.find(std::string(catalog::Catalog::kStorageProfileProperty));
+        auto location = record.properties.find("location");
+        if (profile == record.properties.end() || location == record.properties.end()) continue;
+        ++own;
+        const std::string domain = fmt::format("{}", fmt::join(record.levels, "."));
+        const std::string context = fmt::format("domain {}, {} via profile '{}'", domain,
+                                                location->second, profile->second);
+        auto found = storage.profiles.find(profile->second);
+        if (found == storage.profiles.end()) {
+          checks.push_back(
+              {"s3 " + domain, Outcome::kFail,
+               fmt::format("domain {} keeps its tables in {} through storage profile '{}', which "
+                           "is not defined here; its tables cannot be read or written (define "
+                           "the profile in storage.profiles_file)",
+                           domain, location->second, profile->second)});
+          continue;
+        }
+        unused.erase(profile->second);
+        ProbeObjectStore("s3 " + domain,
+                         storage::StoreThroughProfile(storage.s3, found->second, location->second),
+                         context, checks);
+      }
+      if (listed->next_token.empty()) break;
+      page.token = listed->next_token;
+    }
+    checks.push_back(
+        {"metastore", Outcome::kOk,
+         fmt::format("{} answers: {} domain{}, {} with storage of {} own", url, domains,
+                     domains == 1 ? "" : "s", own, own == 1 ? "its" : "their")});
+  }
+  for (const std::string& name : unused) {
+    auto credentials = storage::ResolveS3Credentials(storage.profiles.at(name));
+    if (!credentials.ok()) {
+      checks.push_back({"profile " + name, Outcome::kWarn,
+                        credentials.error().ToString() + " (no domain uses the profile yet)"});
+    } else {
+      checks.push_back({"profile " + name, Outcome::kOk,
+                        fmt::format("access key {}…; no domain uses it yet",
+                                    credentials->access_key_id.substr(0, 4))});
+    }
+  }
+}
+
+// The configured object store (an s3:// warehouse) and the domains' own stores.
 std::vector<Check> CheckObjectStore(const config::Config& config) {
   std::vector<Check> checks;
   const std::string warehouse = config.GetString("warehouse").value_or("");
@@ -144,55 +284,8 @@ std::vector<Check> CheckObjectStore(const config::Config& config) {
   }
   storage::S3Config s3 = storage->s3;
   s3.warehouse = warehouse;
-  // A doctor answers quickly: two attempts, short timeouts.
-  s3.max_attempts = 2;
-  s3.connect_timeout = std::chrono::milliseconds(3000);
-  s3.request_timeout = std::chrono::milliseconds(15000);
-  auto credentials = storage::ResolveS3Credentials(s3);
-  if (!credentials.ok()) {
-    checks.push_back({"s3 credentials", Outcome::kFail, credentials.error().ToString()});
-    return checks;
-  }
-  checks.push_back({"s3 credentials", Outcome::kOk,
-                    fmt::format("access key {}…", credentials->access_key_id.substr(0, 4))});
-  auto io = storage::S3FileIO::Make(s3);
-  if (!io.ok()) {
-    checks.push_back({"s3 store", Outcome::kFail, io.error().ToString()});
-    return checks;
-  }
-  const std::string where = (*io)->Describe();
-  const std::string probe = ".meshwork-doctor-probe-" + Uuid::V4().ToString();
-  auto exists = (*io)->Exists(probe);
-  if (!exists.ok()) {
-    checks.push_back({"s3 reachable", Outcome::kFail, exists.error().ToString()});
-    return checks;
-  }
-  checks.push_back({"s3 reachable", Outcome::kOk, where + " answers, credentials accepted"});
-  const std::string payload = "meshwork doctor probe " + probe;
-  Status written = (*io)->WriteFileAtomic(probe, payload);
-  if (!written.ok()) {
-    checks.push_back({"s3 write", Outcome::kFail, written.ToString()});
-    return checks;
-  }
-  checks.push_back({"s3 write", Outcome::kOk, fmt::format("PUT {}/{}", (*io)->RootUri(), probe)});
-  auto read = (*io)->ReadFile(probe);
-  if (!read.ok()) {
-    checks.push_back({"s3 read", Outcome::kFail, read.error().ToString()});
-  } else if (*read != payload) {
-    checks.push_back({"s3 read", Outcome::kFail,
-                      fmt::format("GET {} returned {} bytes that differ from the {} written (a "
-                                  "proxy or the store altered them)",
-                                  probe, read->size(), payload.size())});
-  } else {
-    checks.push_back({"s3 read", Outcome::kOk, "the probe object reads back unchanged"});
-  }
-  Status deleted = (*io)->Delete(probe);
-  if (!deleted.ok()) {
-    checks.push_back(
-        {"s3 delete", Outcome::kFail, deleted.ToString() + " (delete " + probe + " by hand)"});
-  } else {
-    checks.push_back({"s3 delete", Outcome::kOk, "the probe object is gone"});
-  }
+  ProbeObjectStore("s3", s3, "", checks);
+  CheckDomainStorage(config, *storage, checks);
   return checks;
 }
 

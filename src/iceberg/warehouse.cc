@@ -10,6 +10,7 @@
 #include "common/uuid.h"
 #include "iceberg/schema_update.h"
 #include "storage/cached_file_io.h"
+#include "storage/storage_profiles.h"
 
 namespace meshwork::iceberg {
 
@@ -89,6 +90,10 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& root,
   }
   warehouse->pointers_ = pointers ? pointers(*warehouse->io_)
                                   : std::make_unique<FilesystemPointerStore>(*warehouse->local_);
+  if (warehouse->pointers_ == nullptr) {
+    return Status::Internal("the pointer store of warehouse {} could not be opened", root)
+        .WithHint("see the errors logged before this one");
+  }
   return warehouse;
 }
 
@@ -114,7 +119,8 @@ std::string Warehouse::MountFolder(std::string_view domain) {
 std::optional<std::string> Warehouse::MountOf(std::string_view relative) const {
   if (mounted_ == nullptr || !relative.starts_with('@')) return std::nullopt;
   const std::string folder(relative.substr(0, relative.find('/')));
-  if (mounted_->MountAt(folder) == nullptr) return std::nullopt;
+  // Routing asks the mount finder about a folder this process has not mounted yet.
+  if (mounted_->RouteOf(folder).mount == nullptr) return std::nullopt;
   return folder;
 }
 
@@ -145,17 +151,8 @@ Result<std::unique_ptr<storage::S3FileIO>> Warehouse::OpenDomainStorage(
                                     known, profile));
   }
   // The profile says how to reach the store; parts, retries and timeouts stay the warehouse's.
-  storage::S3Config config = s3_settings_;
-  const storage::S3Config& reach = found->second;
-  config.warehouse = location;
-  config.endpoint = reach.endpoint;
-  config.region = reach.region;
-  config.addressing = reach.addressing;
-  config.credentials = reach.credentials;
-  config.profile = reach.profile;
-  config.credentials_file = reach.credentials_file;
-  config.create_only = reach.create_only;
-  auto store = storage::S3FileIO::Make(config);
+  auto store =
+      storage::S3FileIO::Make(storage::StoreThroughProfile(s3_settings_, found->second, location));
   if (!store.ok()) {
     return std::move(store).error().WithContext(
         fmt::format("cannot use storage profile '{}' for {}", profile, location));
@@ -176,6 +173,11 @@ Result<std::unique_ptr<storage::S3FileIO>> Warehouse::OpenDomainStorage(
     }
   }
   return std::move(*store);
+}
+
+void Warehouse::SetMountFinder(std::function<void()> find) {
+  if (mounted_ == nullptr) return;
+  mounted_->SetMountFinder([find = std::move(find)](std::string_view) { find(); });
 }
 
 Status Warehouse::MountDomainStorage(const std::string& folder,
@@ -384,9 +386,13 @@ Result<std::vector<TableIdentifier>> Warehouse::ListTables(
 }
 
 Status Warehouse::DropTable(const TableIdentifier& identifier, bool purge) {
+  if (!purge) return pointers_->Drop(identifier);
+  // The folder comes from the table's own metadata: a registered or renamed table need not sit
+  // at namespace/name, and purging that path would delete another table's files (or nothing).
+  MW_ASSIGN_OR_RETURN(LoadedTable table, LoadTable(identifier));
+  const std::string folder = TableFolder(table);
   MW_RETURN_IF_ERROR(pointers_->Drop(identifier));
-  if (!purge) return Status::OK();
-  return DeleteTableFiles(identifier.RelativeLocation());
+  return DeleteTableFiles(folder);
 }
 
 Result<LoadedTable> UpdateTableSchema(Warehouse& warehouse, const TableIdentifier& identifier,

@@ -87,6 +87,11 @@ class Warehouse {
   /// Mounts a store that OpenDomainStorage opened. Idempotent for the same location (several
   /// callers may mount a domain they found); already_exists for another one, or an overlap.
   Status MountDomainStorage(const std::string& folder, std::unique_ptr<storage::S3FileIO> store);
+  /// Called (at most a few times a second; the callee limits it) when a location names object
+  /// storage that is neither the warehouse nor a mounted domain's: `find` may mount what other
+  /// servers on the same catalog created since this one started. Remote warehouses only; set it
+  /// before the warehouse is shared between threads.
+  void SetMountFinder(std::function<void()> find);
   /// Whether `relative` (a Resolve result) is inside a domain's own store; its folder if so.
   std::optional<std::string> MountOf(std::string_view relative) const;
   /// The local folder root, or "s3://bucket/prefix".

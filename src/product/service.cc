@@ -733,8 +733,8 @@ Status ProductService::Run::ResolveInputs(std::string& detail) {
 Status ProductService::Run::OpenEngine() {
   // The output table's folder too: the publish writes its data files there.
   // (Remote warehouses: their local staging folder, and the cache the checks read through.)
-  readable_dirs_.push_back(
-      catalog_.warehouse().LocalWriteDirectory(catalog_.DomainFolder({spec_.domain})));
+  MW_ASSIGN_OR_RETURN(std::string domain_folder, catalog_.DomainFolder({spec_.domain}));
+  readable_dirs_.push_back(catalog_.warehouse().LocalWriteDirectory(domain_folder));
   if (catalog_.warehouse().remote()) {
     readable_dirs_.push_back(catalog_.warehouse().ReadableDirectories().front());
   }

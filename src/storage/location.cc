@@ -95,6 +95,16 @@ Result<ParsedLocation> ParseLocation(std::string_view location) {
     return parsed;
   }
   if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+  if (parsed.scheme == "s3" || parsed.scheme == "s3a" || parsed.scheme == "s3n") {
+    // An s3:// URI carries the object key as it is: Iceberg's S3 readers (Java's S3URI, pyiceberg)
+    // do not decode it, and writers put '%' in keys literally (Hive-escaped partition values
+    // such as hour=05%3A00). Decoding would name another object.
+    if (rest.find('\0') != std::string_view::npos) {
+      return Status::InvalidArgument("location '{}' contains a NUL byte", location.substr(0, 200));
+    }
+    parsed.path = std::string(rest);
+    return parsed;
+  }
   MW_ASSIGN_OR_RETURN(parsed.path, PercentDecode(rest, location));
   return parsed;
 }

@@ -14,13 +14,15 @@ struct ParsedLocation {
   std::string scheme;
   /// The bucket of s3://bucket/key; empty for file:// and plain paths.
   std::string authority;
-  /// Percent-decoded path: absolute for file:// URIs, the key for s3://, as given for plain paths.
+  /// Absolute and percent-decoded for file:// URIs; the key exactly as written for s3:// (S3
+  /// keys are not URI-encoded in Iceberg metadata); decoded for other schemes; as given for plain
+  /// paths.
   std::string path;
 };
 
 /// Splits a location into scheme, authority and path. Accepts "file:///abs", "file:/abs",
 /// "file://localhost/abs", "<scheme>://authority/path" and plain paths. Percent escapes are
-/// decoded in URIs (not in plain paths); a decoded NUL byte is refused.
+/// decoded in URIs other than s3:// (not in plain paths); a (decoded) NUL byte is refused.
 Result<ParsedLocation> ParseLocation(std::string_view location);
 
 /// "a//b/./c/" → "a/b/c". Refuses (permission_denied) any ".." component, since warehouse paths

@@ -38,7 +38,19 @@ Status MountedFileIO::Mount(std::string folder, std::unique_ptr<S3FileIO> backen
 }
 
 MountedFileIO::Route MountedFileIO::RouteOf(std::string_view path) const {
+  bool unclaimed = false;
+  {
+    std::shared_lock lock(mutex_);
+    Route route = RouteLocked(path, unclaimed);
+    if (!unclaimed || !finder_) return route;
+  }
+  finder_(path);
   std::shared_lock lock(mutex_);
+  return RouteLocked(path, unclaimed);
+}
+
+MountedFileIO::Route MountedFileIO::RouteLocked(std::string_view path, bool& unclaimed) const {
+  unclaimed = false;
   if (IsUri(path)) {
     for (const MountEntry& mount : mounts_) {
       auto relative = mount.backend->Relative(path);
@@ -46,6 +58,7 @@ MountedFileIO::Route MountedFileIO::RouteOf(std::string_view path) const {
         return {mount.backend.get(), std::move(*relative), mount.folder, mount.backend.get()};
       }
     }
+    unclaimed = base_s3_ != nullptr && path.starts_with("s3") && !base_s3_->Relative(path).ok();
     return {base_.get(), std::string(path), "", nullptr};
   }
   std::string_view rest = path;
@@ -61,6 +74,7 @@ MountedFileIO::Route MountedFileIO::RouteOf(std::string_view path) const {
         return {mount.backend.get(), std::move(inner), mount.folder, mount.backend.get()};
       }
     }
+    unclaimed = true;
   }
   return {base_.get(), std::string(path), "", nullptr};
 }

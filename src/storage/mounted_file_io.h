@@ -14,6 +14,7 @@
 // added at run time (a domain created through the API) and never removed, so a backend handed
 // out by Route stays valid for the object's lifetime.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -27,7 +28,16 @@ namespace meshwork::storage {
 
 class MountedFileIO final : public FileIO {
  public:
-  explicit MountedFileIO(std::unique_ptr<FileIO> base) : base_(std::move(base)) {}
+  explicit MountedFileIO(std::unique_ptr<FileIO> base)
+      : base_(std::move(base)), base_s3_(dynamic_cast<S3FileIO*>(base_.get())) {}
+
+  /// Called, with no lock held, when a path names storage nothing here holds: an s3:// URI
+  /// outside the base and every mount, or a '@folder' that is not mounted. The owner may Mount
+  /// what appeared since (a domain another server created); the path is then routed again, once.
+  /// Set before concurrent use.
+  void SetMountFinder(std::function<void(std::string_view path)> finder) {
+    finder_ = std::move(finder);
+  }
 
   /// Mounts `backend` at `folder` (one component, starting with '@'). already_exists when the
   /// folder is mounted already, or when the backend's root overlaps another mount's (one bucket
@@ -47,7 +57,7 @@ class MountedFileIO final : public FileIO {
   Route RouteOf(std::string_view path) const;
   /// The warehouse-relative path ("@finance/ledger/...") of an absolute URI inside a mount.
   std::optional<std::string> MountedRelative(std::string_view uri) const;
-  /// The mount at `folder`, or null.
+  /// The mount at `folder`, or null (the mount finder is not asked).
   S3FileIO* MountAt(std::string_view folder) const;
   /// Every mount: folder and backend.
   std::vector<std::pair<std::string, S3FileIO*>> Mounts() const;
@@ -74,7 +84,13 @@ class MountedFileIO final : public FileIO {
     std::string root;  // RootUri() of the backend
     std::unique_ptr<S3FileIO> backend;
   };
+  /// The route of `path` under the lock; `unclaimed` tells whether it went to the base only
+  /// because no mount claims storage the base does not hold either.
+  Route RouteLocked(std::string_view path, bool& unclaimed) const;
+
   std::unique_ptr<FileIO> base_;
+  S3FileIO* base_s3_;  // base_ when it is an object store (to tell its URIs from unknown ones)
+  std::function<void(std::string_view path)> finder_;
   mutable std::shared_mutex mutex_;
   std::vector<MountEntry> mounts_;
 };

@@ -524,7 +524,9 @@ class S3FileIO::Impl {
     } else if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
                code == "ExpiredToken" || code == "InvalidToken" || code == "TokenRefreshRequired" ||
                code == "RequestTimeTooSkewed" || code == "AuthorizationHeaderMalformed") {
-      status = StatusCode::kUnauthenticated;
+      // Not kUnauthenticated: the store refuses meshwork's own keys, and a REST client told 401
+      // would take it for its token and log in again; this is a refusal to act (403).
+      status = StatusCode::kPermissionDenied;
       hint = code == "RequestTimeTooSkewed" ? "this machine's clock is off; synchronize it (NTP)"
              : code == "AuthorizationHeaderMalformed"
                  ? "the region is probably wrong; set it to the bucket's region"
@@ -931,7 +933,19 @@ Result<S3FileIO::ObjectInfo> S3FileIO::Head(std::string_view path) {
   MW_ASSIGN_OR_RETURN(std::string key, Key(path));
   const std::string what = fmt::format("cannot look up '{}' in {}", path, Describe());
   MW_ASSIGN_OR_RETURN(HttpResponse response, impl_->Perform({"HEAD", key, {}, {}, {}}, what));
-  if (!IsSuccess(response)) return impl_->ErrorStatus(response, what, key);
+  if (!IsSuccess(response)) {
+    if ((response.status == 400 || response.status == 403) &&
+        XmlText(response.body, "Code").empty()) {
+      // A HEAD answer has no body, so a refusal does not say why (unknown key, wrong secret, no
+      // permission). The same request as a one-byte GET carries S3's error document.
+      auto explained = impl_->Perform({"GET", key, {}, {{"Range", "bytes=0-0"}}, {}}, what);
+      if (explained.ok() && explained->status == response.status &&
+          !XmlText(explained->body, "Code").empty()) {
+        return impl_->ErrorStatus(*explained, what, key);
+      }
+    }
+    return impl_->ErrorStatus(response, what, key);
+  }
   ObjectInfo info;
   const std::string length = response.Header("content-length");
   info.size = std::strtoull(length.c_str(), nullptr, 10);

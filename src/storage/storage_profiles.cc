@@ -91,4 +91,18 @@ Result<std::map<std::string, S3Config>> LoadStorageProfiles(const std::string& f
   return ParseStorageProfiles(text.str(), file);
 }
 
+S3Config StoreThroughProfile(const S3Config& transfer, const S3Config& profile,
+                             const std::string& location) {
+  S3Config config = transfer;
+  config.warehouse = location;
+  config.endpoint = profile.endpoint;
+  config.region = profile.region;
+  config.addressing = profile.addressing;
+  config.credentials = profile.credentials;
+  config.profile = profile.profile;
+  config.credentials_file = profile.credentials_file;
+  config.create_only = profile.create_only;
+  return config;
+}
+
 }  // namespace meshwork::storage

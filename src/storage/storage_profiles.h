@@ -36,6 +36,12 @@ Status ValidateStorageProfileName(std::string_view name);
 /// unknown keys (with the closest known one), bad names, an access key without its secret.
 Result<std::map<std::string, S3Config>> ParseStorageProfiles(std::string_view text,
                                                              const std::string& file);
+/// The settings of a store reached through `profile` at `location`: the profile's connection
+/// (endpoint, region, addressing, credentials, create-only mode) with `transfer`'s parts,
+/// retries and timeouts (the warehouse's own settings).
+S3Config StoreThroughProfile(const S3Config& transfer, const S3Config& profile,
+                             const std::string& location);
+
 /// Reads and parses the file; not_found / io_error name it.
 Result<std::map<std::string, S3Config>> LoadStorageProfiles(const std::string& file);
 

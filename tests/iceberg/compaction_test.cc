@@ -11,6 +11,7 @@
 #include "iceberg/table_writer.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
+#include "warehouse_backends.h"
 
 namespace meshwork::iceberg {
 namespace {
@@ -18,10 +19,11 @@ namespace {
 using ::testing::ElementsAre;
 using Rows = std::vector<std::vector<std::string>>;
 
-class CompactionTest : public ::testing::Test {
+// GetParam(): the backend ("local", "s3"; see warehouse_backends.h).
+class CompactionTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    MESHWORK_OPEN_TEST_WAREHOUSE(warehouse_, GetParam(), scratch_.path());
     ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open({.threads = 2}));
     ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
     table_ = *TableIdentifier::Parse("sales.orders");
@@ -70,7 +72,7 @@ class CompactionTest : public ::testing::Test {
   TableIdentifier table_;
 };
 
-TEST_F(CompactionTest, PartitionEvolutionFollowsTheSpecsIdRules) {
+TEST_P(CompactionTest, PartitionEvolutionFollowsTheSpecsIdRules) {
   ASSERT_OK_AND_ASSIGN(LoadedTable evolved, Evolve("day(ts), bucket(4, id)"));
   EXPECT_EQ(evolved.metadata.default_spec_id, 1);
   ASSERT_EQ(evolved.metadata.DefaultSpec().fields().size(), 2u);
@@ -95,7 +97,7 @@ TEST_F(CompactionTest, PartitionEvolutionFollowsTheSpecsIdRules) {
   EXPECT_THAT(Evolve("hour(region)").status(), IsError(StatusCode::kInvalidArgument));
 }
 
-TEST_F(CompactionTest, FilesOfEverySpecReadAndPrune) {
+TEST_P(CompactionTest, FilesOfEverySpecReadAndPrune) {
   Append(0, 10, "2026-01-01");
   Append(100, 10, "2026-01-02");
   ASSERT_OK(Evolve("bucket(4, id)").status());
@@ -113,7 +115,7 @@ TEST_F(CompactionTest, FilesOfEverySpecReadAndPrune) {
   EXPECT_EQ(by_id.files[0].partition_spec_id, 1);
 }
 
-TEST_F(CompactionTest, CompactsSmallFilesKeepingEveryRow) {
+TEST_P(CompactionTest, CompactsSmallFilesKeepingEveryRow) {
   for (int append = 0; append < 6; ++append)
     Append(append * 10, 10, append % 2 ? "2026-01-01" : "2026-01-02");
   ASSERT_OK(Evolve("region").status());
@@ -148,7 +150,7 @@ TEST_F(CompactionTest, CompactsSmallFilesKeepingEveryRow) {
   EXPECT_EQ(third.rewritten_files, 0);
 }
 
-TEST_F(CompactionTest, TimeTravelBeforeCompactionStillWorks) {
+TEST_P(CompactionTest, TimeTravelBeforeCompactionStillWorks) {
   Append(0, 5, "2026-01-01");
   Append(5, 5, "2026-01-01");
   ASSERT_OK_AND_ASSIGN(LoadedTable before, warehouse_->LoadTable(table_));
@@ -165,7 +167,7 @@ TEST_F(CompactionTest, TimeTravelBeforeCompactionStillWorks) {
 
 // What a concurrent writer does between compaction's planning and its commit is simulated by a
 // writer that commits while compaction's rewrite runs: the commit hook is the progress callback.
-TEST_F(CompactionTest, ConcurrentAppendIsKeptConcurrentDeleteConflicts) {
+TEST_P(CompactionTest, ConcurrentAppendIsKeptConcurrentDeleteConflicts) {
   Append(0, 5, "2026-01-01");
   Append(5, 5, "2026-01-01");
   {
@@ -211,7 +213,7 @@ TEST_F(CompactionTest, ConcurrentAppendIsKeptConcurrentDeleteConflicts) {
                                        << (orphans.orphans.empty() ? "" : orphans.orphans[0]);
 }
 
-TEST_F(CompactionTest, RefusesNonsense) {
+TEST_P(CompactionTest, RefusesNonsense) {
   CompactOptions tiny;
   tiny.target_file_size = 10;
   EXPECT_THAT(CompactTable(*warehouse_, table_, *connection_, tiny).status(),
@@ -228,6 +230,9 @@ TEST_F(CompactionTest, RefusesNonsense) {
   ASSERT_OK_AND_ASSIGN(CompactResult empty, CompactTable(*warehouse_, table_, *connection_));
   EXPECT_EQ(empty.snapshot_id, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CompactionTest, ::testing::Values("local", "s3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwork::iceberg

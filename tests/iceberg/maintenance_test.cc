@@ -14,16 +14,18 @@
 #include "iceberg/table_writer.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
+#include "warehouse_backends.h"
 
 namespace meshwork::iceberg {
 namespace {
 
 using ::testing::HasSubstr;
 
-class MaintenanceTest : public ::testing::Test {
+// GetParam(): the backend ("local", "s3"; see warehouse_backends.h).
+class MaintenanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    MESHWORK_OPEN_TEST_WAREHOUSE(warehouse_, GetParam(), scratch_.path());
     ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open({.threads = 2}));
     ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
     table_ = *TableIdentifier::Parse("sales.orders");
@@ -43,9 +45,11 @@ class MaintenanceTest : public ::testing::Test {
   // Every file under the table folder, relative to the warehouse root.
   std::set<std::string> Files() {
     std::set<std::string> files;
-    const auto root = scratch_.path() / "wh";
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(root / "sales")) {
-      if (entry.is_regular_file()) files.insert(entry.path().lexically_relative(root).string());
+    auto listed = warehouse_->io().List("sales/");
+    EXPECT_OK(listed.status());
+    if (listed.ok()) {
+      for (const storage::FileInfo& file : *listed)
+        files.insert(file.path);
     }
     return files;
   }
@@ -66,7 +70,7 @@ class MaintenanceTest : public ::testing::Test {
   TableIdentifier table_;
 };
 
-TEST_F(MaintenanceTest, ExpireDeletesOnlyWhatNoRetainedSnapshotReaches) {
+TEST_P(MaintenanceTest, ExpireDeletesOnlyWhatNoRetainedSnapshotReaches) {
   const int64_t first = Append("eu", 0);
   const int64_t second = Append("us", 100);
   // Removes the eu file; the us manifest is carried into the new snapshot unchanged.
@@ -98,7 +102,7 @@ TEST_F(MaintenanceTest, ExpireDeletesOnlyWhatNoRetainedSnapshotReaches) {
   EXPECT_EQ(again.deleted_files, 0u);
 }
 
-TEST_F(MaintenanceTest, ExpireKeepsTaggedSnapshotsAndTheLastN) {
+TEST_P(MaintenanceTest, ExpireKeepsTaggedSnapshotsAndTheLastN) {
   const int64_t first = Append("eu", 0);
   Append("us", 100);
   Append("ap", 200);
@@ -121,14 +125,14 @@ TEST_F(MaintenanceTest, ExpireKeepsTaggedSnapshotsAndTheLastN) {
   EXPECT_EQ(CountRows(std::nullopt), 30);
 }
 
-TEST_F(MaintenanceTest, ExpireRespectsTheAge) {
+TEST_P(MaintenanceTest, ExpireRespectsTheAge) {
   Append("eu", 0);
   Append("us", 100);
   ASSERT_OK_AND_ASSIGN(ExpireReport report, ExpireSnapshots(*warehouse_, table_, 0, 1));
   EXPECT_TRUE(report.expired_snapshots.empty());
 }
 
-TEST_F(MaintenanceTest, RollbackMovesMainBackAndRefusesOtherHistoriesUnlessForced) {
+TEST_P(MaintenanceTest, RollbackMovesMainBackAndRefusesOtherHistoriesUnlessForced) {
   const int64_t first = Append("eu", 0);
   const int64_t second = Append("us", 100);
   ASSERT_OK_AND_ASSIGN(LoadedTable rolled, RollbackTo(*warehouse_, table_, first));
@@ -153,7 +157,7 @@ TEST_F(MaintenanceTest, RollbackMovesMainBackAndRefusesOtherHistoriesUnlessForce
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(MaintenanceTest, BranchesAndTagsAreValidated) {
+TEST_P(MaintenanceTest, BranchesAndTagsAreValidated) {
   const int64_t first = Append("eu", 0);
   ASSERT_OK(SetRef(*warehouse_, table_, "dev", true, std::nullopt).status());
   auto clash = SetRef(*warehouse_, table_, "dev", false, first);
@@ -168,7 +172,7 @@ TEST_F(MaintenanceTest, BranchesAndTagsAreValidated) {
   EXPECT_FALSE(table.metadata.refs.contains("dev"));
 }
 
-TEST_F(MaintenanceTest, ResolvesIdsRefsAndTimes) {
+TEST_P(MaintenanceTest, ResolvesIdsRefsAndTimes) {
   const int64_t first = Append("eu", 0);
   ASSERT_OK_AND_ASSIGN(LoadedTable table, warehouse_->LoadTable(table_));
   EXPECT_EQ(*ResolveSnapshot(table.metadata, std::to_string(first)), first);
@@ -184,7 +188,7 @@ TEST_F(MaintenanceTest, ResolvesIdsRefsAndTimes) {
   EXPECT_THAT(garbage.error().message(), HasSubstr("not a snapshot id, a branch or tag"));
 }
 
-TEST_F(MaintenanceTest, PropertiesAreSetRemovedAndChecked) {
+TEST_P(MaintenanceTest, PropertiesAreSetRemovedAndChecked) {
   ASSERT_OK_AND_ASSIGN(
       LoadedTable set,
       UpdateProperties(*warehouse_, table_,
@@ -206,6 +210,9 @@ TEST_F(MaintenanceTest, PropertiesAreSetRemovedAndChecked) {
   ASSERT_OK_AND_ASSIGN(LoadedTable after, warehouse_->LoadTable(table_));
   EXPECT_EQ(after.metadata_location, unset.metadata_location);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MaintenanceTest, ::testing::Values("local", "s3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwork::iceberg

@@ -18,6 +18,7 @@
 #include "iceberg/value_codec.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
+#include "warehouse_backends.h"
 
 namespace meshwork::iceberg {
 namespace {
@@ -25,10 +26,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class TableWriterTest : public ::testing::Test {
+// GetParam(): the backend ("local", "s3"; see warehouse_backends.h).
+class TableWriterTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    MESHWORK_OPEN_TEST_WAREHOUSE(warehouse_, GetParam(), scratch_.path());
     ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open({.threads = 2}));
     ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
     orders_ = *TableIdentifier::Parse("sales.orders");
@@ -63,7 +65,7 @@ class TableWriterTest : public ::testing::Test {
   TableIdentifier orders_;
 };
 
-TEST_F(TableWriterTest, AppendsPartitionedDataWithStatisticsAndSnapshots) {
+TEST_P(TableWriterTest, AppendsPartitionedDataWithStatisticsAndSnapshots) {
   Create("id long not null, ts timestamptz, customer string, amount decimal(12,2)",
          "day(ts), bucket(4, id)");
   ASSERT_OK_AND_ASSIGN(
@@ -119,7 +121,7 @@ TEST_F(TableWriterTest, AppendsPartitionedDataWithStatisticsAndSnapshots) {
               ElementsAre(ElementsAre("1010", "624375.00", "1000", "customer-0")));
 }
 
-TEST_F(TableWriterTest, UnpartitionedAppendFromCsvSplitsByTargetSize) {
+TEST_P(TableWriterTest, UnpartitionedAppendFromCsvSplitsByTargetSize) {
   Create("id long not null, name string, score double", "");
   const std::string csv = (scratch_.path() / "input.csv").string();
   {
@@ -137,7 +139,7 @@ TEST_F(TableWriterTest, UnpartitionedAppendFromCsvSplitsByTargetSize) {
               ElementsAre(ElementsAre("200", "19900", "name 99")));
 }
 
-TEST_F(TableWriterTest, LongWritesReportProgress) {
+TEST_P(TableWriterTest, LongWritesReportProgress) {
   Create("id long not null, name string", "");
   const std::string csv = (scratch_.path() / "large.csv").string();
   ASSERT_OK(connection_->Execute(fmt::format(
@@ -168,7 +170,7 @@ TEST_F(TableWriterTest, LongWritesReportProgress) {
 
 // Every transform on every type it applies to: the partition tuple of each written file equals
 // what our spec-tested Transform code computes from the file's own rows.
-TEST_F(TableWriterTest, WritesEveryTransformOfEveryType) {
+TEST_P(TableWriterTest, WritesEveryTransformOfEveryType) {
   Create(
       "i int, l long, d decimal(12,2), dt date, t time, ts timestamp, tz timestamptz, s string, "
       "u uuid, f fixed(3), b binary, x double, r float, flag boolean",
@@ -236,7 +238,7 @@ TEST_F(TableWriterTest, WritesEveryTransformOfEveryType) {
 
 // DuckDB interleaves threads in partitioned and size-rotated writes; every file must still come
 // out sorted by the table's sort order, and say so in its manifest entry.
-TEST_F(TableWriterTest, SortOrderSortsRowsWithinEachFile) {
+TEST_P(TableWriterTest, SortOrderSortsRowsWithinEachFile) {
   ASSERT_OK_AND_ASSIGN(Schema schema, ParseColumnList("id long, g int, v double"));
   ASSERT_OK_AND_ASSIGN(PartitionSpec spec, ParsePartitionExpression("g", schema));
   ASSERT_OK_AND_ASSIGN(SortOrder order, ParseSortOrder("v desc, id", schema));
@@ -266,7 +268,7 @@ TEST_F(TableWriterTest, SortOrderSortsRowsWithinEachFile) {
   EXPECT_THAT(Scan("count(*), count(v)"), ElementsAre(ElementsAre("600000", "593814")));
 }
 
-TEST_F(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
+TEST_P(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
   Create("id long not null, name string", "");
   EXPECT_THAT(
       AppendQuery(*warehouse_, orders_, *connection_, "SELECT 1 AS id, 'x' AS nickname").status(),
@@ -286,7 +288,7 @@ TEST_F(TableWriterTest, RefusesInputThatDoesNotFitAndLeavesNoFiles) {
 }
 
 // Eight processes append to one table concurrently; every append survives.
-TEST_F(TableWriterTest, ConcurrentAppendsFromProcessesLoseNothing) {
+TEST_P(TableWriterTest, ConcurrentAppendsFromProcessesLoseNothing) {
   Create("id long not null, writer int", "bucket(2, id)");
   constexpr int kProcesses = 8, kAppends = 50;  // 400 commits, as the issue asks
   std::vector<pid_t> children;
@@ -294,13 +296,16 @@ TEST_F(TableWriterTest, ConcurrentAppendsFromProcessesLoseNothing) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      // Its own warehouse, as another process would open: no connection shared with the parent.
+      auto warehouse = test_backends::OpenWarehouse(GetParam(), scratch_.path());
+      if (!warehouse.ok()) ::_exit(2);
       auto database = engine::Database::Open({.threads = 1});
       if (!database.ok()) ::_exit(2);
       auto connection = database->Connect();
       if (!connection.ok()) ::_exit(2);
       for (int append = 0; append < kAppends; ++append) {
         auto result = AppendQuery(
-            *warehouse_, orders_, *connection,
+            **warehouse, orders_, *connection,
             fmt::format("SELECT {} * 1000 + {} * 10 + i AS id, {} AS writer FROM range(10) t(i)",
                         process, append, process));
         if (!result.ok()) {
@@ -334,7 +339,7 @@ namespace {
 
 // A writer killed (SIGKILL) at random moments of its appends leaves the table readable at the old
 // or the new snapshot, never in between: every committed snapshot's rows are all there.
-TEST_F(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
+TEST_P(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
   Create("id long not null, payload string", "bucket(4, id)");
   std::mt19937 random(7);
   int64_t expected_min = 0;
@@ -346,13 +351,15 @@ TEST_F(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      auto warehouse = test_backends::OpenWarehouse(GetParam(), scratch_.path());
+      if (!warehouse.ok()) ::_exit(2);
       auto database = engine::Database::Open({.threads = 1});
       if (!database.ok()) ::_exit(2);
       auto connection = database->Connect();
       if (!connection.ok()) ::_exit(2);
       for (int append = 0;; ++append) {
         auto result = AppendQuery(
-            *warehouse_, orders_, *connection,
+            **warehouse, orders_, *connection,
             fmt::format("SELECT {} * 100000 + {} * 100 + i AS id, repeat('x', 200) AS payload "
                         "FROM range(100) t(i)",
                         round, append));
@@ -419,7 +426,7 @@ TEST_F(TableWriterTest, KilledWritersNeverLeaveTheTableInBetween) {
 namespace meshwork::iceberg {
 namespace {
 
-TEST_F(TableWriterTest, DeleteAndOverwriteRewriteOnlyAffectedFiles) {
+TEST_P(TableWriterTest, DeleteAndOverwriteRewriteOnlyAffectedFiles) {
   Create("id long not null, ts timestamptz, v string", "day(ts)");
   ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
                         "SELECT i AS id, TIMESTAMPTZ '2026-01-01 10:00:00+00' + to_days(i % 5) AS "
@@ -467,7 +474,7 @@ TEST_F(TableWriterTest, DeleteAndOverwriteRewriteOnlyAffectedFiles) {
 // Two deletes computed from the same table state: the second to commit must not silently lose
 // the first's work or resurrect rows; it fails with a conflict. A delete whose filter covers rows
 // a concurrent append added fails too; one that does not is rebased and commits.
-TEST_F(TableWriterTest, ConflictingDeletesFailCleanly) {
+TEST_P(TableWriterTest, ConflictingDeletesFailCleanly) {
   Create("id long not null, part int", "part");
   ASSERT_OK(AppendQuery(*warehouse_, orders_, *connection_,
                         "SELECT i AS id, (i % 4)::INTEGER AS part FROM range(40) t(i)")
@@ -514,6 +521,9 @@ TEST_F(TableWriterTest, ConflictingDeletesFailCleanly) {
   for (const std::string& path : orphans.orphans)
     EXPECT_THAT(path, ::testing::Not(HasSubstr("metadata/"))) << path;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, TableWriterTest, ::testing::Values("local", "s3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwork::iceberg

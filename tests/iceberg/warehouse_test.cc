@@ -5,16 +5,18 @@
 #include "iceberg/ddl_parser.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
+#include "warehouse_backends.h"
 
 namespace meshwork::iceberg {
 namespace {
 
 using ::testing::HasSubstr;
 
-class WarehouseTest : public ::testing::Test {
+// GetParam(): the backend ("local", "s3"; see warehouse_backends.h).
+class WarehouseTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    MESHWORK_OPEN_TEST_WAREHOUSE(warehouse_, GetParam(), scratch_.path());
     ASSERT_OK_AND_ASSIGN(schema_, ParseColumnList("id long not null, ts timestamptz, customer "
                                                   "uuid, amount decimal(12,2)"));
     ASSERT_OK_AND_ASSIGN(spec_, ParsePartitionExpression("day(ts), bucket(16, id)", *schema_));
@@ -27,7 +29,7 @@ class WarehouseTest : public ::testing::Test {
   TableIdentifier orders_;
 };
 
-TEST_F(WarehouseTest, CreateLoadCommitAndReadBack) {
+TEST_P(WarehouseTest, CreateLoadCommitAndReadBack) {
   ASSERT_OK_AND_ASSIGN(LoadedTable created, warehouse_->CreateTable(orders_, *schema_, *spec_));
   EXPECT_THAT(created.metadata_location, HasSubstr("/sales/orders/metadata/00000-"));
   EXPECT_EQ(MetadataFileVersion(created.metadata_location), 0);
@@ -61,7 +63,7 @@ TEST_F(WarehouseTest, CreateLoadCommitAndReadBack) {
   EXPECT_EQ(latest.metadata.properties.at("owner"), "finance");
 }
 
-TEST_F(WarehouseTest, ListAndDrop) {
+TEST_P(WarehouseTest, ListAndDrop) {
   ASSERT_OK(warehouse_->CreateTable(orders_, *schema_, *spec_).status());
   ASSERT_OK(warehouse_
                 ->CreateTable(*TableIdentifier::Parse("sales.returns"), *schema_,
@@ -76,6 +78,33 @@ TEST_F(WarehouseTest, ListAndDrop) {
   for (const auto& file : leftovers)
     EXPECT_FALSE(file.path.ends_with(".json")) << file.path;
 }
+
+// Purging a table deletes the folder its metadata names, not namespace/name: a table that was
+// renamed (or registered) elsewhere keeps its files there, and another table may own the path.
+TEST_P(WarehouseTest, PurgeDeletesTheTablesOwnFolder) {
+  ASSERT_OK_AND_ASSIGN(LoadedTable orders, warehouse_->CreateTable(orders_, *schema_, *spec_));
+  const TableIdentifier renamed = *TableIdentifier::Parse("sales.renamed");
+  ASSERT_OK(warehouse_->pointers().CompareAndSwap(renamed, std::nullopt, orders.metadata_location));
+  ASSERT_OK(warehouse_->pointers().Drop(orders_));  // a rename: the files stay at sales/orders
+  // Another table, whose files the purge must leave alone.
+  ASSERT_OK(warehouse_
+                ->CreateTable(*TableIdentifier::Parse("sales.neighbour"), *schema_,
+                              PartitionSpec::Unpartitioned())
+                .status());
+  ASSERT_OK(warehouse_->DropTable(renamed, /*purge=*/true));
+  ASSERT_OK_AND_ASSIGN(auto purged, warehouse_->io().List("sales/orders/"));
+  EXPECT_TRUE(purged.empty()) << purged.size() << " files left, first " << purged[0].path;
+  ASSERT_OK_AND_ASSIGN(auto neighbour, warehouse_->io().List("sales/neighbour/metadata/"));
+  int neighbour_metadata_files = 0;
+  for (const auto& file : neighbour)
+    neighbour_metadata_files += file.path.ends_with(".metadata.json") ? 1 : 0;
+  EXPECT_EQ(neighbour_metadata_files, 1);
+  EXPECT_OK(warehouse_->LoadTable(*TableIdentifier::Parse("sales.neighbour")).status());
+  EXPECT_THAT(warehouse_->LoadTable(renamed).status(), IsError(StatusCode::kNotFound));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WarehouseTest, ::testing::Values("local", "s3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwork::iceberg

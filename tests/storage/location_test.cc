@@ -20,6 +20,9 @@ TEST(LocationTest, ParsesUrisAndPlainPaths) {
   EXPECT_EQ(s3.scheme, "s3");
   EXPECT_EQ(s3.authority, "bucket");
   EXPECT_EQ(s3.path, "prefix/key.parquet");
+  // An S3 key is taken as written: '%' is part of it (Hive-escaped partition values).
+  ASSERT_OK_AND_ASSIGN(ParsedLocation escaped, ParseLocation("s3a://b/t/hour=05%3A00/f%20g"));
+  EXPECT_EQ(escaped.path, "t/hour=05%3A00/f%20g");
   ASSERT_OK_AND_ASSIGN(ParsedLocation plain, ParseLocation("data/a:b%20.parquet"));
   EXPECT_EQ(plain.scheme, "");
   EXPECT_EQ(plain.path, "data/a:b%20.parquet");  // plain paths are not percent-decoded

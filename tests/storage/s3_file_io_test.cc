@@ -108,18 +108,22 @@ TEST(S3FileIOConfigTest, KeysStayInsideTheWarehouse) {
   EXPECT_THAT(io->Key("a//b/./c.parquet"), IsOkAndHolds(std::string("wh/a/b/c.parquet")));
   EXPECT_THAT(io->Key("s3://bucket/wh/t/m.json"), IsOkAndHolds(std::string("wh/t/m.json")));
   EXPECT_THAT(io->Key("s3a://bucket/wh/t/m.json"), IsOkAndHolds(std::string("wh/t/m.json")));
-  EXPECT_THAT(io->Key("s3://bucket/wh/a%20b"), IsOkAndHolds(std::string("wh/a b")));
+  // Keys in s3:// URIs are taken as written, as Iceberg's S3 readers take them ('%' included).
+  EXPECT_THAT(io->Key("s3://bucket/wh/a%20b"), IsOkAndHolds(std::string("wh/a%20b")));
+  EXPECT_THAT(io->Key("s3://bucket/wh/h=05%3A00/f"), IsOkAndHolds(std::string("wh/h=05%3A00/f")));
   // Hostile or foreign paths are refused as LocalFileIO refuses them.
   EXPECT_THAT(io->Key("../x"), IsError(StatusCode::kPermissionDenied, "'..'"));
   EXPECT_THAT(io->Key("a/../../x"), IsError(StatusCode::kPermissionDenied));
-  EXPECT_THAT(io->Key("s3://bucket/wh/%2E%2E/x"), IsError(StatusCode::kPermissionDenied));
+  EXPECT_THAT(io->Key("s3://bucket/wh/../x"), IsError(StatusCode::kPermissionDenied));
+  EXPECT_THAT(io->Key("s3://bucket/wh/%2E%2E/x"), IsOkAndHolds(std::string("wh/%2E%2E/x")));
   EXPECT_THAT(io->Key("/etc/passwd"), IsError(StatusCode::kPermissionDenied, "absolute"));
   EXPECT_THAT(io->Key("s3://other-bucket/wh/x"), IsError(StatusCode::kPermissionDenied));
   EXPECT_THAT(io->Key("s3://bucket/wh-other/x"), IsError(StatusCode::kPermissionDenied));
   EXPECT_THAT(io->Key("s3://bucket/wh"), IsError(StatusCode::kPermissionDenied));
   EXPECT_THAT(io->Key("file:///tmp/x"), IsError(StatusCode::kInvalidArgument, "file location"));
   EXPECT_THAT(io->Key(std::string("a\0b", 3)), IsError(StatusCode::kInvalidArgument, "NUL"));
-  EXPECT_THAT(io->Key("s3://bucket/wh/a%00b"), IsError(StatusCode::kInvalidArgument, "NUL"));
+  EXPECT_THAT(io->Key(std::string("s3://bucket/wh/a\0b", 18)),
+              IsError(StatusCode::kInvalidArgument, "NUL"));
   EXPECT_THAT(io->Key(""), IsError(StatusCode::kInvalidArgument));
   EXPECT_THAT(io->Key("./"), IsError(StatusCode::kInvalidArgument));
   EXPECT_THAT(io->Key(std::string(1100, 'k')), IsError(StatusCode::kInvalidArgument));
@@ -291,7 +295,7 @@ TEST(S3FileIOStubTest, MapsS3ErrorsToStatusCodes) {
               IsError(StatusCode::kPermissionDenied, "AccessDenied: Access Denied"));
   EXPECT_THAT(io->ReadFile("t/denied"), IsError(StatusCode::kPermissionDenied, "bucket bucket"));
   EXPECT_THAT(io->ReadFile("t/badkey"),
-              IsError(StatusCode::kUnauthenticated, "InvalidAccessKeyId"));
+              IsError(StatusCode::kPermissionDenied, "InvalidAccessKeyId"));
   EXPECT_THAT(io->Exists("t/missing"), IsOkAndHolds(false));
   EXPECT_THAT(io->Delete("t/missing"), IsError(StatusCode::kNotFound));
   // create_only as a conditional PUT: If-None-Match: *, and 412 means the object exists.
@@ -722,6 +726,15 @@ TEST_F(S3FileIOServerTest, AMissingBucketIsNotFoundWithAHint) {
   auto io = Make([](S3Config& config) { config.warehouse = "s3://no-such-bucket/x"; });
   EXPECT_THAT(io->ReadFile("a"), IsError(StatusCode::kNotFound, "NoSuchBucket"));
   EXPECT_THAT(io->List(""), IsError(StatusCode::kNotFound, "NoSuchBucket"));
+}
+
+// A HEAD refusal has no body; the error still says which credential problem it is.
+TEST_F(S3FileIOServerTest, WrongKeysAreNamedEvenForHead) {
+  ASSERT_OK(io_->WriteFileAtomic("probe", "x"));
+  auto unknown = Make([](S3Config& config) { config.credentials = {"NOBODY", "S3RVER", ""}; });
+  EXPECT_THAT(unknown->Exists("probe"),
+              IsError(StatusCode::kPermissionDenied, "InvalidAccessKeyId"));
+  EXPECT_THAT(unknown->Size("probe"), IsError(StatusCode::kPermissionDenied, "access key id"));
 }
 
 TEST_F(S3FileIOServerTest, APresignedUrlReadsTheObjectWithoutCredentials) {

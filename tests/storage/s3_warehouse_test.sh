@@ -8,7 +8,9 @@
 # multipart uploads whose parts all fail are retried, aborted and commit nothing.
 # Per-domain storage: a domain created with its own bucket on a second s3rver that accepts only
 # the domain's key (storage profile), tables created through REST land there, CLI append/scan,
-# SQL and remote signing use the domain's credentials; cross-domain placements are refused.
+# SQL and remote signing use the domain's credentials; cross-domain placements are refused; a
+# second server on the same catalog picks the domain up without a restart; a data product deployed
+# into the domain lands in its bucket; doctor probes each domain's store.
 # Usage: s3_warehouse_test.sh BUILD_DIR   (exit 77 = skipped: node or the e2e clients missing)
 set -uo pipefail
 build_dir="$1"
@@ -20,9 +22,9 @@ if ! command -v node >/dev/null || [[ ! -d "$e2e/node_modules/iceberg-js" || ! -
   exit 77
 fi
 scratch=$(mktemp -d)
-server_pid="" s3_pid="" proxy_pid="" append_pid="" fin_pid=""
+server_pid="" s3_pid="" proxy_pid="" append_pid="" fin_pid="" server_b_pid=""
 cleanup() {
-  for pid in "$append_pid" "$server_pid" "$proxy_pid" "$s3_pid" "$fin_pid"; do
+  for pid in "$append_pid" "$server_pid" "$server_b_pid" "$proxy_pid" "$s3_pid" "$fin_pid"; do
     [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
   rm -rf "$scratch"
@@ -118,6 +120,19 @@ start_server() {
 }
 start_server
 echo "ok   meshwork serve --warehouse $warehouse at $base"
+# A second server on the same catalog database, with a data folder (cache, staging) of its own.
+# It starts before the treasury domain (below) exists: it must pick up that domain's own storage
+# when it first meets it, without a restart.
+"$meshwork" --data-dir "$scratch/data-b" serve --http 127.0.0.1:0 --pg off --warehouse "$warehouse" \
+  --metastore "$data/meshwork.db" --no-scheduler >"$scratch/server-b.out" 2>>"$scratch/server-b.log" &
+server_b_pid=$!
+for _ in $(seq 1 200); do
+  grep -q "serving" "$scratch/server-b.out" 2>/dev/null && break
+  sleep 0.05
+done
+base_b=$(grep -o 'http://[0-9.:]*' "$scratch/server-b.out" | head -1)
+[[ -n "$base_b" ]] || fail "the second server did not start: $(cat "$scratch/server-b.out" "$scratch/server-b.log")"
+echo "ok   a second server on the same catalog database at $base_b"
 
 location=$(node "$e2e/iceberg_js_scenario.mjs" "$base" admin "$secret") || fail "iceberg-js scenario on S3"
 location=$(tail -1 <<<"$location")
@@ -272,12 +287,41 @@ cli append treasury.ledger --from "$scratch/ledger.csv" >"$scratch/ledger.log" 2
 [[ -n $(find "$scratch/fin-s3/findata/mesh/ledger/data" -name '*.parquet*' 2>/dev/null) ]] || fail "no data object in the domain's bucket"
 [[ $(cli scan treasury.ledger --format csv | tail -n +2 | sort | tr '\n' ' ') == "1,cash 2,bank 3, " ]] ||
   fail "scan of the treasury table: $(cli scan treasury.ledger --format csv 2>&1)"
-rows=$(node -e 'console.log(JSON.stringify({sql: "SELECT count(*), sum(id) FROM treasury.ledger"}))' |
-  curl -sf -X POST -H "Authorization: Bearer $token" "$base/api/v1/query" --data-binary @- |
-  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows.map(r=>r.join(",")).join(";")))') ||
-  fail "SQL over the treasury table"
+sql_rows() {  # sql_rows BASE SQL -> rows as "a,b;c,d"
+  node -e 'console.log(JSON.stringify({sql: process.argv[1]}))' "$2" |
+    curl -sf -X POST -H "Authorization: Bearer $token" "$1/api/v1/query" --data-binary @- |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows.map(r=>r.join(",")).join(";")))'
+}
+rows=$(sql_rows "$base" "SELECT count(*), sum(id) FROM treasury.ledger") || fail "SQL over the treasury table"
 [[ "$rows" == "3,6" ]] || fail "SQL over the treasury table gave '$rows'"
 echo "ok   domain treasury in s3://findata/mesh (profile finance, a store that knows only its key): REST createTable, CLI append/scan and SQL go there"
+# The second server, started before treasury existed, reads its table and places new ones in its
+# bucket (not in the warehouse, where it would put them if it did not know the domain's storage).
+rows=$(sql_rows "$base_b" "SELECT count(*), sum(id) FROM treasury.ledger") ||
+  fail "SQL over the treasury table through the second server: $(tail -5 "$scratch/server-b.log")"
+[[ "$rows" == "3,6" ]] || fail "the second server read '$rows' from treasury.ledger"
+[[ $(curl -s -o "$scratch/rest.out" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -X POST "$base_b/catalog/v1/mesh/namespaces/treasury/tables" \
+  -d '{"name":"journal","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"}]}}') == 200 ]] ||
+  fail "createTable in treasury through the second server: $(cat "$scratch/rest.out")"
+grep -q '"location":"s3://findata/mesh/journal"' "$scratch/rest.out" ||
+  fail "the second server placed treasury.journal elsewhere: $(head -c 400 "$scratch/rest.out")"
+[[ -n $(find "$scratch/fin-s3/findata/mesh/journal/metadata" -type f 2>/dev/null) ]] || fail "no journal metadata in the domain's bucket"
+echo "ok   the second server (no restart) reads treasury.ledger (3 rows) and creates treasury.journal in s3://findata/mesh"
+
+# A data product of the treasury domain, deployed through the server: its table, data and metadata
+# go to the domain's bucket; SQL reads it back.
+mkdir -p "$scratch/products" && (cd "$scratch/products" && "$meshwork" product init treasury/balances >/dev/null) ||
+  fail "product init"
+MESHWORK_CLIENT_ID=admin MESHWORK_CLIENT_SECRET="$secret" "$meshwork" product deploy "$scratch/products/balances" \
+  --server "$base" >"$scratch/deploy.out" 2>&1 || fail "deploy into the treasury domain: $(cat "$scratch/deploy.out")"
+grep -q "published treasury.balances" "$scratch/deploy.out" || fail "deploy output: $(cat "$scratch/deploy.out")"
+[[ -n $(find "$scratch/fin-s3/findata/mesh" -path '*balances*' -name '*.parquet._S3rver_object' 2>/dev/null) ]] ||
+  fail "no data file of treasury.balances in the domain's bucket: $(find "$scratch/fin-s3" -type f | head)"
+[[ -z $(find "$scratch/s3/meshwh" -path '*balances*' 2>/dev/null) ]] || fail "treasury.balances files in the warehouse bucket"
+product_rows=$(sql_rows "$base" "SELECT count(*) FROM treasury.balances") || fail "SQL over the deployed product"
+[[ "$product_rows" -gt 0 ]] || fail "treasury.balances has '$product_rows' rows"
+echo "ok   product treasury.balances deployed into the domain's bucket ($product_rows rows through SQL)"
 ledger_key=$(cd "$scratch/fin-s3/findata" && find mesh/ledger/data -name '*.parquet._S3rver_object' | head -1)
 ledger_key=${ledger_key%._S3rver_object}
 fin_url="http://127.0.0.1:$fin_port"
@@ -309,11 +353,23 @@ grep -q "fixed when it is created" "$scratch/rest.out" || fail "unclear: $(cat "
 [[ $(rest -X POST "$base/catalog/v1/mesh/namespaces" \
   -d '{"namespace":["audit"],"properties":{"location":"s3://findata/audit","meshwork.storage-profile":"wrong-keys"}}') == 200 ]] ||
   fail "a domain on the wrong-keys profile: $(cat "$scratch/rest.out")"
-# (HEAD answers carry no error body: s3rver's InvalidAccessKeyId shows as a bare 403.)
+# (A HEAD answer has no error body; the error still names S3's reason, from a one-byte GET.)
 [[ $(rest -X POST "$base/catalog/v1/mesh/namespaces/audit/tables" \
   -d '{"name":"log","schema":{"type":"struct","fields":[{"id":1,"name":"id","required":true,"type":"long"}]}}') == 403 ]] ||
   fail "the store accepted the warehouse's key: $(cat "$scratch/rest.out")"
-grep -q "S3 warehouse s3://findata/audit at http://127.0.0.1:$fin_port" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+grep -q "S3 warehouse s3://findata/audit at http://127.0.0.1:$fin_port" "$scratch/rest.out" &&
+  grep -q "InvalidAccessKeyId" "$scratch/rest.out" || fail "unclear: $(cat "$scratch/rest.out")"
+# doctor probes every domain's own store with its profile: treasury's works, audit's keys are refused.
+MESHWORK_WAREHOUSE="$warehouse" "$meshwork" --data-dir "$data" doctor >"$scratch/doctor-domains.out" 2>&1 &&
+  fail "doctor passes although domain audit's store refuses its keys"
+for step in credentials reachable write read delete; do
+  grep -Eq "^  ok +s3 treasury $step" "$scratch/doctor-domains.out" ||
+    { cat "$scratch/doctor-domains.out" >&2; fail "doctor: s3 treasury $step"; }
+done
+grep -Eq "^  FAIL +s3 audit reachable .*InvalidAccessKeyId.*domain audit, s3://findata/audit via profile 'wrong-keys'" \
+  "$scratch/doctor-domains.out" || { cat "$scratch/doctor-domains.out" >&2; fail "doctor on audit's refused keys"; }
+grep -Eq "^  ok +metastore .* 2 with storage of their own" "$scratch/doctor-domains.out" ||
+  { cat "$scratch/doctor-domains.out" >&2; fail "doctor's metastore line"; }
 echo "ok   refused: a sales table in treasury's bucket (403), an unknown profile (404), overlapping storage (409), moving it; a profile with the wrong key is refused by the store"
 
 # ---- Faults ----
@@ -386,6 +442,7 @@ cli append sales.orders --from "$scratch/rows.csv" >/dev/null 2>&1 || fail "the 
 [[ $(count_rows) == 12 ]] || fail "the append after restart did not add 4 rows"
 echo "ok   s3rver restarted: the next append succeeds (12 rows)"
 
+kill -TERM "$server_b_pid"; wait "$server_b_pid"; server_b_pid=""
 kill -TERM "$server_pid"; wait "$server_pid"; status=$?; server_pid=""
 [[ $status == 0 ]] || fail "the server did not stop cleanly (exit $status)"
 echo "ok   all S3 warehouse checks passed"
