@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,17 @@ class CachedFileIO::State {
 
   const CacheOptions& options() const { return options_; }
 
+  // A download holds an exclusive flock on its temp file until the file has its cached name, and
+  // the kernel drops the lock when the process dies: a temp file that can be locked belongs to a
+  // download that crashed, one that cannot to a download still running in another process that
+  // shares this folder (a second server, the CLI).
+  static void RemoveIfAbandoned(const std::string& temp) {
+    const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(temp.c_str());
+    ::close(fd);
+  }
+
   // Indexes what an earlier process left: complete files by last use (mtime), temp files of
   // interrupted downloads removed.
   Status Load() {
@@ -74,7 +86,7 @@ class CachedFileIO::State {
       const std::string name = entry->d_name;
       const std::string file = options_.directory + "/" + name;
       if (name.find(kTempMarker) != std::string::npos) {
-        ::unlink(file.c_str());
+        RemoveIfAbandoned(file);
         continue;
       }
       struct stat info {};
@@ -174,17 +186,22 @@ class CachedFileIO::State {
         options_.directory + "/." + name.substr(0, 16) + std::string(kTempMarker) + random;
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return CacheError(errno, "create", temp);
-    Status status = version.size > options_.download_part_size
-                        ? DownloadInParts(backend, path, version, fd, temp)
-                        : DownloadWhole(backend, path, version.size, fd, temp);
+    // Held until the rename (RemoveIfAbandoned); a fresh file, so it is granted at once.
+    Status status =
+        ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? Status::OK() : CacheError(errno, "lock", temp);
+    if (status.ok()) {
+      status = version.size > options_.download_part_size
+                   ? DownloadInParts(backend, path, version, fd, temp)
+                   : DownloadWhole(backend, path, version.size, fd, temp);
+    }
     if (status.ok() && ::fsync(fd) != 0) status = CacheError(errno, "write", temp);
-    ::close(fd);
     const std::string file = options_.directory + "/" + name;
     if (status.ok() && ::rename(temp.c_str(), file.c_str()) != 0) {
       status = CacheError(errno, "write", file);
     }
     // Whatever failed, only the complete file may ever carry the cached name.
     if (!status.ok()) ::unlink(temp.c_str());
+    ::close(fd);
     return status;
   }
 

@@ -17,6 +17,7 @@
 #include "iceberg/table_writer.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
+#include "warehouse_backends.h"
 
 namespace meshwork::iceberg {
 namespace {
@@ -24,10 +25,11 @@ namespace {
 using ::testing::ElementsAre;
 using Rows = std::vector<std::vector<std::string>>;
 
-class ScanReaderTest : public ::testing::Test {
+// GetParam(): the backend ("local", "s3"; see warehouse_backends.h).
+class ScanReaderTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(warehouse_, Warehouse::Open((scratch_.path() / "wh").string()));
+    MESHWORK_OPEN_TEST_WAREHOUSE(warehouse_, GetParam(), scratch_.path());
     ASSERT_OK_AND_ASSIGN(database_, engine::Database::Open({.threads = 2}));
     ASSERT_OK_AND_ASSIGN(connection_, database_->Connect());
     table_ = *TableIdentifier::Parse("sales.orders");
@@ -59,11 +61,15 @@ class ScanReaderTest : public ::testing::Test {
   DataFile WriteDeleteFile(const std::string& select, const std::string& field_ids,
                            FileContent content, const DataFile& partition_of,
                            std::vector<int32_t> equality_ids = {}) {
-    const std::string relative = "sales/orders/data/delete-" + Uuid::V4().ToString() + ".parquet";
-    auto local = warehouse_->io().LocalPath(relative);
-    std::filesystem::create_directories(std::filesystem::path(*local).parent_path());
-    EXPECT_OK(connection_->Execute(fmt::format("COPY ({}) TO '{}' (FORMAT parquet, FIELD_IDS {})",
-                                               select, *local, field_ids)));
+    const std::string name = "delete-" + Uuid::V4().ToString() + ".parquet";
+    const std::string relative = "sales/orders/data/" + name;
+    // Written where DuckDB writes table files (the warehouse, or the staging folder of an object
+    // store), then published.
+    const std::string local = warehouse_->LocalWriteDirectory("sales/orders/data") + "/" + name;
+    std::filesystem::create_directories(std::filesystem::path(local).parent_path());
+    EXPECT_OK(connection_->Execute(
+        fmt::format("COPY ({}) TO '{}' (FORMAT parquet, FIELD_IDS {})", select, local, field_ids)));
+    EXPECT_OK(warehouse_->Publish({relative}));
     auto count = connection_->QueryText(fmt::format("SELECT count(*) FROM ({})", select));
     DataFile file;
     file.content = content;
@@ -168,7 +174,7 @@ class ScanReaderTest : public ::testing::Test {
   TableIdentifier table_;
 };
 
-TEST_F(ScanReaderTest, PositionDeletesApplyToTheirFileAndOlderRowsOnly) {
+TEST_P(ScanReaderTest, PositionDeletesApplyToTheirFileAndOlderRowsOnly) {
   Append("SELECT i AS id, 'eu' AS region FROM range(5) t(i)");
   Append("SELECT 100 + i AS id, 'us' AS region FROM range(3) t(i)");
   CommitDeletes({PositionDeletes({0, 1}), PositionDeletes({101})}, 0);
@@ -181,7 +187,7 @@ TEST_F(ScanReaderTest, PositionDeletesApplyToTheirFileAndOlderRowsOnly) {
   EXPECT_EQ(table->metadata.snapshots.size(), 4u);
 }
 
-TEST_F(ScanReaderTest, EqualityDeletesRespectSequenceNumbersPartitionsAndNulls) {
+TEST_P(ScanReaderTest, EqualityDeletesRespectSequenceNumbersPartitionsAndNulls) {
   Append("SELECT i AS id, 'eu' AS region FROM range(5) t(i)");
   Append("SELECT * FROM (VALUES (100, 'us'), (101, 'us'), (200, NULL)) t(id, region)");
   // Partition-scoped: ids 2 and 100 are deleted in eu only, so us keeps 100.
@@ -235,11 +241,17 @@ void StripRegionAsAForeignWriterWould(Warehouse& warehouse, const TableIdentifie
   ASSERT_OK_AND_ASSIGN(auto files, LiveDataFiles(warehouse, table));
   for (const DataFile& file : files) {
     ASSERT_OK_AND_ASSIGN(std::string local, warehouse.io().LocalPath(file.file_path));
+    ASSERT_OK_AND_ASSIGN(std::string relative, warehouse.Resolve(file.file_path));
+    const std::filesystem::path path(relative);
+    const std::string staged =
+        warehouse.LocalWriteDirectory(path.parent_path().string()) + "/" + path.filename().string();
+    std::filesystem::create_directories(std::filesystem::path(staged).parent_path());
     ASSERT_OK(connection.Execute(fmt::format(
-        "COPY (SELECT id FROM read_parquet('{0}')) TO '{0}.tmp' (FORMAT parquet, FIELD_IDS {{id: "
+        "COPY (SELECT id FROM read_parquet('{}')) TO '{}.tmp' (FORMAT parquet, FIELD_IDS {{id: "
         "1}})",
-        local)));
-    std::filesystem::rename(local + ".tmp", local);
+        local, staged)));
+    std::filesystem::rename(staged + ".tmp", staged);
+    ASSERT_OK(warehouse.Publish({relative}));  // replaces the object (a new ETag) when remote
   }
   TableMetadata updated = table.metadata;
   for (Snapshot& snapshot : updated.snapshots)
@@ -247,7 +259,7 @@ void StripRegionAsAForeignWriterWould(Warehouse& warehouse, const TableIdentifie
   ASSERT_OK(warehouse.Commit(table, std::move(updated)).status());
 }
 
-TEST_F(ScanReaderTest, IdentityPartitionValuesFillColumnsMissingFromFiles) {
+TEST_P(ScanReaderTest, IdentityPartitionValuesFillColumnsMissingFromFiles) {
   Append("SELECT i AS id, 'eu' AS region FROM range(3) t(i)");
   Append(
       "SELECT 10 + i AS id, CASE WHEN i = 0 THEN NULL ELSE 'us' END AS region FROM range(3) t(i)");
@@ -267,7 +279,7 @@ TEST_F(ScanReaderTest, IdentityPartitionValuesFillColumnsMissingFromFiles) {
 }
 
 // Past 64 distinct partitions the files are read in one scan with a per-row fallback.
-TEST_F(ScanReaderTest, ManyPartitionsWithoutTheirColumnStillRead) {
+TEST_P(ScanReaderTest, ManyPartitionsWithoutTheirColumnStillRead) {
   Append("SELECT i AS id, 'r' || (i % 80) AS region FROM range(400) t(i)");
   StripRegionAsAForeignWriterWould(*warehouse_, table_, *connection_);
   EXPECT_THAT(Read("SELECT count(DISTINCT region), count(*), min(region), max(region) FROM t "
@@ -279,6 +291,9 @@ TEST_F(ScanReaderTest, ManyPartitionsWithoutTheirColumnStillRead) {
                    "(id % 80)"),
               ElementsAre(ElementsAre("399", "0")));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ScanReaderTest, ::testing::Values("local", "s3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwork::iceberg

@@ -1,9 +1,13 @@
 #include "storage/cached_file_io.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -162,6 +166,10 @@ struct StubObject {
   std::atomic<int> heads{0};
   std::string fail_range;
   std::string short_range;
+  // That range is held (the downloader waits mid-file) until `release` or 20 s.
+  std::string stall_range;
+  std::atomic<bool> release{false};
+  std::atomic<int> stalled{0};
 
   testing::StubResponse Answer(const testing::StubRequest& request) {
     if (request.method == "HEAD") {
@@ -173,6 +181,12 @@ struct StubObject {
     if (request.method != "GET") return {405, {}, ""};
     if (range.empty()) return {200, {{"ETag", etags.back()}}, contents};
     if (range == fail_range) return {500, {}, "<Error><Code>InternalError</Code></Error>"};
+    if (!stall_range.empty() && range == stall_range) {
+      stalled.fetch_add(1);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!release.load() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     const size_t dash = range.find('-');
     const uint64_t first = std::stoull(range.substr(6, dash - 6));
     const uint64_t last =
@@ -265,6 +279,61 @@ TEST_F(CachedFileIORangedTest, AFailingOrShortPartLeavesNothingBehind) {
   object_.short_range = "bytes=1048576-1310842";
   EXPECT_THAT(cache->LocalPath("t/data/big.parquet"), IsError(StatusCode::kIOError, "part 3 of 3"));
   EXPECT_THAT(CacheFiles(), ::testing::IsEmpty());
+}
+
+// Two processes share a cache folder. A download running in one is left alone when the other
+// opens the cache (and completes); one killed mid-file (SIGKILL, parts half written) leaves a
+// temp file that the next opening removes, and the file is then downloaded whole and correct.
+TEST_F(CachedFileIORangedTest, ADownloadKilledMidFileLeavesNothingALiveOneIsLeftAlone) {
+  object_.stall_range = "bytes=524288-1048575";
+  const auto temp_files = [&] {
+    int count = 0;
+    for (const std::string& name : CacheFiles())
+      count += name.find(".tmp-") != std::string::npos ? 1 : 0;
+    return count;
+  };
+  const auto start_download = [&](const std::string& path) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      auto cache = MakeCache();
+      auto file = cache->LocalPath(path);
+      ::_exit(file.ok() && ReadLocal(*file) == object_.contents ? 0 : 1);
+    }
+    return child;
+  };
+  const auto wait_for_stall = [&](int count) {
+    for (int i = 0; i < 4000 && object_.stalled.load() < count; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return object_.stalled.load() >= count;
+  };
+
+  // A live download in another process: opening the cache here does not touch its temp file.
+  const pid_t live = start_download("t/data/live.parquet");
+  ASSERT_GT(live, 0);
+  ASSERT_TRUE(wait_for_stall(1)) << "the child never reached the held part";
+  ASSERT_EQ(temp_files(), 1);
+  auto observer = MakeCache();
+  EXPECT_EQ(temp_files(), 1) << "the running download's temp file was removed";
+  object_.release.store(true);
+  int status = 0;
+  ASSERT_EQ(::waitpid(live, &status, 0), live);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the live download failed";
+  EXPECT_EQ(temp_files(), 0);
+
+  // A download killed mid-file.
+  object_.release.store(false);
+  const pid_t killed = start_download("t/data/killed.parquet");
+  ASSERT_GT(killed, 0);
+  ASSERT_TRUE(wait_for_stall(2));
+  ::kill(killed, SIGKILL);
+  ASSERT_EQ(::waitpid(killed, &status, 0), killed);
+  object_.release.store(true);
+  ASSERT_EQ(temp_files(), 1) << "the killed download left its half-written temp file";
+  auto reopened = MakeCache();
+  EXPECT_EQ(temp_files(), 0) << "an abandoned temp file is removed when the cache opens";
+  ASSERT_OK_AND_ASSIGN(std::string file, reopened->LocalPath("t/data/killed.parquet"));
+  EXPECT_EQ(ReadLocal(file), object_.contents);
+  EXPECT_EQ(reopened->stats().misses, 1u);
 }
 
 TEST_F(CachedFileIORangedTest, ASmallObjectIsOneWholeRead) {

@@ -229,7 +229,8 @@ void HttpStub::Serve() {
     if (request.method != "HEAD") reply += response.body;
     size_t written = 0;
     while (written < reply.size()) {
-      const ssize_t size = ::write(fd, reply.data() + written, reply.size() - written);
+      // MSG_NOSIGNAL: a client that went away (a killed test child) must not SIGPIPE the test.
+      const ssize_t size = ::send(fd, reply.data() + written, reply.size() - written, MSG_NOSIGNAL);
       if (size <= 0) break;
       written += static_cast<size_t>(size);
     }
