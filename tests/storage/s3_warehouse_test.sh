@@ -107,15 +107,18 @@ grep -Eq "^  FAIL +s3 reachable .*no answer from S3 warehouse" "$scratch/doctor-
 echo "ok   doctor: credentials, reachable, write/read/delete of a probe; unreachable store reported"
 
 secret="e2e-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+served_url() {  # served_url OUT_FILE -> the server's http://address once it says "serving"
+  for _ in $(seq 1 200); do
+    grep -q "serving" "$1" 2>/dev/null && break
+    sleep 0.05
+  done
+  grep -o 'http://[0-9.:]*' "$1" | head -1
+}
 start_server() {
   "$meshwork" --data-dir "$data" serve --http 127.0.0.1:0 --pg off --warehouse "$warehouse" \
     --bootstrap-credentials "admin:$secret" --no-scheduler >"$scratch/server.out" 2>>"$scratch/server.log" &
   server_pid=$!
-  for _ in $(seq 1 200); do
-    grep -q "serving" "$scratch/server.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  base=$(grep -o 'http://[0-9.:]*' "$scratch/server.out" | head -1)
+  base=$(served_url "$scratch/server.out")
   [[ -n "$base" ]] || fail "the server did not start: $(cat "$scratch/server.out")"
 }
 start_server
@@ -126,11 +129,7 @@ echo "ok   meshwork serve --warehouse $warehouse at $base"
 "$meshwork" --data-dir "$scratch/data-b" serve --http 127.0.0.1:0 --pg off --warehouse "$warehouse" \
   --metastore "$data/meshwork.db" --no-scheduler >"$scratch/server-b.out" 2>>"$scratch/server-b.log" &
 server_b_pid=$!
-for _ in $(seq 1 200); do
-  grep -q "serving" "$scratch/server-b.out" 2>/dev/null && break
-  sleep 0.05
-done
-base_b=$(grep -o 'http://[0-9.:]*' "$scratch/server-b.out" | head -1)
+base_b=$(served_url "$scratch/server-b.out")
 [[ -n "$base_b" ]] || fail "the second server did not start: $(cat "$scratch/server-b.out" "$scratch/server-b.log")"
 echo "ok   a second server on the same catalog database at $base_b"
 
